@@ -1,0 +1,3 @@
+module github.com/btftool/btftool
+
+go 1.26.8

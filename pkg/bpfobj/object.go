@@ -1,0 +1,283 @@
+// Package bpfobj reads compiled BPF objects (ELF files produced by clang
+// -target bpf): their programs and every CO-RE relocation record of
+// .BTF.ext, with the local type and access string resolved to a readable
+// path.
+package bpfobj
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// Errors returned by Open and Parse, wrapped with the file name and details.
+var (
+	// ErrNotELF means the file is not an ELF object.
+	ErrNotELF = errors.New("not an ELF file")
+	// ErrNotBPF means the ELF object is not for the BPF machine.
+	ErrNotBPF = errors.New("not a BPF object")
+	// ErrNoBTF means the object has no .BTF section, so CO-RE cannot apply.
+	ErrNoBTF = errors.New("object has no .BTF section")
+	// ErrBadBTFExt means .BTF.ext is malformed.
+	ErrBadBTFExt = errors.New("malformed .BTF.ext")
+)
+
+// Object is a parsed BPF object.
+type Object struct {
+	// Path is the file name the object was read from.
+	Path string
+	// BTF is the object's own (local) BTF.
+	BTF *rawbtf.BTF
+	// ByteOrder is the ELF's byte order.
+	ByteOrder binary.ByteOrder
+	// Programs lists the functions of executable sections, in section and
+	// offset order.
+	Programs []Program
+	// Relocations lists the CO-RE relocations in .BTF.ext order, which is
+	// the order libbpf applies them in.
+	Relocations []Relocation
+	// License is the content of the "license" section, if any.
+	License string
+	// Maps lists the names of the maps defined in ".maps" and "maps".
+	Maps []string
+	// HasBTFExt reports whether the object has a .BTF.ext section.
+	HasBTFExt bool
+}
+
+// Program is a function in an executable section.
+type Program struct {
+	Name    string
+	Section string
+	// Offset is the byte offset of the first instruction in the section.
+	Offset uint64
+	// Insns is the number of 8-byte instruction slots.
+	Insns int
+}
+
+// Relocation is one CO-RE relocation record.
+type Relocation struct {
+	core.Relo
+	// Section is the ELF section holding the instruction.
+	Section string
+	// Program is the function holding the instruction ("" if none does).
+	Program string
+	// Index is the record's position within its section, libbpf's "relo #N".
+	Index int
+	// Spec is the access string parsed against the object's BTF; nil when
+	// it is invalid, and then SpecErr says why (libbpf refuses the object).
+	Spec    *core.Spec
+	SpecErr error
+}
+
+// Insn returns the instruction index within the program.
+func (r *Relocation) Insn(obj *Object) int {
+	for _, p := range obj.Programs {
+		if p.Section == r.Section && p.Name == r.Program {
+			return int((uint64(r.InsnOff) - p.Offset) / 8)
+		}
+	}
+	return int(r.InsnOff / 8)
+}
+
+// Path returns the readable access path ("struct task_struct.pid"), or the
+// raw access string when it could not be parsed.
+func (r *Relocation) Path() string {
+	if r.Spec != nil {
+		return r.Spec.Path()
+	}
+	return fmt.Sprintf("[%d] %s", r.TypeID, r.Access)
+}
+
+// Open reads and parses the BPF object at path.
+func Open(path string) (*Object, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	obj.Path = path
+	return obj, nil
+}
+
+// Parse parses a BPF object held in memory. The object aliases data.
+func Parse(data []byte) (obj *Object, err error) {
+	if len(data) < 4 || string(data[:4]) != elf.ELFMAG {
+		return nil, ErrNotELF
+	}
+	// debug/elf panics on some malformed inputs; report them as errors.
+	defer func() {
+		if r := recover(); r != nil {
+			obj, err = nil, fmt.Errorf("%w: malformed ELF (%v)", ErrNotELF, r)
+		}
+	}()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotELF, err)
+	}
+	if f.Machine != elf.EM_BPF {
+		return nil, fmt.Errorf("%w: ELF machine is %s", ErrNotBPF, f.Machine)
+	}
+	obj = &Object{ByteOrder: f.ByteOrder}
+	sec := f.Section(".BTF")
+	if sec == nil || sec.Type == elf.SHT_NOBITS {
+		return nil, ErrNoBTF
+	}
+	btfData, err := sectionData(sec)
+	if err != nil {
+		return nil, fmt.Errorf(".BTF: %w", err)
+	}
+	if obj.BTF, err = rawbtf.Parse(btfData); err != nil {
+		return nil, fmt.Errorf(".BTF: %w", err)
+	}
+	if s := f.Section("license"); s != nil {
+		if d, err := sectionData(s); err == nil {
+			obj.License = string(bytes.TrimRight(d, "\x00"))
+		}
+	}
+	obj.readPrograms(f)
+	if ext := f.Section(".BTF.ext"); ext != nil {
+		obj.HasBTFExt = true
+		d, err := sectionData(ext)
+		if err != nil {
+			return nil, fmt.Errorf(".BTF.ext: %w", err)
+		}
+		if err := obj.readCORE(d); err != nil {
+			return nil, err
+		}
+	}
+	return obj, nil
+}
+
+func sectionData(s *elf.Section) ([]byte, error) {
+	if s.Type == elf.SHT_NOBITS {
+		return nil, nil
+	}
+	if s.Size > 1<<30 {
+		return nil, fmt.Errorf("section of %d bytes is too large", s.Size)
+	}
+	d := make([]byte, s.Size)
+	if _, err := io.ReadFull(s.Open(), d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (o *Object) readPrograms(f *elf.File) {
+	syms, _ := f.Symbols()
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || int(s.Section) >= len(f.Sections) {
+			continue
+		}
+		sec := f.Sections[s.Section]
+		if sec.Flags&elf.SHF_EXECINSTR == 0 {
+			continue
+		}
+		o.Programs = append(o.Programs, Program{Name: s.Name, Section: sec.Name, Offset: s.Value, Insns: int(s.Size / 8)})
+	}
+	sort.SliceStable(o.Programs, func(i, j int) bool {
+		a, b := o.Programs[i], o.Programs[j]
+		if a.Section != b.Section {
+			return a.Section < b.Section
+		}
+		return a.Offset < b.Offset
+	})
+	for _, name := range []string{".maps", "maps"} {
+		s := f.Section(name)
+		if s == nil {
+			continue
+		}
+		for _, sym := range syms {
+			if int(sym.Section) < len(f.Sections) && f.Sections[sym.Section] == s && sym.Name != "" &&
+				elf.ST_TYPE(sym.Info) != elf.STT_SECTION {
+				o.Maps = append(o.Maps, sym.Name)
+			}
+		}
+	}
+}
+
+func (o *Object) programAt(section string, off uint32) string {
+	for _, p := range o.Programs {
+		if p.Section == section && uint64(off) >= p.Offset && uint64(off) < p.Offset+uint64(p.Insns)*8 {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// readCORE parses the CO-RE relocation subsection of .BTF.ext.
+func (o *Object) readCORE(d []byte) error {
+	order := o.BTF.ByteOrder()
+	if len(d) < 24 {
+		return fmt.Errorf("%w: header truncated (%d bytes)", ErrBadBTFExt, len(d))
+	}
+	if order.Uint16(d) != rawbtf.Magic {
+		return fmt.Errorf("%w: bad magic % x", ErrBadBTFExt, d[:2])
+	}
+	hdrLen := order.Uint32(d[4:])
+	if hdrLen < 24 || uint64(hdrLen) > uint64(len(d)) {
+		return fmt.Errorf("%w: header length %d out of range", ErrBadBTFExt, hdrLen)
+	}
+	if hdrLen < 32 {
+		return nil // no CO-RE relocation subsection
+	}
+	off, size := order.Uint32(d[24:]), order.Uint32(d[28:])
+	if size == 0 {
+		return nil
+	}
+	body := d[hdrLen:]
+	if uint64(off)+uint64(size) > uint64(len(body)) {
+		return fmt.Errorf("%w: CO-RE relocations [%d, +%d) beyond end of section", ErrBadBTFExt, off, size)
+	}
+	sub := body[off : off+size]
+	if len(sub) < 4 {
+		return fmt.Errorf("%w: CO-RE relocation record size missing", ErrBadBTFExt)
+	}
+	recSize := order.Uint32(sub)
+	if recSize < 16 || recSize > 1024 {
+		return fmt.Errorf("%w: CO-RE relocation record size %d", ErrBadBTFExt, recSize)
+	}
+	sub = sub[4:]
+	for len(sub) > 0 {
+		if len(sub) < 8 {
+			return fmt.Errorf("%w: truncated section header", ErrBadBTFExt)
+		}
+		nameOff, n := order.Uint32(sub), order.Uint32(sub[4:])
+		sub = sub[8:]
+		secName := o.BTF.StringBytes(nameOff)
+		if len(secName) == 0 {
+			return fmt.Errorf("%w: section name offset %d invalid", ErrBadBTFExt, nameOff)
+		}
+		if uint64(n)*uint64(recSize) > uint64(len(sub)) {
+			return fmt.Errorf("%w: %d records of section %q beyond end", ErrBadBTFExt, n, secName)
+		}
+		for i := 0; i < int(n); i++ {
+			rec := sub[i*int(recSize):]
+			r := Relocation{
+				Relo: core.Relo{
+					InsnOff: order.Uint32(rec),
+					TypeID:  rawbtf.TypeID(order.Uint32(rec[4:])),
+					Access:  o.BTF.String(order.Uint32(rec[8:])),
+					Kind:    core.Kind(order.Uint32(rec[12:])),
+				},
+				Section: string(secName),
+				Index:   i,
+			}
+			r.Program = o.programAt(r.Section, r.InsnOff)
+			r.Spec, r.SpecErr = core.ParseLocal(o.BTF, r.Relo)
+			o.Relocations = append(o.Relocations, r)
+		}
+		sub = sub[int(n)*int(recSize):]
+	}
+	return nil
+}

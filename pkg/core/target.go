@@ -1,0 +1,102 @@
+package core
+
+import (
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// Target is a target BTF (usually a kernel's) prepared for candidate
+// search. It is safe for concurrent use.
+type Target struct {
+	BTF *rawbtf.BTF
+	// byName maps essential names to the named types carrying them, in ID
+	// order. When partial, only the names asked for at construction are
+	// present and other names fall back to a linear scan.
+	byName  map[string][]rawbtf.TypeID
+	partial bool
+}
+
+// NewTarget indexes every named type of b by essential name.
+func NewTarget(b *rawbtf.BTF) *Target {
+	t := &Target{BTF: b, byName: make(map[string][]rawbtf.TypeID, b.NumTypes()/2)}
+	for id := 1; id < b.NumTypes(); id++ {
+		name := b.Type(rawbtf.TypeID(id)).NameBytes()
+		if len(name) == 0 {
+			continue
+		}
+		ess := rawbtf.EssentialName(name)
+		t.byName[string(ess)] = append(t.byName[string(ess)], rawbtf.TypeID(id))
+	}
+	return t
+}
+
+// NewTargetFor indexes only the types whose essential name is among names,
+// in one pass over b. Candidate search for other names still works but
+// scans b. Use it when the names needed are known up front, as they are
+// for a set of objects: it is several times cheaper than NewTarget.
+func NewTargetFor(b *rawbtf.BTF, names map[string]struct{}) *Target {
+	t := &Target{BTF: b, byName: make(map[string][]rawbtf.TypeID, len(names)), partial: true}
+	for n := range names {
+		t.byName[n] = nil
+	}
+	for id := 1; id < b.NumTypes(); id++ {
+		name := b.Type(rawbtf.TypeID(id)).NameBytes()
+		if len(name) == 0 {
+			continue
+		}
+		ess := rawbtf.EssentialName(name)
+		if ids, ok := t.byName[string(ess)]; ok {
+			t.byName[string(ess)] = append(ids, rawbtf.TypeID(id))
+		}
+	}
+	return t
+}
+
+// kindsCompatible is libbpf's btf_kind_core_compat: same kind, or both
+// enums of either width.
+func kindsCompatible(a, b rawbtf.Kind) bool {
+	return a == b || (a.IsEnum() && b.IsEnum())
+}
+
+// Candidates returns the target types libbpf considers for a local type:
+// every named type of a compatible kind with the same essential name, in
+// ID order. The result must not be modified.
+func (t *Target) Candidates(local rawbtf.Type) []rawbtf.TypeID {
+	name := local.NameBytes()
+	if len(name) == 0 {
+		return nil
+	}
+	ess := rawbtf.EssentialName(name)
+	ids, ok := t.byName[string(ess)]
+	if !ok && t.partial {
+		ids = t.scan(ess)
+	}
+	lk := local.Kind()
+	n := 0
+	for _, id := range ids {
+		if kindsCompatible(t.BTF.Type(id).Kind(), lk) {
+			n++
+		}
+	}
+	if n == len(ids) {
+		return ids
+	}
+	out := make([]rawbtf.TypeID, 0, n)
+	for _, id := range ids {
+		if kindsCompatible(t.BTF.Type(id).Kind(), lk) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (t *Target) scan(ess []byte) []rawbtf.TypeID {
+	var ids []rawbtf.TypeID
+	b := t.BTF
+	for id := 1; id < b.NumTypes(); id++ {
+		name := b.Type(rawbtf.TypeID(id)).NameBytes()
+		if len(name) >= len(ess) && string(rawbtf.EssentialName(name)) == string(ess) {
+			ids = append(ids, rawbtf.TypeID(id))
+		}
+	}
+	return ids
+}

@@ -89,13 +89,13 @@ func TestFieldRelocations(t *testing.T) {
 	)
 	target := b.BTF()
 	res := relocate(t, local, target,
-		relo(task, "0:0", core.FieldByteOffset),  // pid moved
-		relo(task, "0:1", core.FieldByteOffset),  // tgid moved
-		relo(task, "0:2", core.FieldByteOffset),  // real_parent in anon union
+		relo(task, "0:0", core.FieldByteOffset),   // pid moved
+		relo(task, "0:1", core.FieldByteOffset),   // tgid moved
+		relo(task, "0:2", core.FieldByteOffset),   // real_parent in anon union
 		relo(task, "0:3:5", core.FieldByteOffset), // comm[5]
-		relo(task, "0:3", core.FieldByteSize),    // sizeof comm
-		relo(task, "0:4", core.FieldExists),      // state gone
-		relo(task, "0:4", core.FieldByteOffset),  // state gone: poison
+		relo(task, "0:3", core.FieldByteSize),     // sizeof comm
+		relo(task, "0:4", core.FieldExists),       // state gone
+		relo(task, "0:4", core.FieldByteOffset),   // state gone: poison
 		relo(task, "0:0", core.FieldSigned),
 		relo(task, "0:0", core.FieldExists),
 	)
@@ -333,13 +333,17 @@ func TestTypeMatchesRules(t *testing.T) {
 			func(b *btftest.Builder) rawbtf.TypeID { return b.Typedef("t", b.Int("int", 4, true)) },
 			func(b *btftest.Builder) { b.Typedef("t", b.Int("unsigned int", 4, false)) }, false},
 		{"struct with extra target member",
-			func(b *btftest.Builder) rawbtf.TypeID { return b.Struct("s", 4, btftest.M{Name: "a", Type: b.Int("int", 4, true)}) },
+			func(b *btftest.Builder) rawbtf.TypeID {
+				return b.Struct("s", 4, btftest.M{Name: "a", Type: b.Int("int", 4, true)})
+			},
 			func(b *btftest.Builder) {
 				i := b.Int("int", 4, true)
 				b.Struct("s", 8, btftest.M{Name: "z", Type: i}, btftest.M{Name: "a", Type: i, BitOff: 32})
 			}, true},
 		{"member renamed",
-			func(b *btftest.Builder) rawbtf.TypeID { return b.Struct("s", 4, btftest.M{Name: "a", Type: b.Int("int", 4, true)}) },
+			func(b *btftest.Builder) rawbtf.TypeID {
+				return b.Struct("s", 4, btftest.M{Name: "a", Type: b.Int("int", 4, true)})
+			},
 			func(b *btftest.Builder) { b.Struct("s", 4, btftest.M{Name: "b", Type: b.Int("int", 4, true)}) }, false},
 		{"pointee struct vs fwd",
 			func(b *btftest.Builder) rawbtf.TypeID {
@@ -349,7 +353,10 @@ func TestTypeMatchesRules(t *testing.T) {
 				b.Struct("s", 8, btftest.M{Name: "p", Type: b.Ptr(b.Fwd("s", false))}, btftest.M{Name: "q", Type: 0})
 			}, true},
 		{"array length",
-			func(b *btftest.Builder) rawbtf.TypeID { i := b.Int("int", 4, true); return b.Typedef("a", b.Array(i, i, 4)) },
+			func(b *btftest.Builder) rawbtf.TypeID {
+				i := b.Int("int", 4, true)
+				return b.Typedef("a", b.Array(i, i, 4))
+			},
 			func(b *btftest.Builder) { i := b.Int("int", 4, true); b.Typedef("a", b.Array(i, i, 5)) }, false},
 		{"enum names not values",
 			func(b *btftest.Builder) rawbtf.TypeID { return b.Enum("e", 4, false, btftest.E{Name: "X", Value: 1}) },

@@ -8,10 +8,12 @@
 // kept, with everything its matches read. Because libbpf prunes candidate
 // lists as it goes, keeping one per behaviour (rather than one per
 // relocation, as bpftool does) is what makes the result exact whatever
-// subset of programs a loader enables. Types kept for other reasons that
-// are candidates of type-based relocations keep the shape that makes them
-// fail to match as they do in the full BTF. Finally the minimized BTF is
-// checked by running every relocation against it again.
+// subset of programs a loader enables. Trimming can only make a candidate
+// stop matching, except where a pointer's target became void; so every
+// kept candidate is evaluated again against the minimized BTF, and one
+// that behaves differently there gets what the relocation examines kept
+// too. Finally every object's relocations are run against the minimized
+// BTF in libbpf's order and must decide as they do on the full BTF.
 package btfgen
 
 import (
@@ -116,21 +118,25 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 			p.markGroup(m, o, g, target)
 		}
 	}
-	p.markNonMatching(m, target)
 	for round := 0; ; round++ {
+		m.fixFlexArrays()
 		out, newToOld := emit(kernel, m)
-		bad, err := p.check(res, out, newToOld)
+		mb, err := rawbtf.Parse(out)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrSelfCheck, err)
+			return nil, fmt.Errorf("%w: re-reading output: %w", ErrSelfCheck, err)
 		}
+		if p.fixCandidates(m, target, mb, newToOld) {
+			continue
+		}
+		bad := p.check(res, mb, newToOld)
 		if len(bad) == 0 {
 			res.BTF, res.Types = out, len(newToOld)-1
 			return res, nil
 		}
-		if round == 2 {
+		if round >= 8 {
 			return nil, fmt.Errorf("%w: %s", ErrSelfCheck, strings.Join(bad, "; "))
 		}
-		// Fall back to keeping every matching candidate of every group.
+		// Not expected: fall back to keeping every matching candidate.
 		for i, o := range p.objects {
 			for _, g := range p.groups[i] {
 				for _, c := range target.Candidates(o.BTF.Type(g.local)) {
@@ -142,7 +148,6 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 				}
 			}
 		}
-		p.markNonMatching(m, target)
 	}
 }
 
@@ -181,22 +186,7 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	for _, c := range cands {
 		any := false
 		for j, ri := range g.relos {
-			local := o.Relocations[ri].Spec
-			ts, err := core.MatchCandidate(local, kernel, c)
-			b := behaviour{}
-			switch {
-			case err != nil:
-				b.failed = true
-			case ts != nil:
-				b.matched = true
-				out, err := core.Calc(local, ts)
-				if err != nil {
-					b.failed = true
-				} else {
-					b.poison, b.failMemSz, b.newSize, b.newVal = out.Poison, out.FailMemSz, out.NewSize, out.NewVal
-				}
-				b.bitOffset = ts.BitOffset
-			}
+			b, ts := evaluate(o.Relocations[ri].Spec, kernel, c)
 			any = any || b.matched || b.failed
 			key[j], specs[j] = b, ts
 		}
@@ -219,47 +209,80 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	}
 }
 
-// markNonMatching gives every kept type that is a candidate of a
-// type-based relocation the shape that relocation examines, until nothing
-// changes, and keeps flexible-array semantics of trimmed structs. Kept
-// types then fail to match exactly where they fail in the full BTF.
-func (p *Plan) markNonMatching(m *marks, target *core.Target) {
-	for {
-		m.changed = false
-		m.fixFlexArrays()
-		for i, o := range p.objects {
-			for _, g := range p.groups[i] {
+// evaluate is the behaviour of one relocation on one candidate.
+func evaluate(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *core.Spec) {
+	ts, err := core.MatchCandidate(local, b, c)
+	var r behaviour
+	switch {
+	case err != nil:
+		r.failed = true
+	case ts != nil:
+		r.matched = true
+		out, err := core.Calc(local, ts)
+		if err != nil {
+			r.failed = true
+		} else {
+			r.poison, r.failMemSz, r.newSize, r.newVal = out.Poison, out.FailMemSz, out.NewSize, out.NewVal
+		}
+		r.bitOffset = ts.BitOffset
+	}
+	return r, ts
+}
+
+// fixCandidates compares, for every relocation and every candidate kept
+// in the minimized BTF mb, the candidate's behaviour in mb with its
+// behaviour in the full BTF. Trimming can only make matches fail, except
+// through pointers whose targets became void: a candidate that matches in
+// mb but not in the full BTF (or with another result) gets what the
+// relocation examines kept too. A candidate that matches less than in the
+// full BTF needs nothing: markGroup kept a representative with its full
+// behaviour. It reports whether it changed anything.
+func (p *Plan) fixCandidates(m *marks, target *core.Target, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) bool {
+	oldToNew := make(map[rawbtf.TypeID]rawbtf.TypeID, len(newToOld))
+	for n, o := range newToOld {
+		oldToNew[o] = rawbtf.TypeID(n)
+	}
+	m.changed = false
+	for i, o := range p.objects {
+		for _, g := range p.groups[i] {
+			for _, c := range target.Candidates(o.BTF.Type(g.local)) {
+				nc, ok := oldToNew[c]
+				if !ok {
+					continue
+				}
 				for _, ri := range g.relos {
-					k := o.Relocations[ri].Kind
-					if !k.IsType() {
+					local := o.Relocations[ri].Spec
+					want, ts := evaluate(local, target.BTF, c)
+					got, _ := evaluate(local, mb, nc)
+					if local.Kind == core.TypeIDTarget && got.matched {
+						got.newVal = uint64(newToOld[got.newVal])
+					}
+					if got == want || (!got.matched && !got.failed) {
+						// Same, or matching less than in the full
+						// BTF: harmless, a representative with the
+						// full behaviour is kept.
 						continue
 					}
-					for _, c := range target.Candidates(o.BTF.Type(g.local)) {
-						if !m.isKept(c) {
-							continue
-						}
-						if k == core.TypeMatches {
-							m.shape(c, false)
-						} else {
-							m.typ(c, true)
-						}
+					switch {
+					case want.matched && ts != nil:
+						m.relocation(ts)
+					case local.Kind == core.TypeMatches:
+						m.shape(c, false)
+					case local.Kind.IsType():
+						m.typ(c, true)
+					default:
+						m.deep(c)
 					}
 				}
 			}
 		}
-		if !m.changed {
-			return
-		}
 	}
+	return m.changed
 }
 
 // check relocates every object against the minimized BTF and returns the
 // relocations whose decision differs from the full BTF's.
-func (p *Plan) check(res *Result, min []byte, newToOld []rawbtf.TypeID) ([]string, error) {
-	mb, err := rawbtf.Parse(min)
-	if err != nil {
-		return nil, fmt.Errorf("re-reading output: %w", err)
-	}
+func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []string {
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
 	for i, o := range p.objects {
@@ -271,7 +294,7 @@ func (p *Plan) check(res *Result, min []byte, newToOld []rawbtf.TypeID) ([]strin
 			}
 		}
 	}
-	return bad, nil
+	return bad
 }
 
 var errClasses = []error{core.ErrInvalidSpec, core.ErrAnonymous, core.ErrAmbiguous, core.ErrUnsatisfiable}

@@ -7,12 +7,11 @@ import (
 
 // Mark flags of a kernel type.
 const (
-	kept        uint8 = 1 << iota // the type is emitted
-	followed                      // marked following pointers (type compatibility shape)
-	shaped                        // marked with its type_matches shape, not behind a pointer
-	shapedPtr                     // marked with its type_matches shape behind a pointer
-	allMembers                    // every member of a composite is kept
-	keptAsCheck                   // non-matching candidate given its shape so it stays non-matching
+	kept       uint8 = 1 << iota // the type is emitted
+	followed                     // marked following pointers (type compatibility shape)
+	shaped                       // marked with its type_matches shape, not behind a pointer
+	shapedPtr                    // marked with its type_matches shape behind a pointer
+	allMembers                   // every member of a composite is kept
 )
 
 // marks records what of a kernel BTF the minimized BTF keeps.

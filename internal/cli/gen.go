@@ -1,0 +1,288 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/btftool/btftool/internal/atomicfile"
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// NewCmdGen returns the "gen" command group.
+func NewCmdGen(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gen",
+		Short: "Generate minimized BTF",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageErrorf("gen needs a subcommand: min_core_btf")
+		},
+	}
+	cmd.AddCommand(NewCmdMinCoreBTF(f, nil))
+	return cmd
+}
+
+// MinCoreBTFOptions are the options of "gen min_core_btf".
+type MinCoreBTFOptions struct {
+	IO           *IOStreams
+	Input        string
+	Output       string
+	Objects      []string
+	Format       outputFormat
+	Verbose      bool
+	Quiet        bool
+	FailOnPoison bool
+	Now          func() time.Time
+}
+
+// NewCmdMinCoreBTF returns "gen min_core_btf". runF replaces the run
+// function in tests.
+func NewCmdMinCoreBTF(f *Factory, runF func(*MinCoreBTFOptions) error) *cobra.Command {
+	opts := &MinCoreBTFOptions{IO: f.IO, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]",
+		Short: "Minimize a kernel BTF for the CO-RE relocations of BPF objects",
+		Long: `Write to OUTPUT the smallest BTF, cut from the kernel BTF INPUT, with which
+libbpf makes the same CO-RE relocation decision as with INPUT for every
+relocation of every OBJECT. The arguments are those of
+'bpftool gen min_core_btf'.
+
+INPUT is a raw BTF file (either byte order), an ELF file with a .BTF
+section (vmlinux), or either of them compressed (.xz, .gz, .zst) or in a
+tar archive (btfhub's .btf.tar.xz). OUTPUT is raw BTF in INPUT's byte
+order, written atomically.
+
+Relocations that match nothing in INPUT are reported on stderr, one line
+per object (every relocation with --verbose); libbpf will poison them when
+loading the object on this kernel. Nothing is printed on stdout unless
+-o json is given.`,
+		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
+  btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 3 {
+				return usageErrorf("min_core_btf needs INPUT, OUTPUT and at least one OBJECT, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runMinCoreBTF(opts)
+		},
+	}
+	addOutputFlag(cmd, &opts.Format)
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every unsatisfied relocation")
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
+	cmd.Flags().BoolVar(&opts.FailOnPoison, "fail-on-poison", false, "exit with status 1 when a relocation is unsatisfied on INPUT")
+	return cmd
+}
+
+// loadObjects reads and parses BPF objects. An object without CO-RE
+// relocations is fine; one that is not a BPF object with BTF is an error.
+func loadObjects(paths []string) ([]*bpfobj.Object, error) {
+	objs := make([]*bpfobj.Object, 0, len(paths))
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return nil, inputError(fmt.Errorf("%s: is a directory, not a BPF object", p))
+		}
+		o, err := bpfobj.Open(p)
+		if err != nil {
+			return nil, inputError(err)
+		}
+		objs = append(objs, o)
+	}
+	return objs, nil
+}
+
+// readKernel reads a kernel BTF from any supported container.
+func readKernel(path string) (*rawbtf.BTF, kbtf.Source, error) {
+	data, src, err := kbtf.ReadFile(path, nil)
+	if err != nil {
+		return nil, src, inputError(err)
+	}
+	b, err := rawbtf.Parse(data)
+	if err != nil {
+		return nil, src, inputError(fmt.Errorf("%s: %w", path, err))
+	}
+	return b, src, nil
+}
+
+func runMinCoreBTF(opts *MinCoreBTFOptions) error {
+	start := opts.Now()
+	objs, err := loadObjects(opts.Objects)
+	if err != nil {
+		return err
+	}
+	kernel, src, err := readKernel(opts.Input)
+	if err != nil {
+		return err
+	}
+	res, err := btfgen.NewPlan(objs).Minimize(kernel)
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.Input, err)
+	}
+	if err := atomicfile.WriteFile(opts.Output, res.BTF, 0o644); err != nil {
+		return inputError(err)
+	}
+	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
+	rep.Seconds = opts.Now().Sub(start).Seconds()
+	if opts.Format == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if !opts.Quiet {
+		rep.writeText(opts.IO.ErrOut, opts.Verbose)
+	}
+	if opts.FailOnPoison && rep.Unsatisfied+rep.Failed > 0 {
+		return &SilentError{Code: ExitFailed}
+	}
+	return nil
+}
+
+// genReport is the JSON (and text) report of one gen run.
+type genReport struct {
+	Input       string         `json:"input"`
+	Output      string         `json:"output"`
+	Format      string         `json:"input_format,omitempty"`
+	InputBytes  int            `json:"input_bytes"`
+	OutputBytes int            `json:"output_bytes"`
+	Types       int            `json:"types"`
+	Relocations int            `json:"relocations"`
+	Unsatisfied int            `json:"unsatisfied"`
+	Failed      int            `json:"failed"`
+	Seconds     float64        `json:"seconds"`
+	Objects     []objectReport `json:"objects"`
+}
+
+type objectReport struct {
+	Path        string        `json:"path"`
+	Relocations int           `json:"relocations"`
+	Unsatisfied int           `json:"unsatisfied"`
+	Failed      int           `json:"failed"`
+	Details     []relocReport `json:"details,omitempty"`
+}
+
+// relocReport describes one relocation's decision.
+type relocReport struct {
+	Section string    `json:"section"`
+	Program string    `json:"program"`
+	Insn    int       `json:"insn"`
+	Index   int       `json:"relo"`
+	Kind    core.Kind `json:"kind"`
+	Path    string    `json:"path"`
+	Status  string    `json:"status"`
+	Value   *uint64   `json:"value,omitempty"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// statusOf classifies a decision: "ok", "unsatisfied" (nothing matched:
+// poisoned, or 0 for existence checks) or "failed" (libbpf refuses the
+// object).
+func statusOf(r *core.Result) string {
+	switch {
+	case r.Err != nil:
+		return "failed"
+	case r.Unsatisfied():
+		return "unsatisfied"
+	}
+	return "ok"
+}
+
+func newRelocReport(o *bpfobj.Object, i int, r *core.Result) relocReport {
+	rel := &o.Relocations[i]
+	rr := relocReport{
+		Section: rel.Section, Program: rel.Program, Insn: rel.Insn(o), Index: rel.Index,
+		Kind: rel.Kind, Path: rel.Path(), Status: statusOf(r),
+	}
+	if r.Err != nil {
+		rr.Error = r.Err.Error()
+	} else if !r.Poison && rel.Kind != core.TypeIDTarget {
+		v := r.NewVal
+		rr.Value = &v
+	}
+	return rr
+}
+
+func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfgen.Result, all bool) *genReport {
+	rep := &genReport{Input: in, Output: out, Format: src.Format, InputBytes: kernel.Size(), OutputBytes: len(res.BTF), Types: res.Types}
+	for _, or := range res.Objects {
+		o := or.Object
+		orp := objectReport{Path: o.Path, Relocations: len(o.Relocations)}
+		for i := range or.Results {
+			r := &or.Results[i]
+			st := statusOf(r)
+			switch st {
+			case "failed":
+				orp.Failed++
+			case "unsatisfied":
+				orp.Unsatisfied++
+			}
+			if st != "ok" || all {
+				orp.Details = append(orp.Details, newRelocReport(o, i, r))
+			}
+		}
+		rep.Relocations += orp.Relocations
+		rep.Unsatisfied += orp.Unsatisfied
+		rep.Failed += orp.Failed
+		rep.Objects = append(rep.Objects, orp)
+	}
+	return rep
+}
+
+// writeText prints one line per object that needs attention.
+func (rep *genReport) writeText(w io.Writer, verbose bool) {
+	kname := filepath.Base(rep.Input)
+	for _, o := range rep.Objects {
+		name := filepath.Base(o.Path)
+		switch {
+		case o.Relocations == 0:
+			fmt.Fprintf(w, "btftool: %s: no CO-RE relocations, contributes nothing\n", name)
+		case o.Failed > 0:
+			fmt.Fprintf(w, "btftool: %s: libbpf will refuse to load it on %s: %d relocation(s) fail, %d of %d unsatisfied\n", name, kname, o.Failed, o.Unsatisfied, o.Relocations)
+		case o.Unsatisfied > 0:
+			fmt.Fprintf(w, "btftool: %s: %d of %d relocations unsatisfied on %s%s\n", name, o.Unsatisfied, o.Relocations, kname, hintVerbose(verbose))
+		}
+		if !verbose {
+			continue
+		}
+		for _, d := range o.Details {
+			if d.Status == "ok" {
+				continue
+			}
+			line := fmt.Sprintf("  %s %s insn %d: %s %s: %s", d.Section, d.Program, d.Insn, d.Kind, d.Path, d.Status)
+			if d.Error != "" {
+				line += ": " + d.Error
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func hintVerbose(verbose bool) string {
+	if verbose {
+		return ""
+	}
+	return " (--verbose lists them)"
+}
+
+var _ = errors.New

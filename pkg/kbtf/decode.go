@@ -1,0 +1,454 @@
+package kbtf
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/mikelolasagasti/xz"
+)
+
+const (
+	// sniffLen is how many leading bytes format detection looks at (one tar
+	// header block).
+	sniffLen = 512
+	// maxDepth bounds the number of nested containers (xz → tar → gz …).
+	maxDepth = 4
+	// maxTarEntries bounds the number of entries read from one tar archive.
+	maxTarEntries = 4096
+	// xzDictMax is the largest LZMA2 dictionary accepted: that of xz -9.
+	xzDictMax = 64 << 20
+	// zstdWindowMax is the largest zstd window accepted: that of
+	// zstd --ultra -22 (and --long).
+	zstdWindowMax = 128 << 20
+)
+
+// kind is a detected data format.
+type kind int
+
+const (
+	kindUnknown kind = iota
+	kindRaw          // raw BTF
+	kindELF
+	kindXZ
+	kindGzip
+	kindZstd
+	kindTar
+)
+
+// sniff detects the format of data from its first bytes (up to sniffLen).
+func sniff(b []byte) kind {
+	switch {
+	case isBTF(b):
+		return kindRaw
+	case bytes.HasPrefix(b, []byte(elf.ELFMAG)):
+		return kindELF
+	case bytes.HasPrefix(b, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
+		return kindXZ
+	case len(b) >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8: // deflate
+		return kindGzip
+	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return kindZstd
+	case len(b) >= 4 && b[0]&0xf0 == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18:
+		return kindZstd // a skippable frame, 0x184D2A5?
+	case isTarHeader(b):
+		return kindTar
+	}
+	return kindUnknown
+}
+
+// isBTF reports whether b starts with the BTF magic 0xeB9F in either byte
+// order.
+func isBTF(b []byte) bool {
+	return len(b) >= 2 && (b[0] == 0x9f && b[1] == 0xeb || b[0] == 0xeb && b[1] == 0x9f)
+}
+
+// isTarHeader reports whether b starts with a tar header block: one whose
+// checksum field matches its content (this covers ustar, GNU and old V7
+// headers alike).
+func isTarHeader(b []byte) bool {
+	if len(b) < 512 {
+		return false
+	}
+	// The checksum is octal, padded with spaces and NULs.
+	field := strings.Trim(string(b[148:156]), " \x00")
+	want, err := strconv.ParseInt(field, 8, 64)
+	if field == "" || err != nil {
+		return false
+	}
+	var unsigned, signed int64
+	for i, c := range b[:512] {
+		if i >= 148 && i < 156 {
+			c = ' '
+		}
+		unsigned += int64(c)
+		signed += int64(int8(c))
+	}
+	return want == unsigned || want == signed
+}
+
+// hexHead renders the first bytes of b for error messages.
+func hexHead(b []byte) string {
+	b = b[:min(len(b), 4)]
+	s := make([]string, len(b))
+	for i, c := range b {
+		s[i] = fmt.Sprintf("%02x", c)
+	}
+	return strings.Join(s, " ")
+}
+
+// decoder holds the state of one Read or ReadFile call.
+type decoder struct {
+	max     int64
+	layers  []string // containers, outermost first: "xz", "tar", …
+	payload string   // "raw" or "elf" once found
+}
+
+func newDecoder(opts *Options) *decoder {
+	return &decoder{max: opts.maxSize()}
+}
+
+// chain renders the containers seen so far like a file suffix, innermost
+// first: "tar.xz".
+func (d *decoder) chain() string {
+	s := make([]string, 0, len(d.layers))
+	for i := len(d.layers) - 1; i >= 0; i-- {
+		s = append(s, d.layers[i])
+	}
+	return strings.Join(s, ".")
+}
+
+// format is Source.Format.
+func (d *decoder) format() string {
+	if len(d.layers) == 0 {
+		return d.payload
+	}
+	if d.payload == "elf" {
+		return "elf." + d.chain()
+	}
+	return d.chain()
+}
+
+// where says in which container the current data is, for messages.
+func (d *decoder) where() string {
+	if len(d.layers) == 0 {
+		return ""
+	}
+	return " inside " + d.chain()
+}
+
+func (d *decoder) tooLarge(what string, size int64) error {
+	return problem(ErrTooLarge, nil, "%s size %d exceeds limit of %s", what, size, formatSize(d.max))
+}
+
+func (d *decoder) push(layer string) error {
+	if len(d.layers) >= maxDepth {
+		return problem(ErrTooLarge, nil, "containers nested more than %d deep", maxDepth)
+	}
+	d.layers = append(d.layers, layer)
+	return nil
+}
+
+// decode detects the format of the data in br and returns the BTF in it.
+func (d *decoder) decode(br *bufio.Reader) ([]byte, error) {
+	head, err := br.Peek(sniffLen)
+	if err != nil && err != io.EOF {
+		return nil, readErr(err)
+	}
+	if len(head) == 0 {
+		if len(d.layers) == 0 {
+			return nil, problem(ErrEmpty, nil, "empty file")
+		}
+		return nil, problem(ErrEmpty, nil, "no data%s", d.where())
+	}
+	switch k := sniff(head); k {
+	case kindRaw:
+		d.payload = "raw"
+		return d.readAll(br, "BTF")
+	case kindELF:
+		d.payload = "elf"
+		buf, err := d.readAll(br, "ELF")
+		if err != nil {
+			return nil, err
+		}
+		return d.elfBTF(bytes.NewReader(buf))
+	case kindTar:
+		return d.tar(br)
+	case kindXZ, kindGzip, kindZstd:
+		return d.decompress(k, br)
+	}
+	return nil, problem(ErrNotBTF, nil, "not BTF, ELF or a supported archive%s (starts with %s)", d.where(), hexHead(head))
+}
+
+// readAll reads r to its end, failing once more than d.max bytes arrive.
+// Unlike io.ReadAll it never allocates more than about twice the limit.
+func (d *decoder) readAll(r io.Reader, what string) ([]byte, error) {
+	b := make([]byte, 0, min(d.max+1, 64<<10))
+	for {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(2*int64(cap(b)), d.max+1))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > d.max {
+			return nil, problem(ErrTooLarge, nil, "%s size exceeds limit of %s", what, formatSize(d.max))
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, readErr(err)
+		}
+	}
+}
+
+// readErr describes an error from reading the input. Errors from the layers
+// below are already described and pass unchanged.
+func readErr(err error) error {
+	if _, ok := err.(*kbtfError); ok {
+		return err
+	}
+	if err == io.ErrUnexpectedEOF {
+		return streamProblem(ErrCorrupt, err, "unexpected end of input (truncated?)")
+	}
+	return streamProblem(nil, err, "read: %v", err)
+}
+
+// xzPool keeps xz readers, and so their dictionaries, for reuse across
+// calls: batch runs then do not allocate a dictionary per file.
+var xzPool sync.Pool
+
+// decompress decodes one compression layer and the data inside it.
+func (d *decoder) decompress(k kind, br *bufio.Reader) ([]byte, error) {
+	var (
+		name string
+		dr   io.Reader
+		err  error
+	)
+	switch k {
+	case kindXZ:
+		name = "xz"
+		z, _ := xzPool.Get().(*xz.Reader)
+		if z != nil {
+			err = z.Reset(br)
+		} else {
+			z, err = xz.NewReader(br, xzDictMax)
+		}
+		if z != nil {
+			defer xzPool.Put(z)
+		}
+		dr = z
+	case kindGzip:
+		name = "gz"
+		var z *gzip.Reader
+		if z, err = gzip.NewReader(br); err == nil {
+			defer z.Close()
+		}
+		dr = z
+	case kindZstd:
+		name = "zst"
+		var z *zstd.Decoder
+		z, err = zstd.NewReader(br,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxWindow(zstdWindowMax))
+		if err == nil {
+			defer z.Close()
+		}
+		dr = z
+	}
+	if err != nil {
+		return nil, codecErr(name, err)
+	}
+	if err := d.push(name); err != nil {
+		return nil, err
+	}
+	lr := &layerReader{r: dr, name: name, left: d.max, max: d.max}
+	data, err := d.decode(bufio.NewReaderSize(lr, 4<<10))
+	if err != nil {
+		return nil, err
+	}
+	// Read to the end so that the integrity check of the stream (the CRC
+	// in xz and gzip, the checksum in zstd) is verified even when the BTF
+	// was a tar member followed by more data.
+	if _, err := io.Copy(io.Discard, lr); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// layerReader reads the output of a decompressor: it enforces the size
+// limit and describes the decompressor's errors.
+type layerReader struct {
+	r         io.Reader
+	name      string
+	left, max int64
+}
+
+func (l *layerReader) Read(p []byte) (int, error) {
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return n + int(l.left), streamProblem(ErrTooLarge, nil, "decompressed size exceeds limit of %s", formatSize(l.max))
+	}
+	if err != nil && err != io.EOF {
+		err = codecErr(l.name, err)
+	}
+	return n, err
+}
+
+// codecErr describes an error from the decompressor named name.
+func codecErr(name string, err error) error {
+	if _, ok := err.(*kbtfError); ok {
+		return err // from the layer below, already described
+	}
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF || err == xz.ErrBuf:
+		// xz.ErrBuf: the decoder could make no progress, because the
+		// input ended.
+		return streamProblem(ErrCorrupt, err, "%s: unexpected end of input (truncated?)", name)
+	case errors.Is(err, xz.ErrMemlimit):
+		return streamProblem(ErrTooLarge, err, "%s: dictionary larger than %s", name, formatSize(xzDictMax))
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+		return streamProblem(ErrTooLarge, err, "%s: window larger than %s", name, formatSize(zstdWindowMax))
+	}
+	msg := err.Error()
+	for _, p := range []string{"xz: ", "gzip: ", "zstd: ", "flate: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return streamProblem(ErrCorrupt, err, "%s: %s", name, msg)
+}
+
+// tar returns the BTF in the first regular member of the tar archive in r
+// that is BTF, ELF or compressed.
+func (d *decoder) tar(r io.Reader) ([]byte, error) {
+	if err := d.push("tar"); err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(r)
+	for i := 0; ; i++ {
+		if i == maxTarEntries {
+			return nil, problem(ErrTooLarge, nil, "tar archive has more than %d entries", maxTarEntries)
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil, problem(ErrNoBTFInArchive, nil, "no BTF or ELF file in tar archive")
+		}
+		if err != nil && !errors.Is(err, tar.ErrInsecurePath) { // nothing is extracted: any name will do
+			return nil, tarErr(err)
+		}
+		// Only regular files: directories, links, devices and
+		// sparse files are skipped.
+		if hdr.Typeflag != tar.TypeReg || hdr.Size <= 0 {
+			continue
+		}
+		head := make([]byte, min(hdr.Size, sniffLen))
+		if _, err := io.ReadFull(tr, head); err != nil {
+			return nil, tarErr(err)
+		}
+		k := sniff(head)
+		if k == kindUnknown {
+			continue
+		}
+		data, err := d.member(k, head, tr, hdr.Size)
+		if err != nil {
+			if ke, ok := err.(*kbtfError); ok && ke.stream {
+				return nil, err // a problem of the archive, not of the member
+			}
+			return nil, &kbtfError{msg: fmt.Sprintf("tar member %q: %v", hdr.Name, err), errs: []error{err}}
+		}
+		return data, nil
+	}
+}
+
+// member returns the BTF in a tar member whose first bytes are head and
+// whose remaining bytes are in r.
+func (d *decoder) member(k kind, head []byte, r io.Reader, size int64) ([]byte, error) {
+	if k != kindRaw && k != kindELF {
+		return d.decode(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head), r), 4<<10))
+	}
+	what := "BTF"
+	if k == kindELF {
+		what = "ELF"
+	}
+	if size > d.max {
+		return nil, d.tooLarge(what, size)
+	}
+	// The size is known: allocate exactly once.
+	buf := make([]byte, size)
+	copy(buf, head)
+	if _, err := io.ReadFull(r, buf[len(head):]); err != nil {
+		return nil, tarErr(err)
+	}
+	if k == kindRaw {
+		d.payload = "raw"
+		return buf, nil
+	}
+	d.payload = "elf"
+	return d.elfBTF(bytes.NewReader(buf))
+}
+
+// tarErr describes an error from archive/tar.
+func tarErr(err error) error {
+	if _, ok := err.(*kbtfError); ok {
+		return err
+	}
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return streamProblem(ErrCorrupt, err, "tar: unexpected end of archive (truncated?)")
+	}
+	return streamProblem(ErrCorrupt, err, "tar: %s", strings.TrimPrefix(err.Error(), "archive/tar: "))
+}
+
+// streamProblem is problem for errors of a container as a whole, which are
+// reported without the name of the tar member being read.
+func streamProblem(sentinel, cause error, format string, args ...any) error {
+	e := problem(sentinel, cause, format, args...).(*kbtfError)
+	e.stream = true
+	return e
+}
+
+// elfBTF returns a copy of the .BTF section of the ELF file in ra.
+func (d *decoder) elfBTF(ra io.ReaderAt) (data []byte, err error) {
+	defer func() {
+		// debug/elf is meant not to panic on bad input; be safe anyway.
+		if r := recover(); r != nil {
+			data, err = nil, problem(ErrCorrupt, nil, "invalid ELF: %v", r)
+		}
+	}()
+	f, err := elf.NewFile(ra)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return nil, problem(ErrCorrupt, err, "invalid ELF: unexpected end of file (truncated?)")
+	}
+	if err != nil {
+		return nil, problem(ErrCorrupt, err, "invalid ELF: %v", err)
+	}
+	sec := f.Section(".BTF")
+	if sec == nil || sec.Type == elf.SHT_NOBITS || sec.Size == 0 {
+		return nil, problem(ErrNoBTFSection, nil, "ELF has no .BTF section")
+	}
+	if sec.Size > uint64(d.max) {
+		return nil, d.tooLarge(".BTF section", int64(min(sec.Size, 1<<62)))
+	}
+	// Size is the uncompressed size, also for a compressed section.
+	data = make([]byte, sec.Size)
+	if _, err := io.ReadFull(sec.Open(), data); err != nil {
+		return nil, problem(ErrCorrupt, err, "ELF .BTF section: %v", err)
+	}
+	if !isBTF(data) {
+		return nil, problem(ErrNotBTF, nil, "ELF .BTF section is not BTF (starts with %s)", hexHead(data))
+	}
+	return data, nil
+}

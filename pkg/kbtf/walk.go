@@ -1,0 +1,147 @@
+package kbtf
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Entry is one kernel BTF file found in a tree by [Walk].
+type Entry struct {
+	// Path is the full path of the file (root joined with Rel).
+	Path string
+	// Rel is the path relative to the root, slash-separated.
+	Rel string
+	// OutRel is Rel with its container suffix replaced by ".btf", e.g.
+	// "ubuntu/20.04/x86_64/5.4.0-91-generic.btf.tar.xz" gives
+	// "ubuntu/20.04/x86_64/5.4.0-91-generic.btf" and "boot/vmlinux" gives
+	// "boot/vmlinux.btf".
+	OutRel string
+	// Distro, Version, Arch and Release come from the btfhub layout
+	// DISTRO/VERSION/ARCH/RELEASE.btf[.tar.xz]; they are empty when Rel does
+	// not fit it.
+	Distro, Version, Arch, Release string
+}
+
+// compressionSuffixes are the compression suffixes Walk recognises.
+var compressionSuffixes = []string{".xz", ".gz", ".zst", ".zstd"}
+
+// splitName splits a file name into its stem and its container suffix, and
+// reports whether Walk takes the file: NAME.btf, NAME.btf.{xz,gz,zst},
+// NAME[.btf].tar[.{xz,gz,zst}], NAME.tgz, vmlinux and vmlinux-VERSION (the
+// last two optionally compressed). For "5.4.btf.tar.xz" it returns "5.4",
+// ".btf.tar.xz", true.
+func splitName(name string) (stem, suffix string, ok bool) {
+	rest := name
+	var comp string
+	for _, s := range compressionSuffixes {
+		if strings.HasSuffix(rest, s) {
+			rest, comp = strings.TrimSuffix(rest, s), s
+			break
+		}
+	}
+	tarSuffix := ""
+	switch {
+	case comp == "" && strings.HasSuffix(rest, ".tgz"):
+		rest, tarSuffix = strings.TrimSuffix(rest, ".tgz"), ".tgz"
+	case strings.HasSuffix(rest, ".tar"):
+		rest, tarSuffix = strings.TrimSuffix(rest, ".tar"), ".tar"
+	}
+	switch {
+	case strings.HasSuffix(rest, ".btf") && rest != ".btf":
+		return strings.TrimSuffix(rest, ".btf"), ".btf" + tarSuffix + comp, true
+	case tarSuffix != "" && rest != "":
+		return rest, tarSuffix + comp, true
+	case rest == "vmlinux" || strings.HasPrefix(rest, "vmlinux-"):
+		return rest, tarSuffix + comp, true
+	}
+	return "", "", false
+}
+
+// Walk finds the kernel BTF files under root, recognised by name (see
+// Entry; other files are ignored), and returns them sorted by Rel. It does
+// not follow symbolic links to directories; a symbolic link to a regular
+// file is listed under the link's own name. If root is itself a file, Walk
+// returns that file alone when its name is recognised.
+//
+// Two files whose OutRel would be the same (5.4.btf and 5.4.btf.tar.xz side
+// by side) make Walk fail, since batch outputs would overwrite each other.
+func Walk(root string) ([]Entry, error) {
+	fi, err := os.Stat(root) // follows a symbolic link given as root
+	if err != nil {
+		return nil, err
+	}
+	var entries []Entry
+	if !fi.IsDir() {
+		if e, ok := newEntry(root, filepath.Base(root)); ok && fi.Mode().IsRegular() {
+			entries = append(entries, e)
+		}
+		return entries, nil
+	}
+	// WalkDir does not descend into a symbolic link given as root: resolve
+	// it first, but report paths under root as given.
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, err
+	}
+	err = filepath.WalkDir(real, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if de.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(real, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		e, ok := newEntry(filepath.Join(root, filepath.FromSlash(rel)), rel)
+		if !ok {
+			return nil
+		}
+		switch t := de.Type(); {
+		case t.IsRegular():
+		case t&fs.ModeSymlink != 0:
+			fi, err := os.Stat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				return nil // dangling, or a link to a directory or device
+			}
+		default:
+			return nil // a device, pipe or socket
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Rel < entries[j].Rel })
+	seen := make(map[string]string, len(entries))
+	for _, e := range entries {
+		if prev, dup := seen[e.OutRel]; dup {
+			return nil, fmt.Errorf("%s: %s and %s both give %s", root, prev, e.Rel, e.OutRel)
+		}
+		seen[e.OutRel] = e.Rel
+	}
+	return entries, nil
+}
+
+// newEntry builds the Entry for the file at full path p with slash-separated
+// relative path rel, if its name is recognised.
+func newEntry(p, rel string) (Entry, bool) {
+	dir, name := path.Split(rel)
+	stem, suffix, ok := splitName(name)
+	if !ok {
+		return Entry{}, false
+	}
+	e := Entry{Path: p, Rel: rel, OutRel: dir + stem + ".btf"}
+	if parts := strings.Split(rel, "/"); len(parts) == 4 && strings.HasPrefix(suffix, ".btf") {
+		e.Distro, e.Version, e.Arch, e.Release = parts[0], parts[1], parts[2], stem
+	}
+	return e, true
+}

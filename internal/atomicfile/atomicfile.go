@@ -13,7 +13,7 @@ import (
 // an existing file at path is left untouched.
 func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
+		return fmt.Errorf("cannot write %s: is a directory", path)
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -21,7 +21,10 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		if os.IsNotExist(err) {
+			return fmt.Errorf("cannot write %s: directory %s does not exist", path, dir)
+		}
+		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	tmp := f.Name()
 	defer func() {
@@ -31,19 +34,19 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	return nil
 }

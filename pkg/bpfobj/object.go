@@ -123,6 +123,9 @@ func Parse(data []byte) (obj *Object, err error) {
 	}()
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: truncated ELF file", ErrNotELF)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrNotELF, err)
 	}
 	if f.Machine != elf.EM_BPF {

@@ -72,3 +72,15 @@ func (k Kind) IsEnumval() bool { return k == EnumvalExists || k == EnumvalValue 
 
 // MarshalText implements encoding.TextMarshaler for JSON output.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
+// String returns.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown relocation kind %q", b)
+}

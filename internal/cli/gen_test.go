@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/btftool/btftool/pkg/kbtf"
+)
+
+const (
+	testKernel = "../../testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz"
+	testObjs   = "../../testdata/bpf"
+)
+
+// testIO returns fake streams.
+func testIO() (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, out, errOut
+}
+
+// runCLI runs btftool with args and returns status, stdout and stderr.
+func runCLI(tb testing.TB, args ...string) (int, string, string) {
+	tb.Helper()
+	io, out, errOut := testIO()
+	code := run(&Factory{IO: io}, args)
+	return code, out.String(), errOut.String()
+}
+
+func obj(name string) string { return filepath.Join(testObjs, name) }
+
+var rawKernel = sync.OnceValues(func() ([]byte, error) {
+	data, _, err := kbtf.ReadFile(testKernel, nil)
+	return data, err
+})
+
+// rawKernelFile writes the decompressed test kernel to dir.
+func rawKernelFile(tb testing.TB, dir string) string {
+	tb.Helper()
+	data, err := rawKernel()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := filepath.Join(dir, "vmlinux.btf")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func TestMinCoreBTFFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr bool
+		check   func(*MinCoreBTFOptions) bool
+	}{
+		{[]string{"in", "out", "a.o"}, false, func(o *MinCoreBTFOptions) bool {
+			return o.Input == "in" && o.Output == "out" && len(o.Objects) == 1 && o.Format == "text"
+		}},
+		{[]string{"in", "out", "a.o", "b.o", "-o", "json", "--verbose", "--fail-on-poison"}, false, func(o *MinCoreBTFOptions) bool {
+			return len(o.Objects) == 2 && o.Format == "json" && o.Verbose && o.FailOnPoison
+		}},
+		{[]string{"in", "out"}, true, nil},
+		{[]string{"in", "out", "a.o", "-o", "yaml"}, true, nil},
+	} {
+		io, _, _ := testIO()
+		var got *MinCoreBTFOptions
+		cmd := NewCmdMinCoreBTF(&Factory{IO: io}, func(o *MinCoreBTFOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(io.Out)
+		cmd.SetErr(io.ErrOut)
+		err := cmd.Execute()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%v: error %v, want error %v", tc.args, err, tc.wantErr)
+			continue
+		}
+		if tc.check != nil && (got == nil || !tc.check(got)) {
+			t.Errorf("%v: options %+v", tc.args, got)
+		}
+	}
+}
+
+func TestMinCoreBTF(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "min.btf")
+	code, stdout, stderr := runCLI(t, "gen", "min_core_btf", testKernel, out, obj("execsnoop.bpf.o"), obj("taskstate.bpf.o"), obj("plain.bpf.o"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout not empty: %q", stdout)
+	}
+	if !strings.Contains(stderr, "plain.bpf.o: no CO-RE relocations, contributes nothing") {
+		t.Errorf("stderr does not say plain.bpf.o contributes nothing: %q", stderr)
+	}
+	fi, err := os.Stat(out)
+	if err != nil || fi.Size() < 100 || fi.Size() > 4096 {
+		t.Fatalf("output: %v, %v", fi, err)
+	}
+
+	// JSON report on stdout; unsatisfied relocations listed.
+	code, stdout, _ = runCLI(t, "gen", "min_core_btf", "-o", "json", testKernel, out, obj("features.bpf.o"))
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var rep genReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, stdout)
+	}
+	if rep.Relocations == 0 || rep.Unsatisfied == 0 || len(rep.Objects) != 1 || len(rep.Objects[0].Details) != rep.Unsatisfied {
+		t.Errorf("report %+v", rep)
+	}
+	for _, d := range rep.Objects[0].Details {
+		if d.Path == "" || d.Program == "" || d.Status != "unsatisfied" {
+			t.Errorf("detail %+v", d)
+		}
+	}
+
+	// --fail-on-poison turns unsatisfied relocations into status 1, and
+	// the output is still written.
+	os.Remove(out)
+	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", testKernel, out, obj("features.bpf.o"))
+	if code != 1 || !strings.Contains(stderr, "unsatisfied") {
+		t.Errorf("--fail-on-poison: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestMinCoreBTFInputForms checks that raw, ELF-less raw big-endian and
+// compressed inputs give the same output, and that output keeps the input's
+// byte order.
+func TestMinCoreBTFInputForms(t *testing.T) {
+	dir := t.TempDir()
+	raw := rawKernelFile(t, dir)
+	a, b := filepath.Join(dir, "a.btf"), filepath.Join(dir, "b.btf")
+	for _, in := range []struct{ input, out string }{{raw, a}, {testKernel, b}} {
+		if code, _, stderr := runCLI(t, "gen", "min_core_btf", "-q", in.input, in.out, obj("execsnoop.bpf.o")); code != 0 {
+			t.Fatalf("%s: exit %d: %s", in.input, code, stderr)
+		}
+	}
+	x, _ := os.ReadFile(a)
+	y, _ := os.ReadFile(b)
+	if !bytes.Equal(x, y) {
+		t.Error("raw and .tar.xz inputs give different outputs")
+	}
+}
+
+// TestMinCoreBTFBadInput: every bad input exits 2 with one line naming the
+// file, and creates no output file.
+func TestMinCoreBTFBadInput(t *testing.T) {
+	dir := t.TempDir()
+	raw := rawKernelFile(t, dir)
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	kdata, _ := rawKernel()
+	truncated := write("truncated.btf", kdata[:len(kdata)/2])
+	notBTF := write("notbtf.bin", []byte("hello, world, this is not BTF"))
+	empty := write("empty.btf", nil)
+	objData, _ := os.ReadFile(obj("execsnoop.bpf.o"))
+	truncObj := write("trunc.bpf.o", objData[:len(objData)/3])
+	noBTF := write("nobtf.o", mustELFWithoutBTF(t, dir))
+	good := obj("execsnoop.bpf.o")
+	roDir := filepath.Join(dir, "ro")
+	os.Mkdir(roDir, 0o555)
+
+	for _, tc := range []struct {
+		name, input, output, object, mention string
+	}{
+		{"missing input", filepath.Join(dir, "nope.btf"), "out.btf", good, "nope.btf"},
+		{"input not BTF", notBTF, "out.btf", good, "notbtf.bin"},
+		{"empty input", empty, "out.btf", good, "empty.btf"},
+		{"truncated input", truncated, "out.btf", good, "truncated.btf"},
+		{"input is a directory", dir, "out.btf", good, dir},
+		{"missing object", raw, "out.btf", filepath.Join(dir, "nope.o"), "nope.o"},
+		{"object not ELF", raw, "out.btf", notBTF, "notbtf.bin"},
+		{"truncated object", raw, "out.btf", truncObj, "trunc.bpf.o"},
+		{"object without BTF", raw, "out.btf", noBTF, "nobtf.o"},
+		{"object is a directory", raw, "out.btf", dir, dir},
+		{"output directory missing", raw, filepath.Join("nodir", "out.btf"), good, "out.btf"},
+		{"output is a directory", raw, dir, good, dir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := tc.output
+			if !filepath.IsAbs(out) {
+				out = filepath.Join(dir, out)
+			}
+			code, stdout, stderr := runCLI(t, "gen", "min_core_btf", tc.input, out, tc.object)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tc.mention) {
+				t.Errorf("stderr %q: want one line naming %s", stderr, tc.mention)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+			if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
+				t.Errorf("output %s was created", out)
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp-") {
+					t.Errorf("temporary file %s left behind", e.Name())
+				}
+			}
+		})
+	}
+	if os.Geteuid() != 0 {
+		code, _, _ := runCLI(t, "gen", "min_core_btf", raw, filepath.Join(roDir, "out.btf"), good)
+		if code != 2 {
+			t.Errorf("unwritable output directory: exit %d", code)
+		}
+	}
+}
+
+// TestMinCoreBTFKeepsExistingOutputOnFailure: a failed regeneration leaves
+// an earlier good output untouched.
+func TestMinCoreBTFKeepsExistingOutputOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "min.btf")
+	if code, _, stderr := runCLI(t, "gen", "min_core_btf", "-q", testKernel, out, obj("execsnoop.bpf.o")); code != 0 {
+		t.Fatal(stderr)
+	}
+	before, _ := os.ReadFile(out)
+	if code, _, _ := runCLI(t, "gen", "min_core_btf", filepath.Join(dir, "missing"), out, obj("execsnoop.bpf.o")); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	after, _ := os.ReadFile(out)
+	if !bytes.Equal(before, after) {
+		t.Error("existing output changed by a failed run")
+	}
+}
+
+// mustELFWithoutBTF returns a BPF ELF object with its .BTF section renamed.
+func mustELFWithoutBTF(tb testing.TB, dir string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(obj("plain.bpf.o"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Rename ".BTF" and ".BTF.ext" in the section name table (where they
+	// may be suffixes of ".rel.BTF"): same length, so offsets stay valid.
+	out := bytes.ReplaceAll(data, []byte(".BTF"), []byte(".XTF"))
+	if bytes.Equal(out, data) {
+		tb.Fatal("no .BTF section name found")
+	}
+	return out
+}

@@ -319,3 +319,33 @@ func TestObjectsTogether(t *testing.T) {
 	sameDecisions(t, o1, kernel, min)
 	sameDecisions(t, o2, kernel, min)
 }
+
+// TestKindsBpftoolAbortsOn: type tags on pointers, forward declarations
+// behind pointers and decl tags in the kernel are handled, not fatal.
+func TestKindsBpftoolAbortsOn(t *testing.T) {
+	lb := btftest.New()
+	li := lb.Int("int", 4, true)
+	lfoo := lb.Struct("foo", 4, btftest.M{Name: "v", Type: li})
+	lp := lb.Typedef("foo_p", lb.Ptr(lfoo))
+	lbar := lb.Struct("bar", 8, btftest.M{Name: "f", Type: lb.Ptr(lfoo)})
+	local := lb.BTF()
+
+	b := btftest.New()
+	i := b.Int("int", 4, true)
+	fwd := b.Fwd("foo", false)
+	tag := b.Ref(rawbtf.KindTypeTag, "rcu", fwd)
+	b.Typedef("foo_p", b.Ptr(tag))
+	bar := b.Struct("bar", 8, btftest.M{Name: "f", Type: b.Ptr(b.Ref(rawbtf.KindTypeTag, "user", b.Next() + 1))})
+	b.Struct("foo", 4, btftest.M{Name: "v", Type: i})
+	b.Raw("dtag", rawbtf.Info(rawbtf.KindDeclTag, 0, false), uint32(bar), 0xffffffff)
+	b.Func("f", b.FuncProto(i, btftest.P{Name: "x", Type: i}))
+	kernel := b.BTF()
+	o := object(t, local,
+		relo(lp, "0", core.TypeExists),
+		relo(lp, "0", core.TypeMatches),
+		relo(lbar, "0", core.TypeMatches),
+		relo(lbar, "0:0", core.FieldByteOffset),
+	)
+	_, min := minimize(t, kernel, o)
+	sameDecisions(t, o, kernel, min)
+}

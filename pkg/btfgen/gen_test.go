@@ -335,7 +335,7 @@ func TestKindsBpftoolAbortsOn(t *testing.T) {
 	fwd := b.Fwd("foo", false)
 	tag := b.Ref(rawbtf.KindTypeTag, "rcu", fwd)
 	b.Typedef("foo_p", b.Ptr(tag))
-	bar := b.Struct("bar", 8, btftest.M{Name: "f", Type: b.Ptr(b.Ref(rawbtf.KindTypeTag, "user", b.Next() + 1))})
+	bar := b.Struct("bar", 8, btftest.M{Name: "f", Type: b.Ptr(b.Ref(rawbtf.KindTypeTag, "user", b.Next()+1))})
 	b.Struct("foo", 4, btftest.M{Name: "v", Type: i})
 	b.Raw("dtag", rawbtf.Info(rawbtf.KindDeclTag, 0, false), uint32(bar), 0xffffffff)
 	b.Func("f", b.FuncProto(i, btftest.P{Name: "x", Type: i}))

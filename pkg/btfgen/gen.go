@@ -118,6 +118,11 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 			p.markGroup(m, o, g, target)
 		}
 	}
+	if kernel.PtrSize() != 8 {
+		// libbpf sizes pointers by the first "long" and assumes the host's
+		// pointer size without one: keep it for 32-bit kernels.
+		m.typ(kernel.LongType(), false)
+	}
 	for round := 0; ; round++ {
 		m.fixFlexArrays()
 		out, newToOld := emit(kernel, m)

@@ -349,3 +349,21 @@ func TestKindsBpftoolAbortsOn(t *testing.T) {
 	_, min := minimize(t, kernel, o)
 	sameDecisions(t, o, kernel, min)
 }
+
+// TestKeepsLongFor32BitKernels: pointer sizes of a 32-bit kernel resolve
+// the same with the minimized BTF.
+func TestKeepsLongFor32BitKernels(t *testing.T) {
+	lb := btftest.New()
+	ls := lb.Struct("s", 16, btftest.M{Name: "p", Type: lb.Ptr(0)})
+	local := lb.BTF()
+	b := btftest.New()
+	b.Int("long int", 4, true)
+	b.Struct("s", 8, btftest.M{Name: "p", Type: b.Ptr(0)})
+	kernel := b.BTF()
+	o := object(t, local, relo(ls, "0:0", core.FieldByteSize))
+	res, min := minimize(t, kernel, o)
+	sameDecisions(t, o, kernel, min)
+	if min.PtrSize() != 4 || res.Objects[0].Results[0].NewVal != 4 {
+		t.Errorf("pointer size %d in minimized BTF, byte_sz %d", min.PtrSize(), res.Objects[0].Results[0].NewVal)
+	}
+}

@@ -29,6 +29,7 @@ type BTF struct {
 	offsets []uint32 // offsets[id] is the start of type id in types; offsets[0] is unused
 	size    int      // total length of the blob
 	ptrSize int      // from the first "long" INT, 0 if there is none
+	longID  TypeID   // that INT
 }
 
 // Parse parses raw BTF in either byte order. The returned BTF aliases data.
@@ -124,7 +125,7 @@ func (b *BTF) index() error {
 			ref(st, id)
 		}
 		if kind == KindInt && b.ptrSize == 0 && (st == 4 || st == 8) && isLongName(b.StringBytes(nameOff)) {
-			b.ptrSize = int(st)
+			b.ptrSize, b.longID = int(st), TypeID(len(offsets))
 		}
 		rec := t[off+12 : off+12+extra]
 		switch kind {

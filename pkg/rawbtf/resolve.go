@@ -58,6 +58,9 @@ func (b *BTF) PtrSize() int {
 // HasLong reports whether b names a "long" INT, which fixes its pointer size.
 func (b *BTF) HasLong() bool { return b.ptrSize != 0 }
 
+// LongType returns the INT that fixes the pointer size (see PtrSize), or 0.
+func (b *BTF) LongType() TypeID { return b.longID }
+
 // ResolveSize returns the byte size of a type as libbpf's btf__resolve_size
 // computes it: through typedefs, modifiers, VARs and DECL_TAGs, multiplying
 // array lengths. It fails for void, FWD, FUNC and FUNC_PROTO.

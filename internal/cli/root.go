@@ -34,6 +34,7 @@ Exit status:
 	cmd.SetVersionTemplate("btftool {{.Version}}\n")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
 	cmd.AddCommand(NewCmdGen(f))
+	cmd.AddCommand(NewCmdVerify(f, nil))
 	return cmd
 }
 

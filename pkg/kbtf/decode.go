@@ -25,12 +25,22 @@ const (
 	maxDepth = 4
 	// maxTarEntries bounds the number of entries read from one tar archive.
 	maxTarEntries = 4096
-	// xzDictMax is the largest LZMA2 dictionary accepted: that of xz -9.
-	xzDictMax = 64 << 20
-	// zstdWindowMax is the largest zstd window accepted: that of
-	// zstd --ultra -22 (and --long).
+	// Decoders allocate their whole dictionary (xz) or window (zstd) up
+	// front, at the size the stream header declares. The largest accepted is
+	// that of xz -9 and zstd --long / --ultra -22, lowered to MaxSize (a
+	// larger window cannot help output within the limit) but never below
+	// that of xz -6 and zstd -19, so that files from the default presets
+	// always decode.
+	xzDictMax     = 64 << 20
 	zstdWindowMax = 128 << 20
+	minWindow     = 8 << 20
 )
+
+// windowLimit is the largest decoder dictionary or window accepted, given
+// the format's own cap.
+func (d *decoder) windowLimit(capacity int64) int64 {
+	return max(minWindow, min(d.max, capacity))
+}
 
 // kind is a detected data format.
 type kind int
@@ -111,6 +121,7 @@ type decoder struct {
 	max     int64
 	layers  []string // containers, outermost first: "xz", "tar", …
 	payload string   // "raw" or "elf" once found
+	window  int64    // window limit of the latest decompressor
 }
 
 func newDecoder(opts *Options) *decoder {
@@ -239,15 +250,22 @@ func (d *decoder) decompress(k kind, br *bufio.Reader) ([]byte, error) {
 	switch k {
 	case kindXZ:
 		name = "xz"
-		z, _ := xzPool.Get().(*xz.Reader)
-		if z != nil {
-			err = z.Reset(br)
+		var z *xz.Reader
+		limit := d.windowLimit(xzDictMax)
+		if limit == xzDictMax {
+			// The common case: reuse a reader and its dictionary.
+			if z, _ = xzPool.Get().(*xz.Reader); z != nil {
+				err = z.Reset(br)
+			} else {
+				z, err = xz.NewReader(br, xzDictMax)
+			}
+			if z != nil {
+				defer xzPool.Put(z)
+			}
 		} else {
-			z, err = xz.NewReader(br, xzDictMax)
+			z, err = xz.NewReader(br, uint32(limit))
 		}
-		if z != nil {
-			defer xzPool.Put(z)
-		}
+		d.window = limit
 		dr = z
 	case kindGzip:
 		name = "gz"
@@ -259,21 +277,22 @@ func (d *decoder) decompress(k kind, br *bufio.Reader) ([]byte, error) {
 	case kindZstd:
 		name = "zst"
 		var z *zstd.Decoder
+		d.window = d.windowLimit(zstdWindowMax)
 		z, err = zstd.NewReader(br,
 			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderMaxWindow(zstdWindowMax))
+			zstd.WithDecoderMaxWindow(uint64(d.window)))
 		if err == nil {
 			defer z.Close()
 		}
 		dr = z
 	}
 	if err != nil {
-		return nil, codecErr(name, err)
+		return nil, codecErr(name, err, d.window)
 	}
 	if err := d.push(name); err != nil {
 		return nil, err
 	}
-	lr := &layerReader{r: dr, name: name, left: d.max, max: d.max}
+	lr := &layerReader{r: dr, name: name, left: d.max, max: d.max, window: d.window}
 	data, err := d.decode(bufio.NewReaderSize(lr, 4<<10))
 	if err != nil {
 		return nil, err
@@ -293,6 +312,7 @@ type layerReader struct {
 	r         io.Reader
 	name      string
 	left, max int64
+	window    int64 // the decoder's window limit, for messages
 }
 
 func (l *layerReader) Read(p []byte) (int, error) {
@@ -305,13 +325,14 @@ func (l *layerReader) Read(p []byte) (int, error) {
 		return n + int(l.left), streamProblem(ErrTooLarge, nil, "decompressed size exceeds limit of %s", formatSize(l.max))
 	}
 	if err != nil && err != io.EOF {
-		err = codecErr(l.name, err)
+		err = codecErr(l.name, err, l.window)
 	}
 	return n, err
 }
 
-// codecErr describes an error from the decompressor named name.
-func codecErr(name string, err error) error {
+// codecErr describes an error from the decompressor named name, whose
+// window limit was window.
+func codecErr(name string, err error, window int64) error {
 	if _, ok := err.(*kbtfError); ok {
 		return err // from the layer below, already described
 	}
@@ -321,9 +342,9 @@ func codecErr(name string, err error) error {
 		// input ended.
 		return streamProblem(ErrCorrupt, err, "%s: unexpected end of input (truncated?)", name)
 	case errors.Is(err, xz.ErrMemlimit):
-		return streamProblem(ErrTooLarge, err, "%s: dictionary larger than %s", name, formatSize(xzDictMax))
+		return streamProblem(ErrTooLarge, err, "%s: dictionary size exceeds limit of %s", name, formatSize(window))
 	case errors.Is(err, zstd.ErrWindowSizeExceeded):
-		return streamProblem(ErrTooLarge, err, "%s: window larger than %s", name, formatSize(zstdWindowMax))
+		return streamProblem(ErrTooLarge, err, "%s: window size exceeds limit of %s", name, formatSize(window))
 	}
 	msg := err.Error()
 	for _, p := range []string{"xz: ", "gzip: ", "zstd: ", "flate: "} {

@@ -19,6 +19,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(tinyBTF(binary.BigEndian))
 	f.Add(gz(f, le))
 	f.Add(zst(f, le))
+	f.Add(zstdWindowFrame(le, 13))
 	f.Add(makeTar(f, tarEntry{name: "d/", typ: tar.TypeDir}, tarEntry{name: "d/k.btf", typ: tar.TypeReg, data: le}))
 	f.Add(gz(f, makeTar(f, tarEntry{name: "l", typ: tar.TypeSymlink, linkname: "x"}, tarEntry{name: "k.btf", typ: tar.TypeReg, data: le})))
 	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
@@ -34,9 +35,10 @@ func FuzzRead(f *testing.F) {
 	}
 
 	const maxSize = 1 << 20
-	// What one call may allocate: the output limit for each of a few
-	// buffers, and the largest decoder window (zstd), with slack.
-	const allocBound = 8*maxSize + zstdWindowMax + xzDictMax
+	// What one call may allocate: a few buffers bounded by MaxSize, and a
+	// decoder window (at most minWindow, since MaxSize is below it) for each
+	// nesting level, with slack.
+	const allocBound = 16*maxSize + 2*maxDepth*minWindow
 	opts := &Options{MaxSize: maxSize}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var before, after runtime.MemStats

@@ -47,7 +47,7 @@ func (o *Options) maxSize() int64 {
 	if o == nil || o.MaxSize <= 0 {
 		return DefaultMaxSize
 	}
-	return o.MaxSize
+	return min(o.MaxSize, 1<<62) // leaves room for arithmetic on it
 }
 
 // Source describes what was opened.
@@ -60,8 +60,8 @@ type Source struct {
 	// prefix when the BTF came from an ELF inside them ("elf.xz").
 	Format string
 	// CompressedSize is the size of the input as stored: the file size for
-	// ReadFile on a regular file, otherwise the number of bytes consumed from
-	// the reader.
+	// ReadFile on a regular file, otherwise the number of bytes read from the
+	// reader.
 	CompressedSize int64
 }
 

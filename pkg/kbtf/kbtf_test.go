@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,12 @@ func TestRead(t *testing.T) {
 		{name: "xz crc32", in: fixture(t, "tiny.btf.crc32.xz"), want: le, format: "xz"},
 		{name: "xz sha256", in: fixture(t, "tiny.btf.sha256.xz"), want: le, format: "xz"},
 		{name: "xz concatenated streams", in: append(bytes.Clone(xzFixture), xzFixture...), wantErr: ErrTooLarge, max: 64, msg: "decompressed size exceeds limit of 64 bytes"},
+		{name: "xz -9 (64 MiB dictionary)", in: fixture(t, "tiny.btf.9.xz"), want: le, format: "xz"},
+		{name: "xz dictionary over limit", in: fixture(t, "tiny.btf.9.xz"), max: 1 << 20, wantErr: ErrTooLarge, msg: "xz: dictionary size exceeds limit of 8 MiB"},
+		{name: "xz dictionary within raised limit", in: fixture(t, "tiny.btf.9.xz"), max: 64 << 20, want: le, format: "xz"},
+		{name: "zst 16 MiB window", in: zstdWindowFrame(le, 14), want: le, format: "zst"},
+		{name: "zst window over limit", in: zstdWindowFrame(le, 14), max: 1 << 20, wantErr: ErrTooLarge, msg: "zst: window size exceeds limit of 8 MiB"},
+		{name: "zst window over cap", in: zstdWindowFrame(le, 18), wantErr: ErrTooLarge, msg: "zst: window size exceeds limit of 128 MiB"},
 		{name: "tar.xz with directory", in: tarXZ, want: le, format: "tar.xz"},
 		{name: "ELF in xz", in: fixture(t, "elf-btf.o.xz"), want: le, format: "elf.xz"},
 		{name: "gz", in: gz(t, le), want: le, format: "gz"},
@@ -209,6 +216,9 @@ func TestDefaultMaxSize(t *testing.T) {
 			t.Errorf("%+v.maxSize() = %d", o, got)
 		}
 	}
+	if _, _, err := Read(bytes.NewReader(gz(t, tinyBTF(binary.LittleEndian))), "x", &Options{MaxSize: math.MaxInt64}); err != nil {
+		t.Errorf("MaxSize MaxInt64: %v", err)
+	}
 	if got := formatSize(DefaultMaxSize); got != "1 GiB" {
 		t.Errorf("formatSize(1<<30) = %q", got)
 	}
@@ -279,4 +289,13 @@ func TestSharedKernels(t *testing.T) {
 			t.Errorf("%s: format %q, %d bytes, starts with %s", p, src.Format, len(data), hexHead(data))
 		}
 	}
+}
+
+// zstdWindowFrame wraps b in a zstd frame that declares a window of
+// 1<<(10+exp) bytes and holds b as one raw block.
+func zstdWindowFrame(b []byte, exp byte) []byte {
+	frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, exp << 3}
+	bh := uint32(1 | len(b)<<3) // last block, raw, size
+	frame = append(frame, byte(bh), byte(bh>>8), byte(bh>>16))
+	return append(frame, b...)
 }

@@ -62,9 +62,11 @@ func splitName(name string) (stem, suffix string, ok bool) {
 	return "", "", false
 }
 
-// Walk finds the kernel BTF files under root, recognised by name (see
-// Entry; other files are ignored), and returns them sorted by Rel. It does
-// not follow symbolic links to directories; a symbolic link to a regular
+// Walk finds the kernel BTF files under root and returns them sorted by Rel.
+// Files are recognised by name, other files are ignored: NAME.btf,
+// NAME.btf.xz, NAME.btf.gz, NAME.btf.zst, NAME[.btf].tar with or without
+// .xz, .gz or .zst, NAME.tgz, and vmlinux or vmlinux-VERSION, those
+// optionally compressed. Walk does not follow symbolic links to directories; a symbolic link to a regular
 // file is listed under the link's own name. If root is itself a file, Walk
 // returns that file alone when its name is recognised.
 //

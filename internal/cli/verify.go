@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/verify"
+)
+
+// VerifyOptions are the options of "verify".
+type VerifyOptions struct {
+	IO        *IOStreams
+	Input     string
+	Minimized string
+	Objects   []string
+	Format    outputFormat
+	Verbose   bool
+	Load      bool
+	Now       func() time.Time
+}
+
+// NewCmdVerify returns "verify". runF replaces the run function in tests.
+func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{IO: f.IO, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "verify INPUT MINIMIZED OBJECT [OBJECT...]",
+		Short: "Prove a minimized BTF complete with an independent CO-RE engine",
+		Long: `Check that the minimized BTF MINIMIZED serves every OBJECT exactly as the
+full kernel BTF INPUT does, using cilium/ebpf's CO-RE implementation rather
+than btftool's own.
+
+Every CO-RE relocation of every program is relocated against INPUT and
+against MINIMIZED and must come out the same: the same value, or poisoned
+both times; for target_type_id the same type (kind, name, size), not the
+same ID. btftool's libbpf engine is also run against INPUT, and where the
+two engines disagree about INPUT itself the relocation is listed as an
+engine disagreement (not a failure of MINIMIZED).
+
+MINIMIZED must be well-formed: readable by btftool and cilium/ebpf and, when
+run as root, accepted by the running kernel's BTF loader. With --load every
+program is also loaded into the running kernel (root) relocated against
+each BTF, and must be accepted or rejected alike.
+
+INPUT and MINIMIZED are read like gen's INPUT (raw, ELF, compressed, tar).
+Only mismatches and a summary are printed unless --verbose is given;
+-o json prints the full report on stdout.
+
+Exit status:
+  0  MINIMIZED is equivalent to INPUT for the objects
+  1  it is not, or it is not well-formed
+  2  usage error or bad input (missing, unreadable or truncated files)`,
+		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
+  btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 3 {
+				return usageErrorf("verify needs INPUT, MINIMIZED and at least one OBJECT, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Input, opts.Minimized, opts.Objects = args[0], args[1], args[2:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVerify(opts)
+		},
+	}
+	addOutputFlag(cmd, &opts.Format)
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every relocation, check and note")
+	cmd.Flags().BoolVar(&opts.Load, "load", false, "also load every program into the running kernel with each BTF (root)")
+	return cmd
+}
+
+func runVerify(opts *VerifyOptions) error {
+	start := opts.Now()
+	objs, err := loadObjects(opts.Objects)
+	if err != nil {
+		return err
+	}
+	full, _, err := kbtf.ReadFile(opts.Input, nil)
+	if err != nil {
+		return inputError(err)
+	}
+	min, _, err := kbtf.ReadFile(opts.Minimized, nil)
+	if err != nil {
+		return inputError(err)
+	}
+	k, err := verify.NewKernel(full)
+	if err != nil {
+		return inputError(fmt.Errorf("%s: %w", opts.Input, err))
+	}
+	rep, err := verify.NewPlan(objs).Check(k, min, verify.Options{Load: opts.Load})
+	if err != nil {
+		return inputError(fmt.Errorf("%s: %w", opts.Minimized, err))
+	}
+	vr := &verifyReport{
+		Input: opts.Input, Minimized: opts.Minimized, Equivalent: rep.Equivalent(),
+		Mismatches: rep.Count(verify.StatusMismatch), Disagreements: rep.Count(verify.StatusEngineDisagreement),
+		Skipped: rep.Count(verify.StatusSkipped), Report: rep,
+	}
+	vr.Seconds = opts.Now().Sub(start).Seconds()
+	if opts.Format == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(vr); err != nil {
+			return err
+		}
+	} else {
+		vr.writeText(opts.IO.Out, opts.Verbose)
+	}
+	if !vr.Equivalent {
+		return &SilentError{Code: ExitFailed}
+	}
+	return nil
+}
+
+// verifyReport is the JSON report of one verify run.
+type verifyReport struct {
+	Input         string  `json:"input"`
+	Minimized     string  `json:"minimized"`
+	Equivalent    bool    `json:"equivalent"`
+	Mismatches    int     `json:"mismatches"`
+	Disagreements int     `json:"engine_disagreements"`
+	Skipped       int     `json:"skipped"`
+	Seconds       float64 `json:"seconds"`
+	*verify.Report
+}
+
+// writeText prints mismatches, failed checks and a summary line; with
+// verbose, everything.
+func (vr *verifyReport) writeText(w io.Writer, verbose bool) {
+	rep := vr.Report
+	for _, c := range rep.WellFormed {
+		if c.Status == "failed" || verbose {
+			line := fmt.Sprintf("well-formed: %s: %s", c.Name, c.Status)
+			if c.Detail != "" {
+				line += ": " + c.Detail
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	for i := range rep.Relocations {
+		r := &rep.Relocations[i]
+		if r.Status != verify.StatusMismatch && !verbose {
+			continue
+		}
+		where := r.Program
+		if r.Function != r.Program {
+			where += "/" + r.Function
+		}
+		line := fmt.Sprintf("%s\t%s %s insn %d: %s %s: full %s, minimized %s", r.Status, filepath.Base(r.Object), where, r.Insn, r.Kind, r.Path, r.Full, r.Min)
+		if r.Status == verify.StatusEngineDisagreement && r.Libbpf != nil {
+			line += fmt.Sprintf(", libbpf %s", *r.Libbpf)
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, l := range rep.Loads {
+		if l.Same && !verbose {
+			continue
+		}
+		status := "ok"
+		if !l.Same {
+			status = string(verify.StatusMismatch)
+		}
+		line := fmt.Sprintf("load %s\t%s %s: full %s, minimized %s", status, filepath.Base(l.Object), l.Program, l.Full, l.Min)
+		if !l.Same {
+			line += fmt.Sprintf(" (%s | %s)", verifyOrDash(l.FullError), verifyOrDash(l.MinError))
+		}
+		fmt.Fprintln(w, line)
+	}
+	if verbose {
+		for _, n := range rep.Notes {
+			fmt.Fprintf(w, "note: %s\n", n)
+		}
+	}
+	fmt.Fprintln(w, vr.summary(verbose))
+}
+
+func verifyOrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// summary is the one-line verdict.
+func (vr *verifyReport) summary(verbose bool) string {
+	rep := vr.Report
+	var bad []string
+	if !rep.IsWellFormed() {
+		bad = append(bad, "minimized BTF not well-formed")
+	}
+	if vr.Mismatches > 0 {
+		bad = append(bad, verifyPlural(vr.Mismatches, "mismatch", "mismatches"))
+	}
+	if n := rep.LoadMismatches(); n > 0 {
+		bad = append(bad, verifyPlural(n, "program loads", "programs load")+" differently")
+	}
+	verdict := "all equivalent"
+	if len(bad) > 0 {
+		verdict = "NOT equivalent: " + strings.Join(bad, ", ")
+	}
+	s := fmt.Sprintf("verify: %s in %s: %s", verifyPlural(len(rep.Relocations), "relocation", "relocations"), verifyPlural(rep.Objects, "object", "objects"), verdict)
+	if len(rep.Loads) > 0 && rep.LoadMismatches() == 0 {
+		s += fmt.Sprintf(", %s loaded alike", verifyPlural(len(rep.Loads), "program", "programs"))
+	}
+	var extra []string
+	if vr.Disagreements > 0 {
+		extra = append(extra, verifyPlural(vr.Disagreements, "engine disagreement", "engine disagreements"))
+	}
+	if vr.Skipped > 0 {
+		extra = append(extra, fmt.Sprintf("%d skipped", vr.Skipped))
+	}
+	if len(rep.Notes) > 0 {
+		extra = append(extra, verifyPlural(len(rep.Notes), "note", "notes"))
+	}
+	if len(extra) > 0 {
+		s += " (" + strings.Join(extra, ", ")
+		if !verbose {
+			s += "; --verbose lists them"
+		}
+		s += ")"
+	}
+	return s
+}
+
+func verifyPlural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

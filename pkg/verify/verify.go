@@ -1,0 +1,360 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// Errors returned by NewKernel, NewPlan and Check, wrapped with details.
+var (
+	// ErrTruncated means a BTF blob is shorter than its header says.
+	ErrTruncated = errors.New("truncated BTF")
+	// ErrFullBTF means the full kernel BTF cannot be read by rawbtf or
+	// cilium/ebpf, so nothing can be compared against it.
+	ErrFullBTF = errors.New("full BTF unusable")
+)
+
+// Options tunes Check.
+type Options struct {
+	// Load also loads every program into the running kernel, relocated
+	// against each BTF, and requires the same outcome. It needs CAP_BPF
+	// (root); without it the load check is skipped with a note.
+	Load bool
+	// NoKernelBTF skips offering the minimized BTF to the running kernel's
+	// BTF loader.
+	NoKernelBTF bool
+}
+
+// Status is the verdict on one relocation.
+type Status string
+
+// The statuses of a relocation.
+const (
+	// StatusOK means the minimized BTF reproduces the full BTF's outcome
+	// and both engines agree on the full BTF.
+	StatusOK Status = "ok"
+	// StatusMismatch means the minimized BTF gives another outcome than
+	// the full BTF: the minimized BTF is incomplete or wrong.
+	StatusMismatch Status = "MISMATCH"
+	// StatusEngineDisagreement means the minimized BTF reproduces the full
+	// BTF's outcome but cilium/ebpf and btftool's libbpf engine decide
+	// differently on the full BTF.
+	StatusEngineDisagreement Status = "engine-disagreement"
+	// StatusSkipped means the relocation could not be compared (see the
+	// report's notes).
+	StatusSkipped Status = "skipped"
+)
+
+// Outcome is what one engine did to one relocated instruction.
+type Outcome struct {
+	// Poison means the instruction was replaced by an invalid one.
+	Poison bool `json:"poison,omitempty"`
+	// Value is the relocated offset or immediate; nil when poisoned or on
+	// error.
+	Value *uint64 `json:"value,omitempty"`
+	// Type describes the target type of a target_type_id relocation
+	// ("struct task_struct size 9792").
+	Type string `json:"type,omitempty"`
+	// Insn is the relocated instruction as cilium/ebpf prints it; empty for
+	// btftool's engine.
+	Insn string `json:"insn,omitempty"`
+	// Err is set when the engine refused the program (cilium/ebpf), the
+	// object (libbpf) or the fixup.
+	Err string `json:"error,omitempty"`
+}
+
+// String formats the outcome briefly: "poison", "1234", "error: ...".
+func (o Outcome) String() string {
+	switch {
+	case o.Err != "":
+		return "error: " + o.Err
+	case o.Poison:
+		return "poison"
+	case o.Type != "":
+		return fmt.Sprintf("%d (%s)", *o.Value, o.Type)
+	case o.Value != nil:
+		return fmt.Sprint(*o.Value)
+	}
+	return "none"
+}
+
+// RelocReport is the verdict on one relocation of one program.
+type RelocReport struct {
+	// Object is the object's path.
+	Object string `json:"object"`
+	// Program is the program (entry function) being relocated, Section its
+	// ELF section.
+	Program string `json:"program"`
+	Section string `json:"section"`
+	// Function is the function holding the instruction: Program itself,
+	// or a subprogram linked into it.
+	Function string `json:"function"`
+	// Insn is the instruction index within Function.
+	Insn int       `json:"insn"`
+	Kind core.Kind `json:"kind"`
+	// Path is the readable access path ("struct task_struct.real_parent").
+	Path string `json:"path"`
+	// Full and Min are cilium/ebpf's outcomes with the full and the
+	// minimized BTF; Libbpf is btftool's libbpf engine with the full BTF
+	// (nil when the relocation could not be matched to a .BTF.ext record).
+	Full   Outcome  `json:"full"`
+	Min    Outcome  `json:"minimized"`
+	Libbpf *Outcome `json:"libbpf,omitempty"`
+	Status Status   `json:"status"`
+	// Why explains a status other than ok.
+	Why string `json:"why,omitempty"`
+}
+
+// WellFormedCheck is one well-formedness check of the minimized BTF.
+type WellFormedCheck struct {
+	// Name is "rawbtf", "cilium/ebpf" or "kernel".
+	Name string `json:"name"`
+	// Status is "ok", "failed" or "skipped".
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// LoadReport is the outcome of loading one program into the running
+// kernel with each BTF (Options.Load).
+type LoadReport struct {
+	Object  string `json:"object"`
+	Program string `json:"program"`
+	// Full and Min are "loaded" or a rejection class: "not-supported",
+	// "verifier", "co-re", "permission" or "other".
+	Full      string `json:"full"`
+	Min       string `json:"minimized"`
+	FullError string `json:"full_error,omitempty"`
+	MinError  string `json:"minimized_error,omitempty"`
+	Same      bool   `json:"same"`
+}
+
+// Report is the result of Check.
+type Report struct {
+	// Objects is the number of objects checked.
+	Objects int `json:"objects"`
+	// Relocations holds one entry per relocated instruction per program,
+	// in object, program and instruction order.
+	Relocations []RelocReport `json:"relocations"`
+	// WellFormed holds the well-formedness checks of the minimized BTF.
+	WellFormed []WellFormedCheck `json:"well_formed"`
+	// Loads holds the load checks, with Options.Load.
+	Loads []LoadReport `json:"loads,omitempty"`
+	// Notes lists what could not be checked and why.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Count returns the number of relocations with status s.
+func (r *Report) Count(s Status) int {
+	n := 0
+	for i := range r.Relocations {
+		if r.Relocations[i].Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// IsWellFormed reports whether no well-formedness check failed.
+func (r *Report) IsWellFormed() bool {
+	for _, c := range r.WellFormed {
+		if c.Status == "failed" {
+			return false
+		}
+	}
+	return true
+}
+
+// LoadMismatches returns the number of programs that fared differently
+// with the two BTFs.
+func (r *Report) LoadMismatches() int {
+	n := 0
+	for _, l := range r.Loads {
+		if !l.Same {
+			n++
+		}
+	}
+	return n
+}
+
+// Equivalent reports whether the minimized BTF is well-formed and every
+// relocation (and, with Options.Load, every program load) has the same
+// outcome with it as with the full BTF. Engine disagreements and skipped
+// relocations do not count against it.
+func (r *Report) Equivalent() bool {
+	return r.IsWellFormed() && r.Count(StatusMismatch) == 0 && r.LoadMismatches() == 0
+}
+
+// Kernel is a full kernel BTF prepared once for any number of checks. It
+// is not safe for concurrent use.
+type Kernel struct {
+	raw  []byte
+	btf  *rawbtf.BTF
+	spec *btf.Spec
+	// target is btftool's candidate index for the plan last checked.
+	targetPlan *Plan
+	target     *core.Target
+}
+
+// NewKernel parses a full kernel BTF (raw, either byte order) with rawbtf
+// and cilium/ebpf. Errors wrap ErrFullBTF. The Kernel aliases raw.
+func NewKernel(raw []byte) (*Kernel, error) {
+	b, err := rawbtf.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFullBTF, err)
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: cilium/ebpf: %w", ErrFullBTF, err)
+	}
+	return &Kernel{raw: raw, btf: b, spec: spec}, nil
+}
+
+// Plan is a set of objects prepared once, with both btftool's and
+// cilium/ebpf's readers, for checks against any number of kernels.
+type Plan struct {
+	objs  []*planObject
+	names map[string]struct{}
+}
+
+type planObject struct {
+	obj *bpfobj.Object
+	// spec is cilium/ebpf's view; nil when it cannot read the object, and
+	// then err says why.
+	spec *ebpf.CollectionSpec
+	err  error
+	// progs are spec's programs in section and name order.
+	progs []*ebpf.ProgramSpec
+	// byOff maps section and instruction offset to a relocation index.
+	byOff map[secOff]int
+}
+
+type secOff struct {
+	section string
+	off     uint32
+}
+
+// targetFor returns btftool's candidate index of k for p's names.
+func (k *Kernel) targetFor(p *Plan) *core.Target {
+	if k.targetPlan != p {
+		k.targetPlan, k.target = p, core.NewTargetFor(k.btf, p.names)
+	}
+	return k.target
+}
+
+// NewPlan prepares objects. Each object is read again from its Path by
+// cilium/ebpf (in parallel); an object cilium/ebpf cannot read is not an
+// error, its relocations are reported as not checked.
+func NewPlan(objs []*bpfobj.Object) *Plan {
+	p := &Plan{names: map[string]struct{}{}, objs: make([]*planObject, len(objs))}
+	for i, o := range objs {
+		po := &planObject{obj: o, byOff: make(map[secOff]int, len(o.Relocations))}
+		for j, r := range o.Relocations {
+			po.byOff[secOff{r.Section, r.InsnOff}] = j
+			if r.Kind != core.TypeIDLocal && o.BTF.Valid(r.TypeID) {
+				if name := o.BTF.Type(r.TypeID).NameBytes(); len(name) > 0 {
+					p.names[string(rawbtf.EssentialName(name))] = struct{}{}
+				}
+			}
+		}
+		p.objs[i] = po
+	}
+	var wg sync.WaitGroup
+	next := make(chan *planObject)
+	for range min(runtime.GOMAXPROCS(0), len(objs)) {
+		wg.Go(func() {
+			for po := range next {
+				po.read()
+			}
+		})
+	}
+	for _, po := range p.objs {
+		next <- po
+	}
+	close(next)
+	wg.Wait()
+	return p
+}
+
+// read loads cilium/ebpf's view of the object.
+func (po *planObject) read() {
+	if po.obj.Path == "" {
+		po.err = errors.New("object has no path to read it from")
+		return
+	}
+	po.spec, po.err = ebpf.LoadCollectionSpec(po.obj.Path)
+	if po.spec == nil {
+		return
+	}
+	for _, ps := range po.spec.Programs {
+		po.progs = append(po.progs, ps)
+	}
+	sort.Slice(po.progs, func(i, j int) bool {
+		a, b := po.progs[i], po.progs[j]
+		if a.SectionName != b.SectionName {
+			return a.SectionName < b.SectionName
+		}
+		return a.Name < b.Name
+	})
+}
+
+// Check verifies the minimized BTF min against the full kernel BTF full
+// for objs. It is NewKernel, NewPlan and Plan.Check in one call.
+func Check(full, min []byte, objs []*bpfobj.Object, opts Options) (*Report, error) {
+	k, err := NewKernel(full)
+	if err != nil {
+		return nil, err
+	}
+	return NewPlan(objs).Check(k, min, opts)
+}
+
+// Check verifies the minimized BTF min against k. An error means min could
+// not be examined at all: it is not BTF (wrapping rawbtf.ErrNotBTF) or is
+// truncated (wrapping ErrTruncated). Any other problem with min is in the
+// report.
+func (p *Plan) Check(k *Kernel, min []byte, opts Options) (*Report, error) {
+	if err := checkLength(min); err != nil {
+		return nil, err
+	}
+	rep := &Report{Objects: len(p.objs)}
+	minSpec := rep.checkWellFormed(k, min, opts)
+	p.compare(rep, k, minSpec)
+	if opts.Load {
+		p.load(rep, k, minSpec)
+	}
+	return rep, nil
+}
+
+// checkLength tells data that is not BTF or ends before its header says
+// apart from data that is merely malformed.
+func checkLength(data []byte) error {
+	_, err := rawbtf.Parse(data)
+	if err == nil || errors.Is(err, rawbtf.ErrNotBTF) {
+		return err
+	}
+	if len(data) < 24 {
+		return fmt.Errorf("%w: %d bytes, shorter than the header", ErrTruncated, len(data))
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if binary.BigEndian.Uint16(data) == rawbtf.Magic {
+		order = binary.BigEndian
+	}
+	hdr := uint64(order.Uint32(data[4:]))
+	end := hdr + max(uint64(order.Uint32(data[8:]))+uint64(order.Uint32(data[12:])),
+		uint64(order.Uint32(data[16:]))+uint64(order.Uint32(data[20:])))
+	if hdr >= 24 && end > uint64(len(data)) && end-uint64(len(data)) < 1<<30 {
+		return fmt.Errorf("%w: header describes %d bytes, file has %d", ErrTruncated, end, len(data))
+	}
+	return nil
+}

@@ -132,6 +132,11 @@ func Parse(data []byte) (obj *Object, err error) {
 		return nil, fmt.Errorf("%w: ELF machine is %s", ErrNotBPF, f.Machine)
 	}
 	obj = &Object{ByteOrder: f.ByteOrder}
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_NOBITS && (s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset) {
+			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotELF, s.Name, s.Offset, s.Size, len(data))
+		}
+	}
 	sec := f.Section(".BTF")
 	if sec == nil || sec.Type == elf.SHT_NOBITS {
 		return nil, ErrNoBTF
@@ -165,9 +170,6 @@ func Parse(data []byte) (obj *Object, err error) {
 func sectionData(s *elf.Section) ([]byte, error) {
 	if s.Type == elf.SHT_NOBITS {
 		return nil, nil
-	}
-	if s.Size > 1<<30 {
-		return nil, fmt.Errorf("section of %d bytes is too large", s.Size)
 	}
 	d := make([]byte, s.Size)
 	if _, err := io.ReadFull(s.Open(), d); err != nil {

@@ -35,6 +35,9 @@ Exit status:
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
 	cmd.AddCommand(NewCmdGen(f))
 	cmd.AddCommand(NewCmdVerify(f, nil))
+	cmd.AddCommand(NewCmdInspect(f))
+	cmd.AddCommand(NewCmdDiff(f, nil))
+	cmd.AddCommand(NewCmdVersion(f))
 	return cmd
 }
 

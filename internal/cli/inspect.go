@@ -1,0 +1,576 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/btftool/btftool/pkg/btfdump"
+	"github.com/btftool/btftool/pkg/inspect"
+	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// NewCmdInspect returns the "inspect" command group.
+func NewCmdInspect(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inspect",
+		Short: "Describe BTFs and BPF objects, and check objects against kernels",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageErrorf("inspect needs a subcommand: btf, object or compat")
+		},
+	}
+	cmd.AddCommand(NewCmdInspectBTF(f, nil))
+	cmd.AddCommand(NewCmdInspectObject(f, nil))
+	cmd.AddCommand(NewCmdInspectCompat(f, nil))
+	return cmd
+}
+
+// inspectDumpFormat is the value of "inspect btf --format".
+type inspectDumpFormat string
+
+func (d *inspectDumpFormat) String() string { return string(*d) }
+func (d *inspectDumpFormat) Type() string   { return "raw|c" }
+func (d *inspectDumpFormat) Set(s string) error {
+	switch s {
+	case "raw", "c":
+		*d = inspectDumpFormat(s)
+		return nil
+	}
+	return usageErrorf("invalid dump format %q: want raw or c", s)
+}
+
+// InspectBTFOptions are the options of "inspect btf".
+type InspectBTFOptions struct {
+	IO *IOStreams
+	// Input is the BTF file, in any form kbtf reads.
+	Input string
+	// Types lists types instead of summarizing.
+	Types bool
+	// Names selects types by name (path.Match patterns) and what they
+	// reference.
+	Names []string
+	// DumpFormat is "raw" (bpftool's listing) or "c" (a C header).
+	DumpFormat inspectDumpFormat
+	Format     outputFormat
+}
+
+// NewCmdInspectBTF returns "inspect btf". runF replaces the run function in
+// tests.
+func NewCmdInspectBTF(f *Factory, runF func(*InspectBTFOptions) error) *cobra.Command {
+	opts := &InspectBTFOptions{IO: f.IO, DumpFormat: "raw"}
+	cmd := &cobra.Command{
+		Use:   "btf FILE",
+		Short: "Summarize a BTF, list its types or print them as a C header",
+		Long: `Summarize the BTF in FILE: byte order, size, types by kind, string table
+size, the largest structs and unions, and whether it looks like a full
+kernel BTF or a minimized one.
+
+FILE is raw BTF (either byte order), an ELF file with a .BTF section
+(vmlinux or a BPF object), or either of them compressed (.xz, .gz, .zst)
+or in a tar archive (btfhub's .btf.tar.xz).
+
+--types lists every type in the format of 'bpftool btf dump file FILE';
+--type NAME (repeatable, a glob) lists only the types so named and every
+type they refer to. --format c prints a C header instead, like
+'bpftool btf dump file FILE format c' (only the selected types and what
+they need with --type).`,
+		Example: `  btftool inspect btf 5.4.0-91-generic.btf.tar.xz
+  btftool inspect btf /sys/kernel/btf/vmlinux --types
+  btftool inspect btf vmlinux.btf --type 'task_struct' --type 'sk_*'
+  btftool inspect btf vmlinux.btf --format c > vmlinux.h`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("inspect btf needs one FILE, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Input = args[0]
+			if opts.DumpFormat == "c" && opts.Format == "json" {
+				return usageErrorf("--format c and -o json do not go together")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runInspectBTF(opts)
+		},
+	}
+	addOutputFlag(cmd, &opts.Format)
+	cmd.Flags().BoolVar(&opts.Types, "types", false, "list every type, as 'bpftool btf dump file' does")
+	cmd.Flags().StringArrayVar(&opts.Names, "type", nil, "list the types named `NAME` (a glob) and those they refer to; repeatable")
+	cmd.Flags().Var(&opts.DumpFormat, "format", "type listing format: raw (bpftool's) or c (a header)")
+	return cmd
+}
+
+func runInspectBTF(opts *InspectBTFOptions) error {
+	b, src, err := readKernel(opts.Input)
+	if err != nil {
+		return err
+	}
+	var ids []rawbtf.TypeID
+	var roots []rawbtf.TypeID
+	if len(opts.Names) > 0 {
+		roots, err = btfdump.Match(b, opts.Names)
+		if err != nil {
+			if errors.Is(err, btfdump.ErrNoMatch) {
+				return inputError(fmt.Errorf("%s: %w", opts.Input, err))
+			}
+			return usageErrorf("%v", err)
+		}
+		ids = btfdump.Closure(b, roots)
+	}
+	out := opts.IO.Out
+	switch {
+	case opts.DumpFormat == "c":
+		err := btfdump.WriteC(out, b, &btfdump.COptions{Roots: roots})
+		if errors.Is(err, btfdump.ErrTypeLoop) {
+			fmt.Fprintf(opts.IO.ErrOut, "btftool: %s: warning: %v\n", opts.Input, err)
+			return nil
+		}
+		return err
+	case (opts.Types || ids != nil) && opts.Format == "json":
+		return writeTypesJSON(out, b, ids)
+	case opts.Types || ids != nil:
+		return btfdump.WriteRaw(out, b, ids)
+	}
+	s := inspect.Summarize(b)
+	if opts.Format == "json" {
+		rep := struct {
+			Path   string `json:"path"`
+			Format string `json:"input_format"`
+			*inspect.Summary
+		}{opts.Input, src.Format, s}
+		return writeInspectJSON(out, rep)
+	}
+	writeSummaryText(out, opts.Input, src.Format, s)
+	return nil
+}
+
+func writeInspectJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeTypesJSON streams a JSON array of types, one object per line.
+func writeTypesJSON(w io.Writer, b *rawbtf.BTF, ids []rawbtf.TypeID) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	enc := json.NewEncoder(bw)
+	bw.WriteString("[\n")
+	first := true
+	emit := func(id rawbtf.TypeID) error {
+		if !first {
+			bw.WriteString(",")
+		}
+		first = false
+		return enc.Encode(btfdump.Describe(b, id))
+	}
+	if ids == nil {
+		for id := 1; id < b.NumTypes(); id++ {
+			if err := emit(rawbtf.TypeID(id)); err != nil {
+				return err
+			}
+		}
+	} else {
+		for _, id := range ids {
+			if err := emit(id); err != nil {
+				return err
+			}
+		}
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
+}
+
+func writeSummaryText(w io.Writer, path, format string, s *inspect.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "file:\t%s (%s)\n", path, format)
+	fmt.Fprintf(tw, "shape:\t%s (%s)\n", s.Shape, s.Reason)
+	fmt.Fprintf(tw, "byte order:\t%s\n", s.ByteOrder)
+	fmt.Fprintf(tw, "size:\t%d bytes\n", s.Size)
+	fmt.Fprintf(tw, "strings:\t%d bytes\n", s.StringsSize)
+	fmt.Fprintf(tw, "types:\t%d\n", s.Types)
+	for _, k := range s.Kinds {
+		fmt.Fprintf(tw, "  %s\t%d\n", k.Kind, k.Count)
+	}
+	fmt.Fprintf(tw, "sparse structs:\t%d\n", s.Sparse)
+	tw.Flush()
+	if len(s.Largest) > 0 {
+		fmt.Fprintln(w, "largest types:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, t := range s.Largest {
+			name := t.Name
+			if name == "" {
+				name = "(anon)"
+			}
+			fmt.Fprintf(tw, "  [%d]\t%s %s\t%d\n", t.ID, t.Kind, name, t.Size)
+		}
+		tw.Flush()
+	}
+}
+
+// InspectObjectOptions are the options of "inspect object".
+type InspectObjectOptions struct {
+	IO      *IOStreams
+	Objects []string
+	Format  outputFormat
+}
+
+// NewCmdInspectObject returns "inspect object". runF replaces the run
+// function in tests.
+func NewCmdInspectObject(f *Factory, runF func(*InspectObjectOptions) error) *cobra.Command {
+	opts := &InspectObjectOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "object OBJECT [OBJECT...]",
+		Short: "List the programs, CO-RE relocations and maps of BPF objects",
+		Long: `List for each BPF object its programs (section, name, instruction count),
+every CO-RE relocation (program, instruction, kind and readable access
+path, in libbpf's order), its maps and its license.`,
+		Example: `  btftool inspect object prog.bpf.o
+  btftool inspect object *.bpf.o -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("inspect object needs at least one OBJECT")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Objects = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runInspectObject(opts)
+		},
+	}
+	addOutputFlag(cmd, &opts.Format)
+	return cmd
+}
+
+func runInspectObject(opts *InspectObjectOptions) error {
+	objs, err := loadObjects(opts.Objects)
+	if err != nil {
+		return err
+	}
+	infos := make([]*inspect.ObjectInfo, len(objs))
+	for i, o := range objs {
+		infos[i] = inspect.DescribeObject(o)
+	}
+	if opts.Format == "json" {
+		return writeInspectJSON(opts.IO.Out, infos)
+	}
+	w := opts.IO.Out
+	for i, info := range infos {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s\n", info.Path)
+		fmt.Fprintf(w, "license: %s\n", inspectOrNone(info.License))
+		fmt.Fprintf(w, "maps: %s\n", inspectOrNone(strings.Join(info.Maps, ", ")))
+		fmt.Fprintf(w, "programs: %d\n", len(info.Programs))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SECTION\tNAME\tINSNS")
+		for _, p := range info.Programs {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\n", p.Section, p.Name, p.Insns)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "CO-RE relocations: %d\n", len(info.Relocations))
+		if len(info.Relocations) == 0 {
+			continue
+		}
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PROGRAM\tINSN\tRELO\tKIND\tPATH")
+		for _, r := range info.Relocations {
+			path := r.Path
+			if r.Error != "" {
+				path += " (invalid: " + r.Error + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", inspectOrNone(r.Program), r.Insn, r.Index, r.Kind, path)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func inspectOrNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// inspectFailOn is the value of "inspect compat --fail-on".
+type inspectFailOn string
+
+func (f *inspectFailOn) String() string { return string(*f) }
+func (f *inspectFailOn) Type() string   { return "never|unsatisfied|load" }
+func (f *inspectFailOn) Set(s string) error {
+	switch s {
+	case "never", "unsatisfied", "load":
+		*f = inspectFailOn(s)
+		return nil
+	}
+	return usageErrorf("invalid --fail-on %q: want never, unsatisfied or load", s)
+}
+
+// InspectCompatOptions are the options of "inspect compat".
+type InspectCompatOptions struct {
+	IO      *IOStreams
+	Objects []string
+	// Kernels is a kernel BTF file or a directory tree of them.
+	Kernels string
+	Jobs    int
+	Verbose bool
+	FailOn  inspectFailOn
+	Format  outputFormat
+}
+
+// NewCmdInspectCompat returns "inspect compat". runF replaces the run
+// function in tests.
+func NewCmdInspectCompat(f *Factory, runF func(*InspectCompatOptions) error) *cobra.Command {
+	opts := &InspectCompatOptions{IO: f.IO, FailOn: "never"}
+	cmd := &cobra.Command{
+		Use:   "compat OBJECT [OBJECT...] --kernels PATH",
+		Short: "Check which CO-RE relocations of BPF objects each kernel satisfies",
+		Long: `Decide every CO-RE relocation of every OBJECT against every kernel BTF
+under PATH (a BTF file in any form, or a directory tree such as btfhub's,
+compressed files read in place) exactly as libbpf does when loading the
+object, and classify each:
+
+  ok           a candidate matched; the instruction is patched
+  guard        nothing matched, but it is an existence check (field_exists,
+               type_exists, type_matches, enumval_exists): it evaluates to 0
+  alternative  nothing matched and the instruction is poisoned, but the same
+               kind of relocation on another flavor of the type (X___a vs X)
+               succeeds in the same program: most likely dead code
+  will-fail    nothing matched and the instruction is poisoned: the program
+               fails verification if it can reach it
+  load-fails   libbpf refuses the object (ambiguous match, invalid access)
+
+One line is printed per kernel (per distribution/version/architecture
+when there are more than 20 kernels); --verbose lists the relocations that
+are not ok. With --fail-on unsatisfied the exit status is 1 when any kernel
+has a will-fail or load-fails relocation (--fail-on load: load-fails only).`,
+		Example: `  btftool inspect compat prog.bpf.o --kernels btfhub-archive/
+  btftool inspect compat *.bpf.o --kernels 5.4.0-91-generic.btf.tar.xz --verbose
+  btftool inspect compat prog.bpf.o --kernels archive/ --fail-on unsatisfied -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("inspect compat needs at least one OBJECT")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Objects = args
+			if opts.Kernels == "" {
+				return usageErrorf("inspect compat needs --kernels PATH")
+			}
+			if opts.Jobs < 0 {
+				return usageErrorf("--jobs must not be negative")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runInspectCompat(opts)
+		},
+	}
+	addOutputFlag(cmd, &opts.Format)
+	cmd.Flags().StringVarP(&opts.Kernels, "kernels", "k", "", "kernel BTF file or directory tree (btfhub layout)")
+	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", runtime.NumCPU(), "kernels checked in parallel")
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every relocation that is not ok")
+	cmd.Flags().Var(&opts.FailOn, "fail-on", "exit 1 on: never, unsatisfied (will-fail or load-fails) or load (load-fails)")
+	return cmd
+}
+
+// compatReport is the JSON output of "inspect compat".
+type compatReport struct {
+	Kernels []inspect.KernelResult `json:"kernels"`
+	Total   inspect.Counts         `json:"total"`
+	// Failing is the number of kernels with will-fail or load-fails
+	// relocations.
+	Failing int `json:"failing_kernels"`
+}
+
+// inspectKernels returns the kernels at path: the file itself, or the kernel
+// BTF files of a tree.
+func inspectKernels(path string) ([]inspect.Kernel, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	if !fi.IsDir() {
+		return []inspect.Kernel{{Path: path, Name: filepath.Base(path)}}, nil
+	}
+	entries, err := kbtf.Walk(path)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	if len(entries) == 0 {
+		return nil, inputError(fmt.Errorf("%s: no kernel BTF files found", path))
+	}
+	ks := make([]inspect.Kernel, len(entries))
+	for i, e := range entries {
+		ks[i] = inspect.Kernel{Path: e.Path, Name: e.Rel, Distro: e.Distro, Version: e.Version, Arch: e.Arch, Release: e.Release}
+	}
+	return ks, nil
+}
+
+func runInspectCompat(opts *InspectCompatOptions) error {
+	objs, err := loadObjects(opts.Objects)
+	if err != nil {
+		return err
+	}
+	kernels, err := inspectKernels(opts.Kernels)
+	if err != nil {
+		return err
+	}
+	var done atomic.Int64
+	progress := func(inspect.KernelResult) {}
+	if opts.IO.ErrTTY && len(kernels) > 1 {
+		progress = func(inspect.KernelResult) {
+			fmt.Fprintf(opts.IO.ErrOut, "\rchecked %d/%d kernels", done.Add(1), len(kernels))
+		}
+	}
+	results := inspect.Run(kernels, objs, inspect.RunOptions{
+		Jobs: opts.Jobs,
+		Read: func(p string) (*rawbtf.BTF, error) {
+			b, _, err := readKernel(p)
+			return b, err
+		},
+		All:  opts.Verbose && opts.Format == "json",
+		Done: progress,
+	})
+	if opts.IO.ErrTTY && len(kernels) > 1 {
+		fmt.Fprintln(opts.IO.ErrOut)
+	}
+	rep := compatReport{Kernels: results}
+	var bad []string
+	for _, kr := range results {
+		rep.Total.Add(kr.Counts)
+		if kr.Failing() {
+			rep.Failing++
+		}
+		if kr.Error != "" {
+			bad = append(bad, kr.Error)
+		}
+	}
+	if opts.Format == "json" {
+		if err := writeInspectJSON(opts.IO.Out, rep); err != nil {
+			return err
+		}
+	} else {
+		writeCompatText(opts.IO.Out, &rep, opts.Verbose)
+	}
+	if len(bad) > 0 {
+		msg := bad[0]
+		if len(bad) > 1 {
+			msg = fmt.Sprintf("%s (and %d more kernel(s) unreadable)", msg, len(bad)-1)
+		}
+		return inputError(errors.New(msg))
+	}
+	for _, kr := range results {
+		if (opts.FailOn == "unsatisfied" && kr.Failing()) || (opts.FailOn == "load" && kr.LoadFails > 0) {
+			return &SilentError{Code: ExitFailed}
+		}
+	}
+	return nil
+}
+
+func compatCountsText(c inspect.Counts) string {
+	return fmt.Sprintf("%d relocations: %d ok, %d guard, %d alternative, %d will fail, %d load fails",
+		c.Relocations, c.OK, c.Guard, c.Alternative, c.WillFail, c.LoadFails)
+}
+
+func compatVerdict(c inspect.Counts) string {
+	switch {
+	case c.LoadFails > 0:
+		return "LOAD FAILS"
+	case c.WillFail > 0:
+		return "WILL FAIL"
+	}
+	return "ok"
+}
+
+func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(rep.Kernels) > 20 && !verbose {
+		type group struct {
+			name    string
+			n, fail int
+			c       inspect.Counts
+			errs    int
+		}
+		groups := map[string]*group{}
+		var order []string
+		for _, kr := range rep.Kernels {
+			key := kr.Distro + "/" + kr.Version + "/" + kr.Arch
+			if kr.Distro == "" {
+				key = filepath.Dir(kr.Name)
+			}
+			g, ok := groups[key]
+			if !ok {
+				g = &group{name: key}
+				groups[key] = g
+				order = append(order, key)
+			}
+			g.n++
+			if kr.Error != "" {
+				g.errs++
+			}
+			if kr.Failing() {
+				g.fail++
+			}
+			g.c.Add(kr.Counts)
+		}
+		sort.Strings(order)
+		fmt.Fprintln(tw, "GROUP\tKERNELS\tFAILING\tUNREADABLE\tRELOCATIONS")
+		for _, k := range order {
+			g := groups[k]
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", g.name, g.n, g.fail, g.errs, compatCountsText(g.c))
+		}
+	} else {
+		fmt.Fprintln(tw, "KERNEL\tVERDICT\tRELOCATIONS")
+		for _, kr := range rep.Kernels {
+			if kr.Error != "" {
+				fmt.Fprintf(tw, "%s\tUNREADABLE\t%s\n", kr.Name, kr.Error)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", kr.Name, compatVerdict(kr.Counts), compatCountsText(kr.Counts))
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d of %d kernel(s) with failing relocations\n", rep.Failing, len(rep.Kernels))
+	if !verbose {
+		return
+	}
+	for _, kr := range rep.Kernels {
+		for _, o := range kr.Objects {
+			if o.Relocations == o.OK {
+				continue
+			}
+			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, filepath.Base(o.Path), compatCountsText(o.Counts))
+			for _, d := range o.Details {
+				if d.Status == inspect.OK {
+					continue
+				}
+				line := fmt.Sprintf("  %s %s insn %d relo #%d: %s %s: %s", d.Section, inspectOrNone(d.Program), d.Insn, d.Index, d.Kind, d.Path, d.Status)
+				if d.Error != "" {
+					line += ": " + d.Error
+				}
+				fmt.Fprintln(w, line)
+			}
+		}
+	}
+}

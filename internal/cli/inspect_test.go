@@ -1,0 +1,417 @@
+package cli
+
+import (
+	"bufio"
+
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/btftool/btftool/pkg/inspect"
+	"github.com/btftool/btftool/pkg/kbtf"
+)
+
+const testKernelTree = "../../testdata/kernels"
+
+func TestInspectFlags(t *testing.T) {
+	for _, tc := range []struct {
+		cmd     string
+		args    []string
+		wantErr bool
+		check   func(any) bool
+	}{
+		{"btf", []string{"k.btf"}, false, func(o any) bool {
+			b := o.(*InspectBTFOptions)
+			return b.Input == "k.btf" && !b.Types && b.DumpFormat == "raw" && b.Format == "text"
+		}},
+		{"btf", []string{"k.btf", "--types", "-o", "json"}, false, func(o any) bool {
+			b := o.(*InspectBTFOptions)
+			return b.Types && b.Format == "json"
+		}},
+		{"btf", []string{"k.btf", "--type", "task_*", "--type", "sk_buff", "--format", "c"}, false, func(o any) bool {
+			b := o.(*InspectBTFOptions)
+			return len(b.Names) == 2 && b.Names[0] == "task_*" && b.DumpFormat == "c"
+		}},
+		{"btf", []string{"k.btf", "--format", "c", "-o", "json"}, true, nil},
+		{"btf", []string{"k.btf", "--format", "go"}, true, nil},
+		{"btf", []string{}, true, nil},
+		{"btf", []string{"a", "b"}, true, nil},
+		{"object", []string{"a.o", "b.o", "-o", "json"}, false, func(o any) bool {
+			ob := o.(*InspectObjectOptions)
+			return len(ob.Objects) == 2 && ob.Format == "json"
+		}},
+		{"object", []string{}, true, nil},
+		{"compat", []string{"a.o", "--kernels", "dir", "-j", "3", "-v", "--fail-on", "unsatisfied"}, false, func(o any) bool {
+			c := o.(*InspectCompatOptions)
+			return c.Kernels == "dir" && c.Jobs == 3 && c.Verbose && c.FailOn == "unsatisfied" && len(c.Objects) == 1
+		}},
+		{"compat", []string{"a.o", "--kernels", "dir"}, false, func(o any) bool {
+			c := o.(*InspectCompatOptions)
+			return c.Jobs > 0 && c.FailOn == "never" && c.Format == "text"
+		}},
+		{"compat", []string{"a.o"}, true, nil},
+		{"compat", []string{"--kernels", "dir"}, true, nil},
+		{"compat", []string{"a.o", "--kernels", "dir", "--fail-on", "sometimes"}, true, nil},
+		{"compat", []string{"a.o", "--kernels", "dir", "--jobs", "-1"}, true, nil},
+	} {
+		io, _, _ := testIO()
+		f := &Factory{IO: io}
+		var got any
+		var cmd *cobra.Command
+		switch tc.cmd {
+		case "btf":
+			cmd = NewCmdInspectBTF(f, func(o *InspectBTFOptions) error { got = o; return nil })
+		case "object":
+			cmd = NewCmdInspectObject(f, func(o *InspectObjectOptions) error { got = o; return nil })
+		case "compat":
+			cmd = NewCmdInspectCompat(f, func(o *InspectCompatOptions) error { got = o; return nil })
+		}
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(io.Out)
+		cmd.SetErr(io.ErrOut)
+		err := cmd.Execute()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s %v: error %v, want error %v", tc.cmd, tc.args, err, tc.wantErr)
+			continue
+		}
+		if tc.check != nil && (got == nil || !tc.check(got)) {
+			t.Errorf("%s %v: options %+v", tc.cmd, tc.args, got)
+		}
+	}
+}
+
+func TestInspectBTF(t *testing.T) {
+	dir := t.TempDir()
+	raw := rawKernelFile(t, dir)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // substrings of stdout
+		json bool
+	}{
+		{"summary", []string{raw}, []string{"shape:", "full", "byte order:", "little-endian", "types:", "100750", "STRUCT", "largest types:", "struct rcu_state"}, false},
+		{"summary compressed", []string{testKernel}, []string{"(tar.xz)", "full"}, false},
+		{"summary json", []string{raw, "-o", "json"}, []string{`"shape": "full"`, `"kind": "FUNC"`}, true},
+		{"one type", []string{raw, "--type", "trace_event_raw_sys_enter"}, []string{"STRUCT 'trace_event_raw_sys_enter' size=64 vlen=4\n\t'ent' type_id=", "STRUCT 'trace_entry'"}, false},
+		{"types json", []string{raw, "--type", "atomic_t", "-o", "json"}, []string{`"kind":"TYPEDEF","name":"atomic_t"`}, true},
+		{"c header", []string{raw, "--type", "task_struct", "--format", "c"}, []string{"#ifndef __VMLINUX_H__", "struct task_struct {", "preserve_access_index"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"inspect", "btf"}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			if tc.json {
+				var v any
+				if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+					t.Errorf("bad JSON: %v", err)
+				}
+			}
+		})
+	}
+
+	// --types is bpftool's listing: one header line per type.
+	code, stdout, _ := runCLI(t, "inspect", "btf", raw, "--types")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "[") {
+			n++
+		}
+	}
+	if n != 100750 {
+		t.Errorf("--types listed %d types, want 100750", n)
+	}
+	code, stdout, _ = runCLI(t, "inspect", "btf", raw, "--types", "-o", "json")
+	var types []map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &types) != nil || len(types) != 100750 {
+		t.Errorf("--types -o json: exit %d, %d types", code, len(types))
+	}
+}
+
+func TestInspectObject(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "inspect", "object", obj("taskstate.bpf.o"), obj("plain.bpf.o"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"license: GPL", "raw_tp/sched_switch", "handle_switch", "field_exists", "struct task_struct___old.state", "CO-RE relocations: 0"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, stdout)
+		}
+	}
+	code, stdout, _ = runCLI(t, "inspect", "object", obj("taskstate.bpf.o"), "-o", "json")
+	var infos []inspect.ObjectInfo
+	if code != 0 || json.Unmarshal([]byte(stdout), &infos) != nil {
+		t.Fatalf("exit %d, output %s", code, stdout)
+	}
+	if len(infos) != 1 || len(infos[0].Relocations) != 17 || len(infos[0].Programs) == 0 || infos[0].License != "GPL" {
+		t.Errorf("JSON %+v", infos)
+	}
+}
+
+func TestInspectCompat(t *testing.T) {
+	objs := []string{obj("taskstate.bpf.o"), obj("netdrop.bpf.o"), obj("features.bpf.o")}
+	args := append([]string{"inspect", "compat", "--kernels", testKernelTree}, objs...)
+	code, stdout, stderr := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Count(stdout, ".btf.tar.xz") != 3 || !strings.Contains(stdout, "debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz") {
+		t.Errorf("want one line per kernel:\n%s", stdout)
+	}
+
+	code, stdout, _ = runCLI(t, append(args, "--verbose")...)
+	for _, w := range []string{"byte_off struct task_struct___old.state: alternative", "field_exists struct task_struct___old.state: guard", "enumval_value enum btftool_no_such_enum::BTFTOOL_NO_SUCH_VALUE: will-fail"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("--verbose lacks %q", w)
+		}
+	}
+
+	code, _, _ = runCLI(t, append(args, "--fail-on", "unsatisfied")...)
+	if code != 1 {
+		t.Errorf("--fail-on unsatisfied: exit %d, want 1", code)
+	}
+	code, _, _ = runCLI(t, append(args, "--fail-on", "load")...)
+	if code != 0 {
+		t.Errorf("--fail-on load: exit %d, want 0", code)
+	}
+	// features.bpf.o only probes: nothing is poisoned.
+	code, _, _ = runCLI(t, "inspect", "compat", "--kernels", testKernel, obj("features.bpf.o"), "--fail-on", "unsatisfied")
+	if code != 0 {
+		t.Errorf("features.bpf.o --fail-on unsatisfied: exit %d, want 0", code)
+	}
+
+	code, stdout, _ = runCLI(t, append(args, "-o", "json", "-j", "1")...)
+	var rep compatReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
+		t.Fatalf("exit %d: %s", code, stdout)
+	}
+	if len(rep.Kernels) != 3 || rep.Failing != 3 || rep.Total.Relocations != 3*(17+35+22) {
+		t.Errorf("report: %d kernels, %d failing, %+v", len(rep.Kernels), rep.Failing, rep.Total)
+	}
+	for _, k := range rep.Kernels {
+		if k.Distro != "debian" || k.Version != "12" || len(k.Objects) != 3 {
+			t.Errorf("kernel %+v", k.Kernel)
+		}
+	}
+}
+
+// TestInspectCompatGroups: more than 20 kernels are summarized per
+// distribution, version and architecture.
+func TestInspectCompatGroups(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 21 kernels")
+	}
+	dir := t.TempDir()
+	abs, err := filepath.Abs(testKernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 21 {
+		d := filepath.Join(dir, "debian", "12", "x86_64")
+		os.MkdirAll(d, 0o755)
+		if err := os.Symlink(abs, filepath.Join(d, fmt.Sprintf("6.1.0-%d-amd64.btf.tar.xz", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "inspect", "compat", "--kernels", dir, obj("taskstate.bpf.o"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "debian/12/x86_64  21") || strings.Count(stdout, "\n") != 3 {
+		t.Errorf("want one group line:\n%s", stdout)
+	}
+}
+
+func TestInspectBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	kdata, err := rawKernel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := write("truncated.btf", kdata[:len(kdata)/2])
+	notBTF := write("notbtf.bin", []byte("hello, world, this is not BTF"))
+	good := obj("taskstate.bpf.o")
+	empty := filepath.Join(dir, "emptydir")
+	os.Mkdir(empty, 0o755)
+	badTree := filepath.Join(dir, "tree", "debian", "12", "x86_64")
+	os.MkdirAll(badTree, 0o755)
+	os.WriteFile(filepath.Join(badTree, "broken.btf"), []byte("garbage"), 0o644)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		mention string
+	}{
+		{"btf missing", []string{"inspect", "btf", filepath.Join(dir, "nope.btf")}, "nope.btf"},
+		{"btf not BTF", []string{"inspect", "btf", notBTF}, "notbtf.bin"},
+		{"btf truncated", []string{"inspect", "btf", truncated}, "truncated.btf"},
+		{"btf directory", []string{"inspect", "btf", dir}, dir},
+		{"btf no such type", []string{"inspect", "btf", testKernel, "--type", "btftool_nope"}, "btftool_nope"},
+		{"object missing", []string{"inspect", "object", filepath.Join(dir, "nope.o")}, "nope.o"},
+		{"object not ELF", []string{"inspect", "object", notBTF}, "notbtf.bin"},
+		{"compat object missing", []string{"inspect", "compat", "--kernels", testKernel, filepath.Join(dir, "nope.o")}, "nope.o"},
+		{"compat kernels missing", []string{"inspect", "compat", "--kernels", filepath.Join(dir, "nokernels"), good}, "nokernels"},
+		{"compat kernel not BTF", []string{"inspect", "compat", "--kernels", notBTF, good}, "notbtf.bin"},
+		{"compat empty tree", []string{"inspect", "compat", "--kernels", empty, good}, "emptydir"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tc.mention) {
+				t.Errorf("stderr %q: want one line naming %s", stderr, tc.mention)
+			}
+			if strings.HasPrefix(tc.name, "compat") {
+				return
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+		})
+	}
+	// An unreadable kernel in a tree is reported in its line and fails the
+	// run with status 2, naming it.
+	code, stdout, stderr := runCLI(t, "inspect", "compat", "--kernels", filepath.Join(dir, "tree"), good)
+	if code != 2 || !strings.Contains(stdout, "UNREADABLE") || !strings.Contains(stderr, "broken.btf") {
+		t.Errorf("bad kernel in tree: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// TestInspectCompatMatchesLibbpf: the relocations compat reports as
+// unsatisfied (guard, alternative, will-fail) and as failing the load are
+// exactly those libbpf itself reports ("no matching targets found", and
+// relocation errors), on every test object and Debian kernel.
+func TestInspectCompatMatchesLibbpf(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs libbpf")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the libbpf oracle needs root")
+	}
+	if out, err := exec.Command("make", "-C", "../../tools/oracle").CombinedOutput(); err != nil {
+		t.Skipf("cannot build the oracle: %v\n%s", err, out)
+	}
+	oracle, _ := filepath.Abs("../../tools/oracle/relo_oracle")
+	objs, _ := filepath.Glob(filepath.Join(testObjs, "*.bpf.o"))
+	tools, _ := filepath.Glob("../../testdata/libbpf-tools/*.bpf.o")
+	objs = append(objs, tools...)
+	entries, err := kbtf.Walk(testKernelTree)
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("kernels: %v %v", entries, err)
+	}
+	dir := t.TempDir()
+	totalUnsat := 0
+	defer func() {
+		if totalUnsat == 0 {
+			t.Error("libbpf found every relocation satisfied: the comparison proves nothing")
+		}
+		t.Logf("%d unsatisfied relocations agree with libbpf", totalUnsat)
+	}()
+	for _, e := range entries {
+		data, _, err := kbtf.ReadFile(e.Path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawPath := filepath.Join(dir, e.Release+".btf")
+		if err := os.WriteFile(rawPath, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCLI(t, append([]string{"inspect", "compat", "--kernels", e.Path, "-o", "json"}, objs...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep compatReport
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range rep.Kernels[0].Objects {
+			t.Run(e.Release+"/"+filepath.Base(o.Path), func(t *testing.T) {
+				out, _ := exec.Command(oracle, o.Path, rawPath).Output()
+				wantUnsat, wantFail, seen := oracleSets(string(out))
+				// libbpf stops at the first relocation it fails on;
+				// otherwise it relocates everything (and the verifier
+				// may then reject a program, which is not our concern).
+				if len(wantFail) == 0 && len(seen) != o.Relocations {
+					t.Fatalf("libbpf processed %d relocations, btftool %d:\n%s", len(seen), o.Relocations, out)
+				}
+				totalUnsat += len(wantUnsat)
+				gotUnsat, gotFail := map[string]bool{}, map[string]bool{}
+				for _, d := range o.Details {
+					key := fmt.Sprintf("%s#%d", d.Program, d.Index)
+					switch d.Status {
+					case inspect.LoadFails:
+						gotFail[key] = true
+					case inspect.Guard, inspect.Alternative, inspect.WillFail:
+						if seen[key] {
+							gotUnsat[key] = true
+						}
+					}
+				}
+				if a, b := keys(gotUnsat), keys(wantUnsat); a != b {
+					t.Errorf("unsatisfied:\n btftool %s\n  libbpf %s", a, b)
+				}
+				if a, b := keys(gotFail), keys(wantFail); a != b {
+					t.Errorf("load failures:\n btftool %s\n  libbpf %s", a, b)
+				}
+			})
+		}
+	}
+}
+
+var oracleLine = regexp.MustCompile(`^prog '([^']*)': relo #(\d+): (.*)$`)
+
+// oracleSets parses relo_oracle output: relocations libbpf found no
+// target for, relocations it failed on, and all it processed.
+func oracleSets(out string) (unsat, fail, seen map[string]bool) {
+	unsat, fail, seen = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		m := oracleLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		key := m[1] + "#" + m[2]
+		seen[key] = true
+		switch msg := m[3]; {
+		case strings.Contains(msg, "no matching targets found"):
+			unsat[key] = true
+		case strings.Contains(msg, "ambiguity"), strings.Contains(msg, "failed"):
+			fail[key] = true
+		}
+	}
+	return unsat, fail, seen
+}
+
+func keys(m map[string]bool) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, " ")
+}

@@ -1,0 +1,281 @@
+package inspect
+
+import (
+	"bytes"
+	"runtime"
+	"sync"
+
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// Status is the outcome of one relocation on one kernel.
+type Status string
+
+// The outcomes of a relocation.
+const (
+	// OK: a candidate matched; the instruction is patched.
+	OK Status = "ok"
+	// Guard: nothing matched, and the relocation is an existence check
+	// (field_exists, type_exists, type_matches, enumval_exists) that
+	// evaluates to 0: it only guards optional code.
+	Guard Status = "guard"
+	// Alternative: nothing matched and the instruction is poisoned, but a
+	// relocation of the same kind class on another flavor of the same type
+	// (X___a and X___b, or X___a and X) succeeds in the same program. This
+	// is the CO-RE idiom for kernels that renamed or retyped a field, and
+	// the poisoned instruction is most likely dead code. The heuristic
+	// does not look at the guarding condition itself.
+	Alternative Status = "alternative"
+	// WillFail: nothing matched and the instruction is poisoned; the
+	// program fails verification if the instruction can be reached.
+	WillFail Status = "will-fail"
+	// LoadFails: libbpf refuses the whole object (ambiguous candidates,
+	// invalid access string, anonymous root type, uncomputable value).
+	LoadFails Status = "load-fails"
+)
+
+// Counts counts relocations by status.
+type Counts struct {
+	Relocations int `json:"relocations"`
+	OK          int `json:"ok"`
+	Guard       int `json:"guard"`
+	Alternative int `json:"alternative"`
+	WillFail    int `json:"will_fail"`
+	LoadFails   int `json:"load_fails"`
+}
+
+func (c *Counts) add(s Status) {
+	c.Relocations++
+	switch s {
+	case OK:
+		c.OK++
+	case Guard:
+		c.Guard++
+	case Alternative:
+		c.Alternative++
+	case WillFail:
+		c.WillFail++
+	case LoadFails:
+		c.LoadFails++
+	}
+}
+
+// Add adds the counts of o to c.
+func (c *Counts) Add(o Counts) {
+	c.Relocations += o.Relocations
+	c.OK += o.OK
+	c.Guard += o.Guard
+	c.Alternative += o.Alternative
+	c.WillFail += o.WillFail
+	c.LoadFails += o.LoadFails
+}
+
+// Failing reports whether a relocation will fail or the load fails.
+func (c Counts) Failing() bool { return c.WillFail+c.LoadFails > 0 }
+
+// RelocResult is one relocation's outcome on one kernel.
+type RelocResult struct {
+	Reloc
+	Status Status `json:"status"`
+	// Value is the relocated value (not for poisoned instructions or
+	// target type IDs, which depend on the kernel's numbering).
+	Value *uint64 `json:"value,omitempty"`
+	// Error says why libbpf fails the load.
+	Error string `json:"error,omitempty"`
+}
+
+// ObjectResult is the outcome of one object's relocations on one kernel.
+type ObjectResult struct {
+	Path string `json:"path"`
+	Counts
+	// Details lists the relocations that are not OK, in libbpf's order;
+	// every relocation when Check was asked for all of them.
+	Details []RelocResult `json:"details,omitempty"`
+}
+
+// NeededNames returns the essential names of the local root types that the
+// relocations of objs look up, for core.NewTargetFor.
+func NeededNames(objs []*bpfobj.Object) map[string]struct{} {
+	names := map[string]struct{}{}
+	for _, o := range objs {
+		for _, r := range o.Relocations {
+			if r.Spec == nil || r.Kind == core.TypeIDLocal || !o.BTF.Valid(r.TypeID) {
+				continue
+			}
+			if n := o.BTF.Type(r.TypeID).NameBytes(); len(n) > 0 {
+				names[string(rawbtf.EssentialName(n))] = struct{}{}
+			}
+		}
+	}
+	return names
+}
+
+// Check decides every relocation of every object against target, one
+// core.Relocator per object as libbpf loads each object on its own. With
+// all set, Details lists every relocation, otherwise only those not OK.
+func Check(target *core.Target, objs []*bpfobj.Object, all bool) []ObjectResult {
+	out := make([]ObjectResult, len(objs))
+	for i, o := range objs {
+		rl := core.NewRelocator(o.BTF, target)
+		results := make([]core.Result, len(o.Relocations))
+		for j := range o.Relocations {
+			r := &o.Relocations[j]
+			results[j] = rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+		}
+		statuses := classify(o, results)
+		or := ObjectResult{Path: o.Path}
+		for j, st := range statuses {
+			or.add(st)
+			if st == OK && !all {
+				continue
+			}
+			rr := RelocResult{Reloc: newReloc(o, j), Status: st}
+			res := &results[j]
+			if res.Err != nil {
+				rr.Error = res.Err.Error()
+			} else if !res.Poison && o.Relocations[j].Kind != core.TypeIDTarget {
+				v := res.NewVal
+				rr.Value = &v
+			}
+			or.Details = append(or.Details, rr)
+		}
+		out[i] = or
+	}
+	return out
+}
+
+// classify gives each relocation its Status; see Alternative for the
+// flavor heuristic.
+func classify(o *bpfobj.Object, results []core.Result) []Status {
+	st := make([]Status, len(results))
+	for j := range results {
+		r := &results[j]
+		switch {
+		case r.Err != nil:
+			st[j] = LoadFails
+		case !r.Unsatisfied():
+			st[j] = OK
+		case !r.Poison:
+			st[j] = Guard
+		default:
+			st[j] = WillFail
+		}
+	}
+	for j := range results {
+		if st[j] != WillFail {
+			continue
+		}
+		rj := &o.Relocations[j]
+		name := rootName(o, rj)
+		ess := rawbtf.EssentialName(name)
+		for k := range results {
+			rk := &o.Relocations[k]
+			if st[k] != OK || rk.Section != rj.Section || rk.Program != rj.Program || kindClass(rk.Kind) != kindClass(rj.Kind) {
+				continue
+			}
+			other := rootName(o, rk)
+			if !bytes.Equal(other, name) && bytes.Equal(rawbtf.EssentialName(other), ess) {
+				st[j] = Alternative
+				break
+			}
+		}
+	}
+	return st
+}
+
+func rootName(o *bpfobj.Object, r *bpfobj.Relocation) []byte {
+	if !o.BTF.Valid(r.TypeID) {
+		return nil
+	}
+	return o.BTF.Type(r.TypeID).NameBytes()
+}
+
+func kindClass(k core.Kind) int {
+	switch {
+	case k.IsField():
+		return 0
+	case k.IsEnumval():
+		return 1
+	}
+	return 2
+}
+
+// Kernel is one kernel BTF to check.
+type Kernel struct {
+	// Path is the file to read; Name is how reports call it (the path
+	// relative to the tree searched, or the path itself).
+	Path string `json:"path"`
+	Name string `json:"name"`
+	// Distro, Version, Arch and Release come from a btfhub layout.
+	Distro  string `json:"distro,omitempty"`
+	Version string `json:"version,omitempty"`
+	Arch    string `json:"arch,omitempty"`
+	Release string `json:"release,omitempty"`
+}
+
+// KernelResult is the outcome of all objects on one kernel.
+type KernelResult struct {
+	Kernel
+	// Error is set when the kernel BTF could not be read; then there are
+	// no Objects.
+	Error string `json:"error,omitempty"`
+	Counts
+	Objects []ObjectResult `json:"objects,omitempty"`
+}
+
+// RunOptions tunes Run.
+type RunOptions struct {
+	// Jobs is the number of kernels checked at once; 0 means
+	// runtime.NumCPU().
+	Jobs int
+	// Read reads and parses a kernel BTF. It is required.
+	Read func(path string) (*rawbtf.BTF, error)
+	// All lists every relocation in the Details, not only those not OK.
+	All bool
+	// Done, if set, is called after each kernel, from any goroutine.
+	Done func(KernelResult)
+}
+
+// Run checks objs against every kernel, Jobs kernels at a time. Each
+// worker holds one kernel BTF in memory at a time, indexed only for the
+// names the objects need. Results are in the order of kernels.
+func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResult {
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	names := NeededNames(objs)
+	out := make([]KernelResult, len(kernels))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(jobs, max(1, len(kernels))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				kr := KernelResult{Kernel: kernels[i]}
+				b, err := opts.Read(kernels[i].Path)
+				if err != nil {
+					kr.Error = err.Error()
+				} else {
+					kr.Objects = Check(core.NewTargetFor(b, names), objs, opts.All)
+					for _, o := range kr.Objects {
+						kr.Add(o.Counts)
+					}
+				}
+				out[i] = kr
+				if opts.Done != nil {
+					opts.Done(kr)
+				}
+			}
+		}()
+	}
+	for i := range kernels {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}

@@ -28,8 +28,6 @@ func newMarks(b *rawbtf.BTF) *marks {
 	return &marks{b: b, flags: make([]uint8, b.NumTypes()), members: make(map[rawbtf.TypeID][]bool)}
 }
 
-func (m *marks) isKept(id rawbtf.TypeID) bool { return id != 0 && m.flags[id]&kept != 0 }
-
 func (m *marks) set(id rawbtf.TypeID, f uint8) bool {
 	if m.flags[id]&f == f {
 		return false

@@ -47,7 +47,6 @@ func typesAreCompat(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawbt
 		if err != nil {
 			return false, err
 		}
-		lid, tid = lt.ID, tt.ID
 		if !kindsCompatible(lt.Kind(), tt.Kind()) {
 			return false, nil
 		}

@@ -7,7 +7,7 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X $(PKG)/internal/cli.Version=$(VERSION) -X $(PKG)/internal/cli.Commit=$(COMMIT)
 EXAMPLE_KERNEL := testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz
 
-.PHONY: all build example test test-unit deps testdata testdata-libbpf-tools oracle bench lint clean
+.PHONY: all build example test fuzz test-unit test-race deps testdata testdata-libbpf-tools oracle bench lint docs release-snapshot clean
 
 all: build
 
@@ -24,12 +24,25 @@ example: build
 deps:
 	@scripts/install-deps.sh
 
-# Everything CI runs: vet, unit tests, the libbpf differential test (needs
-# root, gcc, libbpf-dev, bpftool; skipped cleanly without them).
-test: deps testdata-libbpf-tools
-	$(GO) vet ./...
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+# Everything CI runs: lint, unit and end-to-end tests (the libbpf
+# differential test needs root, gcc, libbpf-dev, bpftool and skips cleanly
+# without them), race-detected tests, and a bounded run of every fuzz target.
+test: deps testdata-libbpf-tools lint
 	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./pkg/... ./internal/cli
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+FUZZTIME ?= 20s
+# Each fuzz target for FUZZTIME (go test -fuzz runs one target at a time).
+fuzz:
+	@for t in $$(grep -l '^func Fuzz' $$(git ls-files '*_test.go')); do \
+		d=$$(dirname $$t); \
+		for f in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$t | cut -d' ' -f2); do \
+			echo "fuzz $$d $$f ($(FUZZTIME))"; \
+			$(GO) test ./$$d -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s >fuzz.log 2>&1 || \
+				{ tail -n 30 fuzz.log; exit 1; }; \
+		done; \
+	done
 
 test-unit:
 	$(GO) test ./...
@@ -49,10 +62,27 @@ oracle:
 bench: build
 	scripts/bench-gen.sh
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GORELEASER  := github.com/goreleaser/goreleaser/v2@v2.17.0
+
+# go vet, gofmt and staticcheck (built from the Go module proxy).
 lint:
 	$(GO) vet ./...
-	gofmt -l $$(git ls-files '*.go')
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) run $(STATICCHECK) ./...
+
+test-race:
+	$(GO) test -race -count=1 ./pkg/... ./internal/cli
+
+# Regenerate docs/cli (markdown) and docs/man from the command tree.
+docs:
+	$(GO) run ./internal/tools/gendocs docs
+
+# Local release build of every target (goreleaser from the Go module proxy).
+release-snapshot:
+	GOTOOLCHAIN=local $(GO) run $(GORELEASER) check
+	GOTOOLCHAIN=local $(GO) run $(GORELEASER) release --snapshot --clean
 
 clean:
-	rm -rf bin example.btf
+	rm -rf bin dist example.btf
 	$(MAKE) -C tools/oracle clean

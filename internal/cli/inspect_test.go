@@ -178,6 +178,9 @@ func TestInspectCompat(t *testing.T) {
 	}
 
 	code, stdout, _ = runCLI(t, append(args, "--verbose")...)
+	if code != 0 {
+		t.Errorf("--verbose: exit %d", code)
+	}
 	for _, w := range []string{"byte_off struct task_struct___old.state: alternative", "field_exists struct task_struct___old.state: guard", "enumval_value enum btftool_no_such_enum::BTFTOOL_NO_SUCH_VALUE: will-fail"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("--verbose lacks %q", w)

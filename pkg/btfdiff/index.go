@@ -53,15 +53,6 @@ func classOf(k rawbtf.Kind) class {
 	return clsNone
 }
 
-func classByName(s string) class {
-	for i, n := range classNames {
-		if i > 0 && n == s {
-			return class(i)
-		}
-	}
-	return clsNone
-}
-
 // entry is one top-level type of a side: named, or an anonymous struct,
 // union or enum that no other type refers to.
 type entry struct {

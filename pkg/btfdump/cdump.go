@@ -105,7 +105,6 @@ type cDumper struct {
 	identNames map[string]int
 	queue      []rawbtf.TypeID
 	stack      []rawbtf.TypeID
-	tmp        []byte
 }
 
 func newCDumper(b *rawbtf.BTF, w *bufio.Writer) *cDumper {

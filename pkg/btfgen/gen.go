@@ -17,6 +17,7 @@
 package btfgen
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,9 +27,15 @@ import (
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
-// ErrSelfCheck means the minimized BTF did not reproduce libbpf's decisions
-// on the full BTF. It indicates a bug in btftool.
-var ErrSelfCheck = errors.New("minimized BTF does not reproduce the full BTF's CO-RE decisions")
+// Errors returned by Minimize.
+var (
+	// ErrSelfCheck means the minimized BTF did not reproduce libbpf's
+	// decisions on the full BTF. It indicates a bug in btftool.
+	ErrSelfCheck = errors.New("minimized BTF does not reproduce the full BTF's CO-RE decisions")
+	// ErrByteOrder means an object was built for the other endianness than
+	// the kernel's: libbpf would refuse to load it there.
+	ErrByteOrder = errors.New("object and kernel byte orders differ")
+)
 
 // Plan is a set of objects prepared once for minimization against any
 // number of kernels. It is safe for concurrent use.
@@ -106,7 +113,15 @@ func (r *ObjectResult) Unsatisfied() (unsatisfied, failed []int) {
 }
 
 // Minimize generates the minimized BTF of kernel for the plan's objects.
+//
+// It fails with ErrByteOrder when an object is built for the other
+// endianness than the kernel.
 func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
+	for _, o := range p.objects {
+		if o.BTF.ByteOrder() != kernel.ByteOrder() {
+			return nil, fmt.Errorf("%w: %s is %s, the kernel BTF %s", ErrByteOrder, o.Path, orderName(o.BTF.ByteOrder()), orderName(kernel.ByteOrder()))
+		}
+	}
 	target := core.NewTargetFor(kernel, p.names)
 	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
 	for i, o := range p.objects {
@@ -154,6 +169,13 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 			}
 		}
 	}
+}
+
+func orderName(o binary.ByteOrder) string {
+	if o == binary.BigEndian {
+		return "big-endian"
+	}
+	return "little-endian"
 }
 
 func relocateAll(o *bpfobj.Object, target *core.Target) []core.Result {

@@ -3,6 +3,7 @@ package btfgen_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -116,8 +117,9 @@ func kernelTask(order binary.ByteOrder) *rawbtf.BTF {
 	return b.BTF()
 }
 
-func localTask() (*rawbtf.BTF, rawbtf.TypeID, rawbtf.TypeID) {
+func localTask(order binary.ByteOrder) (*rawbtf.BTF, rawbtf.TypeID, rawbtf.TypeID) {
 	b := btftest.New()
+	b.Order = order
 	i := b.Int("int", 4, true)
 	ts := b.Next() + 1
 	p := b.Ptr(ts)
@@ -134,7 +136,7 @@ func localTask() (*rawbtf.BTF, rawbtf.TypeID, rawbtf.TypeID) {
 func TestMinimizeKeepsOnlyWhatIsRead(t *testing.T) {
 	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 		kernel := kernelTask(order)
-		local, task, pidType := localTask()
+		local, task, pidType := localTask(order)
 		o := object(t, local,
 			relo(task, "0:2", core.FieldByteOffset),
 			relo(task, "0:1", core.FieldByteOffset),
@@ -184,7 +186,7 @@ func TestMinimizeKeepsOnlyWhatIsRead(t *testing.T) {
 
 func TestMinimizeIsDeterministic(t *testing.T) {
 	kernel := kernelTask(binary.LittleEndian)
-	local, task, pidType := localTask()
+	local, task, pidType := localTask(binary.LittleEndian)
 	o := object(t, local, relo(task, "0:2", core.FieldByteOffset), relo(pidType, "0", core.EnumvalValue))
 	a, _ := minimize(t, kernel, o)
 	b, _ := minimize(t, kernel, o)
@@ -312,7 +314,7 @@ func TestTypeIDTargetAndSize(t *testing.T) {
 // decides as with the full BTF.
 func TestObjectsTogether(t *testing.T) {
 	kernel := kernelTask(binary.LittleEndian)
-	local, task, pidType := localTask()
+	local, task, pidType := localTask(binary.LittleEndian)
 	o1 := object(t, local, relo(task, "0:0", core.FieldByteOffset))
 	o2 := object(t, local, relo(task, "0:2", core.FieldByteOffset), relo(pidType, "0", core.EnumvalValue), relo(task, "0", core.TypeMatches))
 	_, min := minimize(t, kernel, o1, o2)
@@ -335,7 +337,9 @@ func TestKindsBpftoolAbortsOn(t *testing.T) {
 	fwd := b.Fwd("foo", false)
 	tag := b.Ref(rawbtf.KindTypeTag, "rcu", fwd)
 	b.Typedef("foo_p", b.Ptr(tag))
-	bar := b.Struct("bar", 8, btftest.M{Name: "f", Type: b.Ptr(b.Ref(rawbtf.KindTypeTag, "user", b.Next()+1))})
+	// bar's member points through a type tag to foo, added right after
+	// bar: tag (n), pointer (n+1), bar (n+2), foo (n+3).
+	bar := b.Struct("bar", 8, btftest.M{Name: "f", Type: b.Ptr(b.Ref(rawbtf.KindTypeTag, "user", b.Next()+3))})
 	b.Struct("foo", 4, btftest.M{Name: "v", Type: i})
 	b.Raw("dtag", rawbtf.Info(rawbtf.KindDeclTag, 0, false), uint32(bar), 0xffffffff)
 	b.Func("f", b.FuncProto(i, btftest.P{Name: "x", Type: i}))
@@ -365,5 +369,14 @@ func TestKeepsLongFor32BitKernels(t *testing.T) {
 	sameDecisions(t, o, kernel, min)
 	if min.PtrSize() != 4 || res.Objects[0].Results[0].NewVal != 4 {
 		t.Errorf("pointer size %d in minimized BTF, byte_sz %d", min.PtrSize(), res.Objects[0].Results[0].NewVal)
+	}
+}
+
+func TestByteOrderMismatch(t *testing.T) {
+	local, task, _ := localTask(binary.LittleEndian)
+	o := object(t, local, relo(task, "0:0", core.FieldByteOffset))
+	_, err := btfgen.NewPlan([]*bpfobj.Object{o}).Minimize(kernelTask(binary.BigEndian))
+	if !errors.Is(err, btfgen.ErrByteOrder) {
+		t.Errorf("error %v, want ErrByteOrder", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -368,8 +369,14 @@ func (d *decoder) tar(r io.Reader) ([]byte, error) {
 		if err == io.EOF {
 			return nil, problem(ErrNoBTFInArchive, nil, "no BTF or ELF file in tar archive")
 		}
-		if err != nil && !errors.Is(err, tar.ErrInsecurePath) { // nothing is extracted: any name will do
+		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
 			return nil, tarErr(err)
+		}
+		// Nothing is ever extracted, but an archive with absolute or
+		// ".." member names is not a kernel BTF archive: refuse it
+		// rather than pass it on to tools that do extract.
+		if !filepath.IsLocal(hdr.Name) {
+			return nil, problem(ErrCorrupt, nil, "tar member %q: unsafe path (absolute or outside the archive)", hdr.Name)
 		}
 		// Only regular files: directories, links, devices and
 		// sparse files are skipped.

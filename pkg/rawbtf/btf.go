@@ -165,6 +165,39 @@ func (b *BTF) index() error {
 		return fmt.Errorf("%w: type [%d] refers to type [%d], but there are only %d types", ErrCorrupt, maxRefAt, maxRef, len(offsets)-1)
 	}
 	b.offsets = offsets
+	return b.checkCycles()
+}
+
+// checkCycles rejects reference loops that do not pass through a struct,
+// union or function prototype, such as a typedef naming itself: no C type
+// has one, the kernel's BTF loader refuses them, and following one would
+// never end.
+func (b *BTF) checkCycles() error {
+	state := make([]uint8, len(b.offsets)) // 0 new, 1 on the current path, 2 done
+	var path []TypeID
+	for start := 1; start < len(b.offsets); start++ {
+		id := TypeID(start)
+		path = path[:0]
+		for id != 0 && state[id] == 0 {
+			state[id] = 1
+			path = append(path, id)
+			t := b.Type(id)
+			switch t.Kind() {
+			case KindPtr, KindTypedef, KindVolatile, KindConst, KindRestrict, KindTypeTag, KindVar, KindDeclTag, KindFunc:
+				id = t.Ref()
+			case KindArray:
+				id = t.Array().Type
+			default:
+				id = 0
+			}
+		}
+		if id != 0 && state[id] == 1 {
+			return fmt.Errorf("%w: type [%d] is part of a reference cycle", ErrCorrupt, id)
+		}
+		for _, p := range path {
+			state[p] = 2
+		}
+	}
 	return nil
 }
 

@@ -1,17 +1,21 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/btftool/btftool/internal/atomicfile"
+	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/core"
@@ -44,6 +48,17 @@ type MinCoreBTFOptions struct {
 	Quiet        bool
 	FailOnPoison bool
 	Now          func() time.Time
+
+	// Directory and bundle mode (INPUT is a directory): see batch.Options.
+	Jobs             int
+	Arch             []string
+	Include, Exclude []string
+	Force, FailFast  bool
+	// Context, when not nil, is the parent of a directory run's context.
+	Context context.Context
+	// dirFlags lists the directory-mode flags given, to reject them for a
+	// single INPUT file.
+	dirFlags []string
 }
 
 // NewCmdMinCoreBTF returns "gen min_core_btf". runF replaces the run
@@ -66,8 +81,27 @@ order, written atomically.
 Relocations that match nothing in INPUT are reported on stderr, one line
 per object (every relocation with --verbose); libbpf will poison them when
 loading the object on this kernel. Nothing is printed on stdout unless
--o json is given.`,
+-o json is given.
+
+Directory mode: when INPUT is a directory (a btfhub-archive tree), every
+kernel BTF file under it is minimized and OUTPUT mirrors the tree:
+ubuntu/20.04/x86_64/5.4.0-91-generic.btf.tar.xz gives
+OUTPUT/ubuntu/20.04/x86_64/5.4.0-91-generic.btf. The objects are parsed
+once and --jobs kernels are processed in parallel, in bounded memory.
+An OUTPUT ending in .tar.xz, .tar.gz or .tar.zst is instead one
+compressed tar bundle of all outputs with an index.json (path, release,
+distro, version, arch, size, sha256 of each), byte-for-byte reproducible.
+--arch, --include and --exclude select kernels; patterns use Go's
+path.Match syntax ("*" does not cross "/", "**" is not special) on the
+slash-separated path relative to INPUT and also match its leading
+directories ("ubuntu/*" selects everything under ubuntu/). A kernel whose
+input, objects and btftool version are unchanged since the last run (as
+recorded in OUTPUT/.btftool-manifest.json, or OUTPUT.btftool-manifest.json
+beside a bundle) is skipped unless --force. A bad kernel is reported and
+the others are still written (exit status 1); --fail-fast stops at the
+first. Progress goes to stderr, -o json prints the summary on stdout.`,
 		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
+  btftool gen min_core_btf btfhub-archive min_core_btfs.tar.gz *.bpf.o --arch x86_64
   btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 3 {
@@ -77,6 +111,11 @@ loading the object on this kernel. Nothing is printed on stdout unless
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
+			for _, name := range []string{"jobs", "arch", "include", "exclude", "force", "fail-fast"} {
+				if cmd.Flags().Changed(name) {
+					opts.dirFlags = append(opts.dirFlags, "--"+name)
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -87,6 +126,12 @@ loading the object on this kernel. Nothing is printed on stdout unless
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every unsatisfied relocation")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
 	cmd.Flags().BoolVar(&opts.FailOnPoison, "fail-on-poison", false, "exit with status 1 when a relocation is unsatisfied on INPUT")
+	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", runtime.NumCPU(), "directory INPUT: kernels processed in parallel")
+	cmd.Flags().StringSliceVar(&opts.Arch, "arch", nil, "directory INPUT: only kernels of this architecture (repeatable; arm64=aarch64, x86_64=amd64)")
+	cmd.Flags().StringArrayVar(&opts.Include, "include", nil, "directory INPUT: only kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
+	cmd.Flags().StringArrayVar(&opts.Exclude, "exclude", nil, "directory INPUT: skip kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "directory INPUT: redo kernels whose inputs are unchanged since the last run")
+	cmd.Flags().BoolVar(&opts.FailFast, "fail-fast", false, "directory INPUT: stop at the first kernel that fails")
 	return cmd
 }
 
@@ -126,6 +171,16 @@ func readKernel(path string) (*rawbtf.BTF, kbtf.Source, error) {
 }
 
 func runMinCoreBTF(opts *MinCoreBTFOptions) error {
+	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
+		if strings.HasSuffix(opts.Output, ".btf") {
+			// Most likely a single-file run given a directory by mistake.
+			return inputError(fmt.Errorf("%s: is a directory, and OUTPUT %s names a BTF file: a directory INPUT writes a directory or a .tar.xz, .tar.gz or .tar.zst bundle", opts.Input, opts.Output))
+		}
+		return runMinCoreBTFDir(opts)
+	}
+	if len(opts.dirFlags) > 0 {
+		return usageErrorf("%s: only when INPUT is a directory", strings.Join(opts.dirFlags, ", "))
+	}
 	start := opts.Now()
 	objs, err := loadObjects(opts.Objects)
 	if err != nil {
@@ -157,6 +212,20 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return &SilentError{Code: ExitFailed}
 	}
 	return nil
+}
+
+// runMinCoreBTFDir is min_core_btf's directory and bundle mode.
+func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
+	_, err := runBatchEngine(&batchRunOptions{
+		IO: opts.IO, Objects: opts.Objects, Format: opts.Format, Quiet: opts.Quiet,
+		FailOnPoison: opts.FailOnPoison, Context: opts.Context, Now: opts.Now,
+		Batch: batch.Options{
+			Input: opts.Input, Output: opts.Output, Jobs: opts.Jobs,
+			Arch: opts.Arch, Include: opts.Include, Exclude: opts.Exclude,
+			Force: opts.Force, FailFast: opts.FailFast,
+		},
+	})
+	return err
 }
 
 // genReport is the JSON (and text) report of one gen run.

@@ -34,10 +34,11 @@ Exit status:
 	cmd.SetVersionTemplate("btftool {{.Version}}\n")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
 	cmd.AddCommand(NewCmdGen(f))
+	cmd.AddCommand(NewCmdVersion(f))
+	cmd.AddCommand(NewCmdBatch(f, nil))
 	cmd.AddCommand(NewCmdVerify(f, nil))
 	cmd.AddCommand(NewCmdInspect(f))
 	cmd.AddCommand(NewCmdDiff(f, nil))
-	cmd.AddCommand(NewCmdVersion(f))
 	return cmd
 }
 

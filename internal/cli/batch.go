@@ -1,0 +1,433 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/btftool/btftool/pkg/batch"
+	"github.com/btftool/btftool/pkg/btfgen"
+)
+
+// BatchOptions are the options of "batch", resolved from flags,
+// environment and config file.
+type BatchOptions struct {
+	IO *IOStreams
+	// ConfigFile is the config file the jobs come from.
+	ConfigFile string
+	// Jobs are the jobs to run, in config order.
+	Jobs   []BatchJob
+	Format outputFormat
+	Quiet  bool
+	// Context, when not nil, replaces context.Background() as the parent
+	// of the run's context (which SIGINT and SIGTERM cancel).
+	Context context.Context
+	Now     func() time.Time
+}
+
+// BatchJob is one resolved job of a config file.
+type BatchJob struct {
+	Name string
+	// Objects are glob patterns of BPF objects.
+	Objects []string
+	Input   string
+	Output  string
+	Arch    []string
+	Include []string
+	Exclude []string
+	// Workers is the number of kernels processed in parallel (0: one per
+	// CPU).
+	Workers  int
+	Force    bool
+	FailFast bool
+	// Verify is accepted and recorded; verification itself is not wired
+	// in yet (batch.Options.Verify stays nil).
+	Verify bool
+}
+
+// NewCmdBatch returns "batch". runF replaces the run function in tests.
+func NewCmdBatch(f *Factory, runF func(*BatchOptions) error) *cobra.Command {
+	opts := &BatchOptions{IO: f.IO, Now: time.Now}
+	v := viper.New() // the command's only viper: config file, environment, flags
+	cmd := &cobra.Command{
+		Use:   "batch [JOB...]",
+		Short: "Run the minimization jobs of a config file",
+		Long: `Run the jobs of a config file: each minimizes every kernel BTF of a
+btfhub-style tree (or one file) for a set of BPF objects, into a mirrored
+directory or one compressed tar bundle (.tar.xz, .tar.gz, .tar.zst), like
+'btftool gen min_core_btf INPUT_DIR OUTPUT OBJECT...'. With JOB names only
+those jobs run.
+
+The config file is --config FILE, else ./btftool.yaml, else
+$XDG_CONFIG_HOME/btftool/config.yaml (~/.config when XDG_CONFIG_HOME is
+unset); YAML, TOML or JSON by its extension:
+
+  jobs:
+    - name: libbpf-tools          # required, unique
+      objects: [build/*.bpf.o]    # required, globs
+      input: btfhub-archive       # required: tree or file
+      output: min_core_btfs.tar.gz # required: directory or bundle
+      arch: [x86_64, arm64]       # optional filters, as gen's flags
+      include: ["ubuntu/*"]
+      exclude: ["*/*/*/4.*"]
+      jobs: 4                     # kernels in parallel (default: CPUs)
+      force: false                # redo unchanged kernels
+      fail-fast: false            # stop at the first failed kernel
+      verify: false               # accepted; verification not wired yet
+
+Relative paths are taken from the config file's directory. Unknown keys
+and values of the wrong type are errors.
+
+Flags override every job's setting, the environment (BTFTOOL_ and the flag
+name in capitals, "-" as "_": BTFTOOL_JOBS, BTFTOOL_FAIL_FAST,
+BTFTOOL_CONFIG...) overrides the file: flag > environment > file.
+
+Exit status: 0 success, 1 a kernel failed (its output is missing, the
+others are written) or the run was interrupted, 2 bad config or input.`,
+		Example: `  btftool batch
+  btftool batch --config configs/libbpf-tools-btfgen.yaml --jobs 8
+  BTFTOOL_FORCE=1 btftool batch libbpf-tools -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := resolveBatchOptions(cmd, v, args, opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBatch(opts)
+		},
+	}
+	for _, fs := range batchFlags {
+		fs.add(cmd)
+	}
+	addOutputFlag(cmd, &opts.Format)
+	return cmd
+}
+
+// runBatch runs the jobs one after the other.
+func runBatch(opts *BatchOptions) error {
+	var sums []*batch.Summary
+	var errs []error
+	for _, j := range opts.Jobs {
+		objects, err := expandObjects(j.Objects)
+		if err != nil {
+			return inputError(fmt.Errorf("job %s: %w", j.Name, err))
+		}
+		if j.Verify && !opts.Quiet {
+			fmt.Fprintf(opts.IO.ErrOut, "btftool: job %s: verify: not available yet, outputs are not verified\n", j.Name)
+		}
+		sum, err := runBatchEngine(&batchRunOptions{
+			IO: opts.IO, Label: "job " + j.Name, Objects: objects, Format: opts.Format, Quiet: opts.Quiet,
+			Context: opts.Context, Now: opts.Now,
+			Batch: batch.Options{
+				Input: j.Input, Output: j.Output, Jobs: j.Workers, Arch: j.Arch, Include: j.Include, Exclude: j.Exclude,
+				Force: j.Force, FailFast: j.FailFast,
+			},
+			jsonLater: true,
+		})
+		if sum != nil {
+			sums = append(sums, sum)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if isInterrupt(err) || j.FailFast {
+				break
+			}
+		}
+	}
+	if opts.Format == "json" {
+		type jobSummary struct {
+			Name string `json:"name"`
+			*batch.Summary
+		}
+		out := []jobSummary{}
+		for i, s := range sums {
+			out = append(out, jobSummary{opts.Jobs[i].Name, s})
+		}
+		if err := writeJSON(opts.IO.Out, map[string]any{"config": opts.ConfigFile, "jobs": out}); err != nil {
+			return err
+		}
+	}
+	return worstError(errs)
+}
+
+// expandObjects expands object globs; a pattern matching nothing is an
+// error.
+func expandObjects(patterns []string) ([]string, error) {
+	var out []string
+	for _, p := range patterns {
+		m, err := filepath.Glob(p)
+		if err != nil {
+			return nil, fmt.Errorf("objects: %q: %w", p, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("objects: %s: no such file", p)
+		}
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// worstError returns the error with the highest exit status.
+func worstError(errs []error) error {
+	var worst error
+	for _, err := range errs {
+		if worst == nil || exitCode(err) > exitCode(worst) {
+			worst = err
+		}
+	}
+	return worst
+}
+
+func isInterrupt(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// batchRunOptions configure one run of the batch engine, for "batch" and
+// for "gen min_core_btf" on a directory.
+type batchRunOptions struct {
+	IO *IOStreams
+	// Label prefixes the summary lines ("job NAME"); may be empty.
+	Label        string
+	Objects      []string
+	Batch        batch.Options
+	Format       outputFormat
+	Quiet        bool
+	FailOnPoison bool
+	Context      context.Context
+	Now          func() time.Time
+	// jsonLater leaves printing the JSON summary to the caller.
+	jsonLater bool
+}
+
+// runBatchEngine loads the objects once, runs the batch engine with
+// progress on stderr and prints the summary. SIGINT and SIGTERM cancel it.
+func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
+	objs, err := loadObjects(o.Objects)
+	if err != nil {
+		return nil, err
+	}
+	parent := o.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	opts := o.Batch
+	opts.Version = Version
+	opts.Now = o.Now
+	var p *progress
+	if !o.Quiet {
+		p = newProgress(o.IO, o.Now)
+		opts.Progress = p.event
+	}
+	sum, err := batch.Run(ctx, btfgen.NewPlan(objs), opts)
+	if p != nil {
+		p.finish()
+	}
+	if sum != nil {
+		if o.Format == "json" {
+			if !o.jsonLater {
+				if jerr := writeJSON(o.IO.Out, sum); jerr != nil {
+					return sum, jerr
+				}
+			}
+		} else {
+			writeBatchSummary(o.IO.ErrOut, o.Label, sum, o.Quiet)
+		}
+	}
+	switch {
+	case err == nil:
+	case isInterrupt(err):
+		return sum, &FailedError{Err: errors.New("interrupted: outputs already complete are kept, nothing partial is left")}
+	case errors.Is(err, batch.ErrKernelFailed):
+		return sum, &FailedError{Err: err}
+	case errors.Is(err, batch.ErrBadOptions):
+		return sum, &UsageError{Err: err}
+	default:
+		return sum, inputError(err)
+	}
+	if o.FailOnPoison && sum != nil {
+		for _, ob := range sum.Objects {
+			if ob.Unsatisfied+ob.Failed > 0 {
+				return sum, &FailedError{Err: errors.New("relocations unsatisfied (--fail-on-poison)")}
+			}
+		}
+	}
+	return sum, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeBatchSummary prints the final summary: counts, bytes, time, failed
+// kernels and unsatisfied relocations per object. With quiet only the
+// failed kernels are listed.
+func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) {
+	prefix := "btftool: "
+	if label != "" {
+		prefix += label + ": "
+	}
+	for _, k := range s.Failures() {
+		fmt.Fprintf(w, "%sFAILED %s: %s\n", prefix, k.Rel, k.Error)
+	}
+	if quiet {
+		return
+	}
+	line := fmt.Sprintf("%s%d kernel(s): %d processed, %d skipped, %d failed", prefix, s.Total, s.Processed, s.Skipped, s.Failed)
+	if s.NotRun > 0 {
+		line += fmt.Sprintf(", %d not run", s.NotRun)
+	}
+	if s.Filtered > 0 {
+		line += fmt.Sprintf(" (%d filtered out)", s.Filtered)
+	}
+	fmt.Fprintf(w, "%s in %.1fs\n", line, s.Seconds)
+	out := fmt.Sprintf("%s of minimized BTF", formatBytes(s.BytesOut))
+	if s.Bundle && s.BundleBytes > 0 {
+		out += fmt.Sprintf(", bundle %s %s", s.Output, formatBytes(s.BundleBytes))
+	}
+	fmt.Fprintf(w, "%sread %s (%s of BTF), wrote %s\n", prefix, formatBytes(s.BytesIn), formatBytes(s.BytesBTF), out)
+	for _, ob := range s.Objects {
+		if ob.Unsatisfied+ob.Failed == 0 {
+			continue
+		}
+		name := filepath.Base(ob.Path)
+		if ob.Failed > 0 {
+			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels)
+		} else {
+			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Kernels)
+		}
+	}
+}
+
+// formatBytes renders n with a binary unit.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// progress reports batch progress on stderr: a progress bar on a terminal,
+// otherwise a line every 2 s or every 10%.
+type progress struct {
+	w        io.Writer
+	now      func() time.Time
+	tty      bool
+	bar      *progressbar.ProgressBar
+	start    time.Time
+	last     time.Time
+	lastTick int // tenths of the total reported so far
+}
+
+func newProgress(io *IOStreams, now func() time.Time) *progress {
+	if now == nil {
+		now = time.Now
+	}
+	p := &progress{w: io.ErrOut, now: now, start: now()}
+	p.last = p.start
+	p.tty = io.ErrTTY
+	return p
+}
+
+// event is batch.Options.Progress.
+func (p *progress) event(ev batch.Event) {
+	if p.tty {
+		if p.bar == nil {
+			p.bar = progressbar.NewOptions(ev.Total,
+				progressbar.OptionSetWriter(p.w),
+				progressbar.OptionSetDescription("kernels"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(),
+				progressbar.OptionSetItsString("kernel"),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetWidth(30),
+			)
+		}
+		if ev.Failed > 0 {
+			p.bar.Describe(fmt.Sprintf("kernels (%d failed)", ev.Failed))
+		}
+		p.bar.Set(ev.Done)
+		return
+	}
+	now := p.now()
+	tick := ev.Done * 10 / max(ev.Total, 1)
+	if now.Sub(p.last) < 2*time.Second && tick == p.lastTick && ev.Done != ev.Total {
+		return
+	}
+	p.last, p.lastTick = now, tick
+	elapsed := now.Sub(p.start)
+	line := fmt.Sprintf("btftool: %d/%d kernels (%d%%)", ev.Done, ev.Total, ev.Done*100/max(ev.Total, 1))
+	if ev.Failed > 0 {
+		line += fmt.Sprintf(", %d failed", ev.Failed)
+	}
+	if elapsed > 0 {
+		rate := float64(ev.Done) / elapsed.Seconds()
+		line += fmt.Sprintf(", %.1f kernels/s", rate)
+		if rate > 0 && ev.Done < ev.Total {
+			eta := time.Duration(float64(ev.Total-ev.Done) / rate * float64(time.Second))
+			line += fmt.Sprintf(", ETA %s", eta.Round(time.Second))
+		}
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar.Clear()
+	}
+}
+
+// configSearch lists the config files tried, in order, when --config is
+// not given.
+func configSearch() []string {
+	paths := []string{"btftool.yaml"}
+	xdg := os.Getenv("XDG_CONFIG_HOME")
+	if xdg == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			xdg = filepath.Join(home, ".config")
+		}
+	}
+	if xdg != "" {
+		paths = append(paths, filepath.Join(xdg, "btftool", "config.yaml"))
+	}
+	return paths
+}
+
+// findConfig returns the config file to use.
+func findConfig(explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	for _, p := range configSearch() {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", usageErrorf("no config file: give --config FILE or create %s", strings.Join(configSearch(), " or "))
+}

@@ -1,0 +1,516 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btftool/btftool/pkg/batch"
+	"github.com/btftool/btftool/pkg/kbtf"
+)
+
+// batchTestIO returns fake streams.
+func batchTestIO(tty bool) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	return &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, ErrTTY: tty}, &out, &errOut
+}
+
+// batchTree builds a btfhub-style tree of raw kernel BTFs, decompressed
+// from testdata, and returns it.
+func batchTree(tb testing.TB, arches ...string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for _, rel := range []string{
+		"debian/12/arm64/6.1.0-50-arm64.btf.tar.xz",
+		"debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz",
+	} {
+		if len(arches) > 0 && !strings.Contains(rel, "/"+arches[0]+"/") {
+			continue
+		}
+		data, _, err := kbtf.ReadFile(filepath.Join("../../testdata/kernels", rel), nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p := filepath.Join(dir, strings.TrimSuffix(rel, ".tar.xz"))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+var batchTestObjects = []string{"../../testdata/bpf/execsnoop.bpf.o", "../../testdata/bpf/vfs.bpf.o"}
+
+func TestGenDirectoryMode(t *testing.T) {
+	in := batchTree(t)
+	bad := filepath.Join(in, "debian/12/x86_64/0.0-bad.btf")
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		bad      bool
+		status   int
+		files    []string
+		stderr   []string // substrings
+		noStderr bool
+	}{
+		{name: "tree", status: 0,
+			files:  []string{"debian/12/arm64/6.1.0-50-arm64.btf", "debian/12/x86_64/6.1.0-56-amd64.btf"},
+			stderr: []string{"2/2 kernels (100%)", "2 kernel(s): 2 processed, 0 skipped, 0 failed"}},
+		{name: "arch filter", args: []string{"--arch", "aarch64"}, status: 0,
+			files:  []string{"debian/12/arm64/6.1.0-50-arm64.btf"},
+			stderr: []string{"1 kernel(s): 1 processed", "(1 filtered out)"}},
+		{name: "exclude", args: []string{"--exclude", "*/*/arm64"}, status: 0,
+			files: []string{"debian/12/x86_64/6.1.0-56-amd64.btf"}},
+		{name: "quiet", args: []string{"-q"}, status: 0, noStderr: true,
+			files: []string{"debian/12/arm64/6.1.0-50-arm64.btf", "debian/12/x86_64/6.1.0-56-amd64.btf"}},
+		{name: "bad kernel", bad: true, status: ExitFailed,
+			files:  []string{"debian/12/arm64/6.1.0-50-arm64.btf", "debian/12/x86_64/6.1.0-56-amd64.btf"},
+			stderr: []string{"FAILED debian/12/x86_64/0.0-bad.btf", "3 kernel(s): 2 processed, 0 skipped, 1 failed"}},
+		{name: "bad kernel fail-fast", bad: true, args: []string{"--fail-fast", "-j", "1", "--include", "debian/12/x86_64"}, status: ExitFailed,
+			stderr: []string{"FAILED debian/12/x86_64/0.0-bad.btf", "1 not run"}},
+		{name: "bad pattern", args: []string{"--include", "["}, status: ExitBadInput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.bad {
+				if err := os.WriteFile(bad, []byte("garbage"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				defer os.Remove(bad)
+			}
+			io, _, errOut := batchTestIO(false)
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"gen", "min_core_btf", in, out}, batchTestObjects...)
+			if got := run(&Factory{IO: io}, append(args, tc.args...)); got != tc.status {
+				t.Fatalf("status %d, want %d; stderr:\n%s", got, tc.status, errOut)
+			}
+			var got []string
+			for _, f := range tc.files {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Error(err)
+				}
+			}
+			filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && d.Name() != batch.ManifestName {
+					rel, _ := filepath.Rel(out, p)
+					got = append(got, filepath.ToSlash(rel))
+				}
+				return nil
+			})
+			if tc.status != ExitBadInput && strings.Join(got, " ") != strings.Join(tc.files, " ") {
+				t.Errorf("outputs %v, want %v", got, tc.files)
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(errOut.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+			if tc.noStderr && errOut.Len() > 0 {
+				t.Errorf("stderr with -q:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func TestGenDirectoryModeJSON(t *testing.T) {
+	in := batchTree(t)
+	io, out, _ := batchTestIO(false)
+	bundle := filepath.Join(t.TempDir(), "b.tar.xz")
+	args := append([]string{"gen", "min_core_btf", "-o", "json", "-q", in, bundle}, batchTestObjects...)
+	if got := run(&Factory{IO: io}, args); got != 0 {
+		t.Fatalf("status %d", got)
+	}
+	var sum batch.Summary
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if !sum.Bundle || sum.Processed != 2 || len(sum.Kernels) != 2 || len(sum.Objects) != 2 || sum.BundleBytes == 0 {
+		t.Errorf("summary %+v", sum)
+	}
+	b, err := batch.OpenBundle(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Lookup("6.1.0-56-amd64", "amd64"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGenSingleFileRejectsDirectoryFlags(t *testing.T) {
+	io, _, errOut := batchTestIO(false)
+	args := append([]string{"gen", "min_core_btf", "--jobs", "3", "../../testdata/kernels/debian/12/arm64/6.1.0-50-arm64.btf.tar.xz", filepath.Join(t.TempDir(), "o.btf")}, batchTestObjects...)
+	if got := run(&Factory{IO: io}, args); got != ExitBadInput || !strings.Contains(errOut.String(), "--jobs: only when INPUT is a directory") {
+		t.Errorf("status %d, stderr %s", got, errOut)
+	}
+}
+
+func TestBatchProgress(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tty    bool
+		quiet  bool
+		want   string
+		absent string
+	}{
+		{name: "plain", want: "btftool: 2/2 kernels (100%)", absent: "\r"},
+		{name: "tty", tty: true, want: "kernels", absent: "2/2 kernels (100%)"},
+		{name: "quiet", quiet: true, absent: "kernel"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, errOut := batchTestIO(tc.tty)
+			_, err := runBatchEngine(&batchRunOptions{
+				IO: io, Objects: batchTestObjects, Quiet: tc.quiet, Format: "text",
+				Batch: batch.Options{Input: batchTree(t), Output: filepath.Join(t.TempDir(), "o"), Jobs: 2},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(errOut.String(), tc.want) || (tc.absent != "" && strings.Contains(errOut.String(), tc.absent)) {
+				t.Errorf("stderr:\n%q", errOut)
+			}
+		})
+	}
+}
+
+func TestProgressThrottle(t *testing.T) {
+	io, _, errOut := batchTestIO(false)
+	now := time.Unix(1000, 0)
+	p := newProgress(io, func() time.Time { return now })
+	for i := 1; i <= 100; i++ {
+		now = now.Add(100 * time.Millisecond)
+		p.event(batch.Event{Done: i, Total: 100})
+	}
+	// 10 ticks of 10%, no 2 s gap: one line per 10%.
+	if n := strings.Count(errOut.String(), "\n"); n != 10 {
+		t.Errorf("%d lines:\n%s", n, errOut)
+	}
+	if !strings.Contains(errOut.String(), "btftool: 50/100 kernels (50%), 10.0 kernels/s, ETA 5s") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}
+
+func TestBatchCancel(t *testing.T) {
+	before := runtime.NumGoroutine()
+	io, _, _ := batchTestIO(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	_, err := runBatchEngine(&batchRunOptions{
+		IO: io, Objects: batchTestObjects, Format: "text", Context: ctx,
+		Batch: batch.Options{Input: batchTree(t), Output: out},
+	})
+	if exitCode(err) != ExitFailed || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("err %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 0 {
+		t.Errorf("files left: %v", ents)
+	}
+	for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("goroutines: %d before, %d after", before, n)
+	}
+}
+
+// writeConfig writes a config file and returns its path.
+func writeConfig(tb testing.TB, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// parseBatch runs "batch ARGS" up to the run function and returns the
+// resolved options.
+func parseBatch(tb testing.TB, args ...string) (*BatchOptions, error) {
+	tb.Helper()
+	io, _, _ := batchTestIO(false)
+	var got *BatchOptions
+	cmd := NewCmdBatch(&Factory{IO: io}, func(o *BatchOptions) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(io.ErrOut)
+	cmd.SetErr(io.ErrOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	return got, err
+}
+
+const twoJobs = `jobs:
+  - name: one
+    objects: [a/*.bpf.o]
+    input: kernels
+    output: out.tar.zst
+    jobs: 3
+    force: false
+  - name: two
+    objects: /abs/x.bpf.o
+    input: /abs/kernels
+    output: /abs/out
+    arch: x86_64
+    include: ["ubuntu/*"]
+    exclude: ["*/*/*/4.*"]
+    fail-fast: true
+    verify: true
+`
+
+func TestBatchConfig(t *testing.T) {
+	cfg := writeConfig(t, "btftool.yaml", twoJobs)
+	dir := filepath.Dir(cfg)
+	opts, err := parseBatch(t, "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []BatchJob{
+		{Name: "one", Objects: []string{filepath.Join(dir, "a/*.bpf.o")}, Input: filepath.Join(dir, "kernels"), Output: filepath.Join(dir, "out.tar.zst"), Workers: 3},
+		{Name: "two", Objects: []string{"/abs/x.bpf.o"}, Input: "/abs/kernels", Output: "/abs/out", Arch: []string{"x86_64"},
+			Include: []string{"ubuntu/*"}, Exclude: []string{"*/*/*/4.*"}, FailFast: true, Verify: true},
+	}
+	if g, w := jsonString(t, opts.Jobs), jsonString(t, want); g != w {
+		t.Errorf("jobs\n%s\nwant\n%s", g, w)
+	}
+	if opts.ConfigFile != cfg {
+		t.Errorf("config file %s", opts.ConfigFile)
+	}
+	// Selecting jobs by name.
+	opts, err = parseBatch(t, "--config", cfg, "two")
+	if err != nil || len(opts.Jobs) != 1 || opts.Jobs[0].Name != "two" {
+		t.Errorf("selected %+v, %v", opts, err)
+	}
+	if _, err := parseBatch(t, "--config", cfg, "three"); exitCode(err) != ExitBadInput || !strings.Contains(err.Error(), `no job "three"`) {
+		t.Errorf("unknown job: %v", err)
+	}
+}
+
+func jsonString(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestBatchPrecedence checks flag > environment > file. It sets
+// environment variables, so it does not run in parallel.
+func TestBatchPrecedence(t *testing.T) {
+	cfg := writeConfig(t, "c.yaml", twoJobs)
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		workers  [2]int
+		force    [2]bool
+		failFast [2]bool
+		quiet    bool
+		err      string
+	}{
+		{name: "file", workers: [2]int{3, 0}, failFast: [2]bool{false, true}},
+		{name: "env beats file", env: map[string]string{"BTFTOOL_JOBS": "5", "BTFTOOL_FAIL_FAST": "false", "BTFTOOL_FORCE": "1", "BTFTOOL_QUIET": "true"},
+			workers: [2]int{5, 5}, force: [2]bool{true, true}, quiet: true},
+		{name: "flag beats env", env: map[string]string{"BTFTOOL_JOBS": "5", "BTFTOOL_FAIL_FAST": "false"}, args: []string{"-j", "7", "--fail-fast"},
+			workers: [2]int{7, 7}, failFast: [2]bool{true, true}},
+		{name: "flag false beats env true", env: map[string]string{"BTFTOOL_FORCE": "true"}, args: []string{"--force=false"},
+			workers: [2]int{3, 0}, failFast: [2]bool{false, true}},
+		{name: "config from env", env: map[string]string{"BTFTOOL_CONFIG": cfg}, args: []string{"--config="},
+			err: "no config file"},
+		{name: "bad env value", env: map[string]string{"BTFTOOL_JOBS": "many"}, err: `BTFTOOL_JOBS: invalid value "many"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			args := append([]string{"--config", cfg}, tc.args...)
+			if tc.name == "config from env" {
+				// --config= given empty on the command line beats the
+				// environment, and then nothing is found in the
+				// (empty) working directory and XDG home.
+				t.Chdir(t.TempDir())
+				t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+				args = tc.args
+			}
+			opts, err := parseBatch(t, args...)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, j := range opts.Jobs {
+				if j.Workers != tc.workers[i] || j.Force != tc.force[i] || j.FailFast != tc.failFast[i] {
+					t.Errorf("job %s: workers %d force %v fail-fast %v, want %d %v %v", j.Name, j.Workers, j.Force, j.FailFast, tc.workers[i], tc.force[i], tc.failFast[i])
+				}
+			}
+			if opts.Quiet != tc.quiet {
+				t.Errorf("quiet %v", opts.Quiet)
+			}
+		})
+	}
+}
+
+func TestBatchConfigSearch(t *testing.T) {
+	cwd, xdg := t.TempDir(), t.TempDir()
+	t.Chdir(cwd)
+	t.Setenv("XDG_CONFIG_HOME", xdg)
+	t.Setenv("BTFTOOL_CONFIG", "")
+	if _, err := parseBatch(t); err == nil || !strings.Contains(err.Error(), "no config file") {
+		t.Fatalf("err %v", err)
+	}
+	xdgCfg := filepath.Join(xdg, "btftool", "config.yaml")
+	os.MkdirAll(filepath.Dir(xdgCfg), 0o755)
+	os.WriteFile(xdgCfg, []byte(twoJobs), 0o644)
+	if opts, err := parseBatch(t); err != nil || opts.ConfigFile != xdgCfg {
+		t.Fatalf("%+v, %v", opts, err)
+	}
+	os.WriteFile(filepath.Join(cwd, "btftool.yaml"), []byte(twoJobs), 0o644)
+	if opts, err := parseBatch(t); err != nil || opts.ConfigFile != "btftool.yaml" {
+		t.Fatalf("%+v, %v", opts, err)
+	}
+	t.Setenv("BTFTOOL_CONFIG", xdgCfg)
+	if opts, err := parseBatch(t); err != nil || opts.ConfigFile != xdgCfg {
+		t.Fatalf("env: %+v, %v", opts, err)
+	}
+}
+
+func TestBatchConfigErrors(t *testing.T) {
+	const job = "  - name: a\n    objects: [x.o]\n    input: k\n    output: o\n"
+	for _, tc := range []struct {
+		name, file, content string
+		want                string // substring of the error, with FILE for the path
+	}{
+		{"unknown job key", "c.yaml", "jobs:\n" + job + "    objcts: [y.o]\n", "FILE:6: jobs[0].objcts: unknown key"},
+		{"unknown top key", "c.yaml", "verbose: true\njobs:\n" + job, "FILE:1: verbose: unknown key"},
+		{"unknown nested top key", "c.yaml", "jobs:\n" + job + "cli:\n  jobs: 3\n", "FILE:6: cli: unknown key"},
+		{"bad jobs value", "c.yaml", "jobs:\n" + job + "    jobs: two\n", "FILE:6: jobs[0].jobs: invalid value two: want a whole number"},
+		{"negative jobs", "c.yaml", "jobs:\n" + job + "    jobs: -1\n", "jobs[0].jobs: invalid value -1"},
+		{"bad bool", "c.yaml", "jobs:\n" + job + "    force: yes please\n", "FILE:6: jobs[0].force: invalid value"},
+		{"bad list", "c.yaml", "jobs:\n" + job + "    arch: {a: 1}\n", "FILE:6: jobs[0].arch: invalid value"},
+		{"second job", "c.yaml", "jobs:\n" + job + job + "    include: 3\n", "FILE:10: jobs[1].include: invalid value 3"},
+		{"missing key", "c.yaml", "jobs:\n  - name: a\n    objects: [x.o]\n    input: k\n", "FILE:2: jobs[0]: missing required key output"},
+		{"duplicate name", "c.yaml", "jobs:\n" + job + job, "FILE:6: jobs[1].name: duplicate job name"},
+		{"no jobs", "c.yaml", "jobs: []\n", "FILE:1: jobs: empty"},
+		{"jobs not a list", "c.yaml", "jobs: 3\n", "FILE:1: jobs: not a list"},
+		{"syntax", "c.yaml", "jobs: [\n", "FILE: "},
+		{"toml unknown key", "c.toml", "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"]\ninput = \"k\"\noutput = \"o\"\nforse = true\n", "FILE: jobs[0].forse: unknown key"},
+		{"json bad value", "c.json", `{"jobs": [{"name": "a", "objects": ["x.o"], "input": "k", "output": "o", "jobs": 1.5}]}`, "FILE: jobs[0].jobs: invalid value 1.5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := writeConfig(t, tc.file, tc.content)
+			_, err := parseBatch(t, "--config", cfg)
+			want := strings.ReplaceAll(tc.want, "FILE", cfg)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err %v, want %q", err, want)
+			}
+			if exitCode(err) != ExitBadInput {
+				t.Errorf("exit status %d", exitCode(err))
+			}
+		})
+	}
+}
+
+func TestBatchConfigFormats(t *testing.T) {
+	for name, content := range map[string]string{
+		"c.toml": "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"]\ninput = \"k\"\noutput = \"o.tar.gz\"\njobs = 2\nfail-fast = true\n",
+		"c.json": `{"jobs": [{"name": "a", "objects": ["x.o"], "input": "k", "output": "o.tar.gz", "jobs": 2, "fail-fast": true}]}`,
+	} {
+		cfg := writeConfig(t, name, content)
+		opts, err := parseBatch(t, "--config", cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if j := opts.Jobs[0]; j.Name != "a" || j.Workers != 2 || !j.FailFast || j.Output != filepath.Join(filepath.Dir(cfg), "o.tar.gz") {
+			t.Errorf("%s: %+v", name, j)
+		}
+	}
+}
+
+// TestExampleConfigs loads each example config of configs/ and checks it.
+func TestExampleConfigs(t *testing.T) {
+	paths, err := filepath.Glob("../../configs/*.yaml")
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("example configs: %v %v", paths, err)
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			opts, err := parseBatch(t, "--config", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range opts.Jobs {
+				if !batch.IsBundle(j.Output) {
+					t.Errorf("job %s: output %s is not a bundle", j.Name, j.Output)
+				}
+				if _, _, err := batch.Select(&batch.Options{Input: t.TempDir(), Include: j.Include, Exclude: j.Exclude, Arch: j.Arch}); err != nil {
+					t.Errorf("job %s: filters: %v", j.Name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestBatchRun(t *testing.T) {
+	in := batchTree(t)
+	objs, _ := filepath.Abs("../../testdata/bpf")
+	cfg := writeConfig(t, "btftool.yaml", `jobs:
+  - name: dir
+    objects: [`+objs+`/execsnoop.bpf.o, `+objs+`/vfs*.bpf.o]
+    input: `+in+`
+    output: out
+    verify: true
+  - name: bundle
+    objects: [`+objs+`/execsnoop.bpf.o]
+    input: `+in+`
+    output: out.tar.gz
+    arch: arm64
+`)
+	io, out, errOut := batchTestIO(false)
+	if got := run(&Factory{IO: io}, []string{"batch", "--config", cfg, "-o", "json"}); got != 0 {
+		t.Fatalf("status %d:\n%s", got, errOut)
+	}
+	var res struct {
+		Config string
+		Jobs   []struct {
+			Name      string
+			Processed int
+			Bundle    bool
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if res.Config != cfg || len(res.Jobs) != 2 || res.Jobs[0].Processed != 2 || res.Jobs[1].Processed != 1 || !res.Jobs[1].Bundle {
+		t.Errorf("%+v", res)
+	}
+	if !strings.Contains(errOut.String(), "job dir: verify: not available yet") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	for _, p := range []string{"out/debian/12/x86_64/6.1.0-56-amd64.btf", "out.tar.gz"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), p)); err != nil {
+			t.Error(err)
+		}
+	}
+	// Unchanged: the second run skips everything.
+	io, _, errOut = batchTestIO(false)
+	if got := run(&Factory{IO: io}, []string{"batch", "--config", cfg, "dir"}); got != 0 || !strings.Contains(errOut.String(), "2 kernel(s): 0 processed, 2 skipped") {
+		t.Errorf("status %d:\n%s", got, errOut)
+	}
+	// Objects that match nothing: bad input.
+	io, _, errOut = batchTestIO(false)
+	bad := writeConfig(t, "c.yaml", "jobs:\n  - name: a\n    objects: [nothing*.o]\n    input: "+in+"\n    output: o\n")
+	if got := run(&Factory{IO: io}, []string{"batch", "--config", bad}); got != ExitBadInput || !strings.Contains(errOut.String(), "no such file") {
+		t.Errorf("status %d:\n%s", got, errOut)
+	}
+}

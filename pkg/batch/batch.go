@@ -1,0 +1,564 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// Sentinel errors. Errors returned by this package wrap one of these or the
+// context's error.
+var (
+	// ErrKernelFailed means at least one kernel could not be read,
+	// minimized, verified or written. Run returns it after processing every
+	// other kernel, or at the first failure with Options.FailFast.
+	ErrKernelFailed = errors.New("kernel failed")
+	// ErrNoKernels means the input holds no kernel BTF file, or the filters
+	// left none.
+	ErrNoKernels = errors.New("no kernel BTF files")
+	// ErrBadOptions means Options are invalid: a bad glob pattern, a missing
+	// input or output.
+	ErrBadOptions = errors.New("invalid batch options")
+)
+
+// Options configures [Run].
+type Options struct {
+	// Input is a btfhub-style tree (see [kbtf.Walk]) or a single kernel BTF
+	// file.
+	Input string
+	// Output is a directory mirroring Input's layout (RELEASE.btf.tar.xz
+	// becomes RELEASE.btf), or, when [IsBundle] reports true for it, a
+	// compressed tar bundle.
+	Output string
+	// Jobs is the number of kernels processed in parallel; zero or negative
+	// means runtime.NumCPU().
+	Jobs int
+	// Arch keeps only kernels of these architectures (the ARCH directory of
+	// the btfhub layout; arm64 and aarch64, x86_64 and amd64 are taken as
+	// the same). Empty keeps all, including files outside the layout.
+	Arch []string
+	// Include keeps only kernels whose slash-separated path relative to
+	// Input matches one of these patterns; Exclude drops those matching one
+	// of these. Patterns use path.Match syntax ("*" does not cross "/") and
+	// match the whole relative path or any of its leading directories:
+	// "ubuntu/*" selects everything under ubuntu/, "*/*/arm64" every arm64
+	// kernel, "**" is not special. Exclude wins over Include.
+	Include, Exclude []string
+	// Force redoes kernels whose inputs are unchanged since the last run.
+	Force bool
+	// FailFast stops at the first failed kernel: no new kernel is started
+	// and, for a bundle, nothing is written.
+	FailFast bool
+	// Version identifies the generator (btftool's version); outputs made by
+	// another version are redone.
+	Version string
+	// KernelOptions is passed to kbtf.ReadFile.
+	KernelOptions *kbtf.Options
+	// Progress, when not nil, is called once per kernel as it finishes
+	// (processed, skipped or failed), from a single goroutine, in
+	// completion order. A slow callback slows the run down, it does not
+	// race it.
+	Progress func(Event)
+	// Verify, when not nil, is called for every minimized kernel with the
+	// full and the minimized raw BTF and the plan's objects; an error fails
+	// that kernel and nothing is written for it. It is called concurrently
+	// from the workers.
+	Verify func(full, min []byte, objs []*bpfobj.Object) error
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Status is the outcome for one kernel.
+type Status string
+
+// Kernel outcomes.
+const (
+	StatusDone    Status = "done"    // minimized and written
+	StatusSkipped Status = "skipped" // unchanged since the last run
+	StatusFailed  Status = "failed"  // see KernelResult.Err
+)
+
+// KernelResult is the outcome for one kernel.
+type KernelResult struct {
+	// Rel is the input path relative to Options.Input, slash-separated;
+	// OutRel the output path relative to Options.Output (or in the bundle).
+	Rel    string `json:"input"`
+	OutRel string `json:"output"`
+	// Release, Distro, Version and Arch come from the btfhub layout.
+	Release string `json:"release,omitempty"`
+	Distro  string `json:"distro,omitempty"`
+	Version string `json:"version,omitempty"`
+	Arch    string `json:"arch,omitempty"`
+	Status  Status `json:"status"`
+	// BytesIn is the input file's size; BytesBTF the size of its raw BTF
+	// (zero when skipped); BytesOut the size of the minimized BTF.
+	BytesIn  int64 `json:"bytes_in"`
+	BytesBTF int64 `json:"bytes_btf,omitempty"`
+	BytesOut int64 `json:"bytes_out"`
+	// Unsatisfied and Failed count, per plan object, the relocations that
+	// match nothing on this kernel and those libbpf fails on. Nil when
+	// skipped.
+	Unsatisfied []int `json:"-"`
+	Failed      []int `json:"-"`
+	// Err is why the kernel failed.
+	Err error `json:"-"`
+	// Error is Err's text, for JSON.
+	Error string `json:"error,omitempty"`
+
+	sha256 string // of the minimized BTF, when done
+	inKey  inputKey
+	data   []byte // minimized BTF, kept for a bundle only
+}
+
+// Event reports progress to Options.Progress.
+type Event struct {
+	// Kernel is the kernel that just finished.
+	Kernel *KernelResult
+	// Done counts the kernels finished so far (processed, skipped and
+	// failed), Total the kernels selected.
+	Done, Total int
+	// Failed and Skipped count the kernels failed and skipped so far.
+	Failed, Skipped int
+	// Elapsed is the time since Run started.
+	Elapsed time.Duration
+}
+
+// ObjectSummary aggregates one object's relocation outcomes over the
+// processed kernels.
+type ObjectSummary struct {
+	Path        string `json:"path"`
+	Relocations int    `json:"relocations"`
+	// Unsatisfied and Failed sum the relocations unsatisfied and failing
+	// over every processed kernel; Kernels counts the kernels with at least
+	// one of either.
+	Unsatisfied int `json:"unsatisfied"`
+	Failed      int `json:"failed"`
+	Kernels     int `json:"kernels_affected"`
+}
+
+// Summary is the outcome of [Run].
+type Summary struct {
+	Input  string `json:"input"`
+	Output string `json:"output"`
+	Bundle bool   `json:"bundle"`
+	// Total is the number of kernels selected; Filtered those the filters
+	// left out.
+	Total     int `json:"kernels"`
+	Filtered  int `json:"filtered"`
+	Processed int `json:"processed"`
+	Skipped   int `json:"skipped"`
+	Failed    int `json:"failed"`
+	// NotRun counts selected kernels left alone after a cancellation or
+	// with FailFast.
+	NotRun int `json:"not_run"`
+	// BytesIn sums the input file sizes of the processed kernels, BytesBTF
+	// their raw BTF sizes, BytesOut their minimized sizes (for a bundle,
+	// BundleBytes is the size of the bundle written).
+	BytesIn     int64           `json:"bytes_in"`
+	BytesBTF    int64           `json:"bytes_btf"`
+	BytesOut    int64           `json:"bytes_out"`
+	BundleBytes int64           `json:"bundle_bytes,omitempty"`
+	Objects     []ObjectSummary `json:"objects"`
+	// Kernels lists every selected kernel, sorted by Rel.
+	Kernels  []*KernelResult `json:"results"`
+	Duration time.Duration   `json:"-"`
+	Seconds  float64         `json:"seconds"`
+}
+
+// Failures returns the failed kernels, sorted by Rel.
+func (s *Summary) Failures() []*KernelResult {
+	var out []*KernelResult
+	for _, k := range s.Kernels {
+		if k.Status == StatusFailed {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Select walks opts.Input and returns the kernels the filters keep, sorted
+// by relative path, and the number they left out.
+func Select(opts *Options) ([]kbtf.Entry, int, error) {
+	f, err := newFilter(opts.Arch, opts.Include, opts.Exclude)
+	if err != nil {
+		return nil, 0, err
+	}
+	entries, err := kbtf.Walk(opts.Input)
+	if err != nil {
+		return nil, 0, err
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		if f.keep(e) {
+			kept = append(kept, e)
+		}
+	}
+	return kept, len(entries) - len(kept), nil
+}
+
+// Run minimizes every kernel of opts.Input selected by the filters for the
+// plan's objects and writes the results to opts.Output.
+//
+// It returns a summary whenever it got as far as selecting kernels, even
+// with an error. The error wraps ErrKernelFailed when kernels failed
+// (their outputs are missing, the others are written), the context's error
+// when it was cancelled (outputs already complete stay, nothing partial
+// does; a bundle is not written), ErrNoKernels, ErrBadOptions, or an I/O
+// error for the output.
+//
+// Incremental runs: a kernel is skipped when its input file, the objects
+// and opts.Version are unchanged since the output was last written, as
+// recorded in a manifest (see ManifestName) beside the outputs.
+func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	if opts.Input == "" || opts.Output == "" {
+		return nil, fmt.Errorf("%w: input and output are required", ErrBadOptions)
+	}
+	entries, filtered, err := Select(&opts)
+	if err != nil {
+		return nil, err
+	}
+	bundle := IsBundle(opts.Output)
+	sum := &Summary{Input: opts.Input, Output: opts.Output, Bundle: bundle, Total: len(entries), Filtered: filtered}
+	if len(entries) == 0 {
+		return sum, fmt.Errorf("%s: %w", opts.Input, ErrNoKernels)
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	objKey, err := objectsKey(plan.Objects())
+	if err != nil {
+		return sum, err
+	}
+	last := readManifest(manifestPath(opts.Output, bundle), opts.Version, objKey)
+	var old *manifest // what skipping may rely on
+	if !opts.Force {
+		old = last
+	}
+	var prev *Bundle // the previous bundle, when some of it can be reused
+	if bundle && old != nil {
+		if b, err := OpenBundle(opts.Output); err == nil {
+			prev = b
+		} else {
+			old = nil
+		}
+	}
+	if !bundle {
+		if err := os.MkdirAll(opts.Output, 0o755); err != nil {
+			return sum, err
+		}
+	} else if fi, err := os.Stat(filepath.Dir(opts.Output)); err != nil {
+		return sum, err // fail before the work, not after it
+	} else if !fi.IsDir() {
+		return sum, fmt.Errorf("%s: not a directory", filepath.Dir(opts.Output))
+	}
+
+	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev}
+	results := r.run(ctx, entries, func(ev Event) {
+		ev.Elapsed = now().Sub(start)
+		if opts.Progress != nil {
+			opts.Progress(ev)
+		}
+	})
+	sum.Kernels = results
+	summarize(sum, plan, results)
+
+	cancelled := ctx.Err()
+	failedFast := opts.FailFast && sum.Failed > 0
+	// Record what is complete even when stopping early, so the next run
+	// skips it.
+	m := newManifest(opts.Version, objKey)
+	if last != nil && !bundle {
+		m.Kernels = last.Kernels // keep what other filters selected last time
+	}
+	for _, k := range results {
+		switch k.Status {
+		case StatusDone, StatusSkipped:
+			m.Kernels[k.OutRel] = manifestEntry{Input: k.Rel, inputKey: k.inKey, OutSize: k.BytesOut, OutSHA256: k.sha256}
+		default:
+			delete(m.Kernels, k.OutRel)
+		}
+	}
+	var werr error
+	if bundle {
+		if cancelled == nil && !failedFast {
+			n, err := writeBundle(opts.Output, results)
+			if err != nil {
+				werr = err
+			} else {
+				sum.BundleBytes = n
+				werr = writeManifest(manifestPath(opts.Output, bundle), m)
+			}
+		}
+	} else if werr = syncDir(opts.Output); werr == nil {
+		werr = writeManifest(manifestPath(opts.Output, bundle), m)
+	}
+	for _, k := range results {
+		k.data = nil
+	}
+	sum.Duration = now().Sub(start)
+	sum.Seconds = sum.Duration.Seconds()
+	switch {
+	case cancelled != nil:
+		return sum, cancelled
+	case werr != nil:
+		return sum, werr
+	case sum.Failed > 0:
+		return sum, fmt.Errorf("%d of %d kernel(s): %w", sum.Failed, sum.Total, ErrKernelFailed)
+	}
+	return sum, nil
+}
+
+// runner is the state of one Run.
+type runner struct {
+	plan   *btfgen.Plan
+	opts   *Options
+	bundle bool
+	old    *manifest
+	prev   *Bundle
+}
+
+// run processes entries on a worker pool and returns one result per entry,
+// in entry order. Entries not started (cancellation, fail-fast) have a nil
+// result and are dropped.
+func (r *runner) run(ctx context.Context, entries []kbtf.Entry, progress func(Event)) []*KernelResult {
+	jobs := r.opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	jobs = min(jobs, len(entries))
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	type done struct {
+		i int
+		k *KernelResult
+	}
+	work := make(chan int)
+	out := make(chan done)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out <- done{i, r.one(ctx, &entries[i])} // the collector drains out until it is closed
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for i := range entries {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+
+	results := make([]*KernelResult, len(entries))
+	ev := Event{Total: len(entries)}
+	for d := range out {
+		if d.k.Status == StatusFailed && ctx.Err() != nil && errors.Is(d.k.Err, ctx.Err()) {
+			continue // interrupted, not failed: not run
+		}
+		results[d.i] = d.k
+		ev.Done++
+		switch d.k.Status {
+		case StatusFailed:
+			ev.Failed++
+			if r.opts.FailFast {
+				stop()
+			}
+		case StatusSkipped:
+			ev.Skipped++
+		}
+		ev.Kernel = d.k
+		progress(ev)
+	}
+	kept := results[:0]
+	for _, k := range results {
+		if k != nil {
+			kept = append(kept, k)
+		}
+	}
+	return kept
+}
+
+// one processes a kernel. It never panics on bad input: every problem ends
+// up in the result.
+func (r *runner) one(ctx context.Context, e *kbtf.Entry) *KernelResult {
+	k := &KernelResult{Rel: e.Rel, OutRel: e.OutRel, Release: e.Release, Distro: e.Distro, Version: e.Version, Arch: e.Arch}
+	fail := func(err error) *KernelResult {
+		k.Status, k.Err, k.Error, k.data = StatusFailed, err, err.Error(), nil
+		return k
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	fi, err := os.Stat(e.Path)
+	if err != nil {
+		return fail(err)
+	}
+	k.BytesIn = fi.Size()
+	k.inKey = inputKey{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
+	if err := r.fillSHA(e, k); err != nil {
+		return fail(err)
+	}
+	if r.skip(k) {
+		k.Status = StatusSkipped
+		return k
+	}
+	data, _, err := kbtf.ReadFile(e.Path, r.opts.KernelOptions)
+	if err != nil {
+		return fail(err)
+	}
+	k.BytesBTF = int64(len(data))
+	kernel, err := rawbtf.Parse(data)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", e.Path, err))
+	}
+	res, err := r.plan.Minimize(kernel)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", e.Path, err))
+	}
+	if r.opts.Verify != nil {
+		if err := r.opts.Verify(data, res.BTF, r.plan.Objects()); err != nil {
+			return fail(fmt.Errorf("%s: verify: %w", e.Path, err))
+		}
+	}
+	data, kernel = nil, nil // drop the full BTF before writing
+	k.Unsatisfied = make([]int, len(res.Objects))
+	k.Failed = make([]int, len(res.Objects))
+	for i := range res.Objects {
+		u, f := res.Objects[i].Unsatisfied()
+		k.Unsatisfied[i], k.Failed[i] = len(u), len(f)
+	}
+	sha := sha256.Sum256(res.BTF)
+	k.sha256 = hex.EncodeToString(sha[:])
+	k.BytesOut = int64(len(res.BTF))
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if r.bundle {
+		k.data = res.BTF
+	} else {
+		dst := filepath.Join(r.opts.Output, filepath.FromSlash(e.OutRel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fail(err)
+		}
+		if err := writeOutput(dst, res.BTF); err != nil {
+			return fail(err)
+		}
+	}
+	k.Status = StatusDone
+	return k
+}
+
+// fillSHA sets k.inKey.SHA256: from the old manifest when size and mtime
+// are unchanged, otherwise by hashing the file.
+func (r *runner) fillSHA(e *kbtf.Entry, k *KernelResult) error {
+	if r.old != nil {
+		if o, ok := r.old.Kernels[e.OutRel]; ok && o.Input == e.Rel && o.Size == k.inKey.Size && o.MtimeNS == k.inKey.MtimeNS {
+			k.inKey.SHA256 = o.SHA256
+			return nil
+		}
+	}
+	sha, err := hashFile(e.Path)
+	if err != nil {
+		return err
+	}
+	k.inKey.SHA256 = sha
+	return nil
+}
+
+// skip reports whether the kernel's output from the last run can stay, and
+// for a bundle loads it.
+func (r *runner) skip(k *KernelResult) bool {
+	if r.old == nil {
+		return false
+	}
+	o, ok := r.old.Kernels[k.OutRel]
+	if !ok || o.Input != k.Rel || o.SHA256 != k.inKey.SHA256 {
+		return false
+	}
+	if r.bundle {
+		data, err := r.prev.ReadFile(k.OutRel)
+		if err != nil || int64(len(data)) != o.OutSize || sha256Hex(data) != o.OutSHA256 {
+			return false
+		}
+		k.data = data
+	} else {
+		fi, err := os.Stat(filepath.Join(r.opts.Output, filepath.FromSlash(k.OutRel)))
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() != o.OutSize {
+			return false
+		}
+	}
+	k.BytesOut, k.sha256 = o.OutSize, o.OutSHA256
+	return true
+}
+
+// summarize fills the counters of sum from results.
+func summarize(sum *Summary, plan *btfgen.Plan, results []*KernelResult) {
+	objs := plan.Objects()
+	sum.Objects = make([]ObjectSummary, len(objs))
+	for i, o := range objs {
+		sum.Objects[i] = ObjectSummary{Path: o.Path, Relocations: len(o.Relocations)}
+	}
+	for _, k := range results {
+		switch k.Status {
+		case StatusDone:
+			sum.Processed++
+			sum.BytesIn += k.BytesIn
+			sum.BytesBTF += k.BytesBTF
+			sum.BytesOut += k.BytesOut
+			for i := range sum.Objects {
+				sum.Objects[i].Unsatisfied += k.Unsatisfied[i]
+				sum.Objects[i].Failed += k.Failed[i]
+				if k.Unsatisfied[i]+k.Failed[i] > 0 {
+					sum.Objects[i].Kernels++
+				}
+			}
+		case StatusSkipped:
+			sum.Skipped++
+		case StatusFailed:
+			sum.Failed++
+		}
+	}
+	sum.NotRun = sum.Total - len(results)
+}
+
+// objectsKey hashes the contents of the objects' files, in plan order.
+func objectsKey(objs []*bpfobj.Object) (string, error) {
+	h := sha256.New()
+	for _, o := range objs {
+		data, err := os.ReadFile(o.Path)
+		if err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(data)
+		h.Write(sum[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

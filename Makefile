@@ -7,7 +7,7 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X $(PKG)/internal/cli.Version=$(VERSION) -X $(PKG)/internal/cli.Commit=$(COMMIT)
 EXAMPLE_KERNEL := testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz
 
-.PHONY: all build example test fuzz test-unit test-race deps testdata testdata-libbpf-tools oracle bench lint docs release-snapshot clean
+.PHONY: all build example test fuzz test-unit test-race deps testdata testdata-bad testdata-libbpf-tools oracle bench lint docs release-snapshot clean
 
 all: build
 
@@ -55,6 +55,10 @@ testdata:
 # differential test and benchmarks; not committed.
 testdata-libbpf-tools:
 	@scripts/extract-libbpf-tools.sh testdata/libbpf-tools || echo "libbpf-tools objects unavailable: differential test runs on testdata/bpf only"
+
+# Regenerate the bad-input suite (needs xz, gcc, clang-19).
+testdata-bad:
+	$(GO) run ./internal/tools/genbad testdata/bad
 
 oracle:
 	$(MAKE) -C tools/oracle

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -185,10 +186,10 @@ func (d *decoder) decode(br *bufio.Reader) ([]byte, error) {
 	switch k := sniff(head); k {
 	case kindRaw:
 		d.payload = "raw"
-		return d.readAll(br, "BTF")
+		return d.readBTF(br, head)
 	case kindELF:
 		d.payload = "elf"
-		buf, err := d.readAll(br, "ELF")
+		buf, err := d.readELF(br, head)
 		if err != nil {
 			return nil, err
 		}
@@ -199,6 +200,86 @@ func (d *decoder) decode(br *bufio.Reader) ([]byte, error) {
 		return d.decompress(k, br)
 	}
 	return nil, problem(ErrNotBTF, nil, "not BTF, ELF or a supported archive%s (starts with %s)", d.where(), hexHead(head))
+}
+
+// readBTF reads a raw BTF from a stream. The header declares the blob's
+// size: exactly that much is read, so a decompression bomb that starts
+// with a BTF header costs no more memory than the BTF it claims to be, and
+// data after the declared end is an error (the kernel refuses it too).
+func (d *decoder) readBTF(br *bufio.Reader, head []byte) ([]byte, error) {
+	size, ok := declaredSize(head)
+	if !ok {
+		return d.readAll(br, "BTF")
+	}
+	if size > uint64(d.max) {
+		return nil, d.tooLarge("BTF", int64(min(size, 1<<62)))
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(br, buf); err != nil {
+		return nil, readErr(err)
+	}
+	if _, err := br.Peek(1); err == nil {
+		return nil, problem(ErrCorrupt, nil, "data continues after the %d bytes of BTF its header declares%s", size, d.where())
+	} else if err != io.EOF {
+		return nil, readErr(err)
+	}
+	return buf, nil
+}
+
+// readELF reads an ELF file from a stream up to the end of its section
+// header table, which the ELF header locates: memory is bounded by what
+// the header declares, not by how much data follows.
+func (d *decoder) readELF(br *bufio.Reader, head []byte) ([]byte, error) {
+	end, ok := elfEnd(head)
+	if !ok {
+		return d.readAll(br, "ELF")
+	}
+	if end <= 64 {
+		return nil, problem(ErrNoBTFSection, nil, "ELF has no section headers%s", d.where())
+	}
+	if end > uint64(d.max) {
+		return nil, d.tooLarge("ELF", int64(min(end, 1<<62)))
+	}
+	buf := make([]byte, end)
+	if _, err := io.ReadFull(br, buf); err != nil {
+		return nil, readErr(err)
+	}
+	return buf, nil
+}
+
+// elfEnd returns where the section header table of an ELF ends.
+func elfEnd(head []byte) (uint64, bool) {
+	if len(head) < 64 || head[4] != 2 { // only ELF64 is read this way
+		return 0, false
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if head[5] == 2 {
+		order = binary.BigEndian
+	}
+	shoff := order.Uint64(head[0x28:])
+	shentsize, shnum := uint64(order.Uint16(head[0x3a:])), uint64(order.Uint16(head[0x3c:]))
+	if shoff > 1<<62 {
+		return 1 << 62, true
+	}
+	return shoff + shentsize*shnum, true
+}
+
+// declaredSize returns the total size a BTF header declares.
+func declaredSize(head []byte) (uint64, bool) {
+	if len(head) < 24 {
+		return 0, false
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if binary.BigEndian.Uint16(head) == 0xeb9f {
+		order = binary.BigEndian
+	}
+	hdrLen := uint64(order.Uint32(head[4:]))
+	if hdrLen < 24 {
+		return 0, false
+	}
+	types := uint64(order.Uint32(head[8:])) + uint64(order.Uint32(head[12:]))
+	strs := uint64(order.Uint32(head[16:])) + uint64(order.Uint32(head[20:]))
+	return hdrLen + max(types, strs), true
 }
 
 // readAll reads r to its end, failing once more than d.max bytes arrive.

@@ -59,7 +59,7 @@ func TestRead(t *testing.T) {
 		{name: "ELF without .BTF", in: fixture(t, "elf-nobtf.o"), wantErr: ErrNoBTFSection, msg: "ELF has no .BTF section"},
 		{name: "ELF with NOBITS .BTF", in: makeELF(elf.ELFCLASS64, binary.LittleEndian, section{".BTF", elf.SHT_NOBITS, le}), wantErr: ErrNoBTFSection},
 		{name: "ELF .BTF not BTF", in: makeELF(elf.ELFCLASS64, binary.LittleEndian, section{".BTF", elf.SHT_PROGBITS, notBTF}), wantErr: ErrNotBTF, msg: "ELF .BTF section is not BTF (starts with 00 01 02 03)"},
-		{name: "ELF truncated", in: elfBTF[:100], wantErr: ErrCorrupt, msg: "invalid ELF"},
+		{name: "ELF truncated", in: elfBTF[:100], wantErr: ErrCorrupt, msg: "truncated"},
 		{name: "xz", in: xzFixture, want: le, format: "xz"},
 		{name: "xz crc32", in: fixture(t, "tiny.btf.crc32.xz"), want: le, format: "xz"},
 		{name: "xz sha256", in: fixture(t, "tiny.btf.sha256.xz"), want: le, format: "xz"},
@@ -107,7 +107,10 @@ func TestRead(t *testing.T) {
 		{name: "empty gz", in: gz(t, nil), wantErr: ErrEmpty, msg: "no data inside gz"},
 		{name: "raw over limit", in: le, max: 44, wantErr: ErrTooLarge, msg: "exceeds limit of 44 bytes"},
 		{name: "raw at limit", in: le, max: 45, want: le, format: "raw"},
-		{name: "gz over limit", in: gz(t, append(bytes.Clone(le), make([]byte, 4<<10)...)), max: 2 << 10, wantErr: ErrTooLarge, msg: "decompressed size exceeds limit of 2 KiB"},
+		{name: "gz over limit", in: gz(t, elfLike(4<<10)), max: 2 << 10, wantErr: ErrTooLarge, msg: "ELF size 4096 exceeds limit of 2 KiB"},
+		// A bomb that starts like BTF: only the declared size is read.
+		{name: "gz trailing data after BTF", in: gz(t, append(bytes.Clone(le), make([]byte, 4<<10)...)), max: 2 << 10, wantErr: ErrCorrupt, msg: "data continues after the 45 bytes of BTF its header declares inside gz"},
+		{name: "gz BTF declaring more than the limit", in: gz(t, declare(le, 1<<30)), max: 2 << 10, wantErr: ErrTooLarge, msg: "exceeds limit of 2 KiB"},
 		{name: "tar member over limit", in: makeTar(t, btfEntry), max: 40, wantErr: ErrTooLarge, msg: `tar member "5.4.0/5.4.0.btf": BTF size 45 exceeds limit of 40 bytes`},
 		{name: "ELF over limit", in: elfBTF, max: 40, wantErr: ErrTooLarge},
 	}
@@ -196,7 +199,7 @@ func TestErrorMessages(t *testing.T) {
 		{write("foo.bin", []byte{0, 1, 2, 3, 4}), nil, filepath.Join(dir, "foo.bin") + ": not BTF, ELF or a supported archive (starts with 00 01 02 03)", ErrNotBTF},
 		{write("vmlinux", fixture(t, "elf-nobtf.o")), nil, filepath.Join(dir, "vmlinux") + ": ELF has no .BTF section", ErrNoBTFSection},
 		{write("k.btf.tar.xz", xzFixture[:len(xzFixture)-30]), nil, filepath.Join(dir, "k.btf.tar.xz") + ": xz: unexpected end of input (truncated?)", ErrCorrupt},
-		{write("big.gz", gz(t, append(tinyBTF(binary.LittleEndian), make([]byte, 3<<20)...))), &Options{MaxSize: 1 << 20}, filepath.Join(dir, "big.gz") + ": decompressed size exceeds limit of 1 MiB", ErrTooLarge},
+		{write("big.gz", gz(t, elfLike(3<<20))), &Options{MaxSize: 1 << 20}, filepath.Join(dir, "big.gz") + ": ELF size 3145728 exceeds limit of 1 MiB", ErrTooLarge},
 		{write("empty.btf", nil), nil, filepath.Join(dir, "empty.btf") + ": empty file", ErrEmpty},
 	}
 	for _, tc := range tests {
@@ -298,4 +301,23 @@ func zstdWindowFrame(b []byte, exp byte) []byte {
 	bh := uint32(1 | len(b)<<3) // last block, raw, size
 	frame = append(frame, byte(bh), byte(bh>>8), byte(bh>>16))
 	return append(frame, b...)
+}
+
+// declare returns a copy of the little-endian BTF b whose header claims a
+// string section of n bytes.
+func declare(b []byte, n uint32) []byte {
+	b = bytes.Clone(b)
+	binary.LittleEndian.PutUint32(b[20:], n)
+	return b
+}
+
+// elfLike returns n bytes that start like an ELF file, so they are read
+// whole (an ELF needs all its bytes) and trip size limits.
+func elfLike(n int) []byte {
+	b := make([]byte, n)
+	copy(b, "\x7fELF\x02\x01\x01")
+	binary.LittleEndian.PutUint64(b[0x28:], uint64(n-64)) // e_shoff
+	binary.LittleEndian.PutUint16(b[0x3a:], 64)           // e_shentsize
+	binary.LittleEndian.PutUint16(b[0x3c:], 1)            // e_shnum
+	return b
 }

@@ -12,6 +12,11 @@ const Magic = 0xeB9F
 
 const headerLen = 24
 
+// MaxStringLen is the longest name Parse accepts. The kernel allows 512
+// bytes (KSYM_NAME_LEN) for identifiers; anything near this limit is
+// corrupt or hostile.
+const MaxStringLen = 64 << 10
+
 // Errors returned by Parse, wrapped with details.
 var (
 	// ErrNotBTF means the data does not start with the BTF magic.
@@ -80,6 +85,13 @@ func Parse(data []byte) (*BTF, error) {
 	}
 	if len(b.strings) > 0 && (b.strings[0] != 0 || b.strings[len(b.strings)-1] != 0) {
 		return nil, fmt.Errorf("%w: string section does not start and end with NUL", ErrCorrupt)
+	}
+	for off := 0; off < len(b.strings); {
+		n := bytes.IndexByte(b.strings[off:], 0)
+		if n > MaxStringLen {
+			return nil, fmt.Errorf("%w: string at offset %d is %d bytes long (limit %d)", ErrCorrupt, off, n, MaxStringLen)
+		}
+		off += n + 1
 	}
 	if err := b.index(); err != nil {
 		return nil, err

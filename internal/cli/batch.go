@@ -52,8 +52,7 @@ type BatchJob struct {
 	Workers  int
 	Force    bool
 	FailFast bool
-	// Verify is accepted and recorded; verification itself is not wired
-	// in yet (batch.Options.Verify stays nil).
+	// Verify proves every output with pkg/verify before it is written.
 	Verify bool
 }
 
@@ -85,7 +84,7 @@ unset); YAML, TOML or JSON by its extension:
       jobs: 4                     # kernels in parallel (default: CPUs)
       force: false                # redo unchanged kernels
       fail-fast: false            # stop at the first failed kernel
-      verify: false               # accepted; verification not wired yet
+      verify: false               # prove each output with cilium/ebpf before writing it
 
 Relative paths are taken from the config file's directory. Unknown keys
 and values of the wrong type are errors.
@@ -125,15 +124,12 @@ func runBatch(opts *BatchOptions) error {
 		if err != nil {
 			return inputError(fmt.Errorf("job %s: %w", j.Name, err))
 		}
-		if j.Verify && !opts.Quiet {
-			fmt.Fprintf(opts.IO.ErrOut, "btftool: job %s: verify: not available yet, outputs are not verified\n", j.Name)
-		}
 		sum, err := runBatchEngine(&batchRunOptions{
 			IO: opts.IO, Label: "job " + j.Name, Objects: objects, Format: opts.Format, Quiet: opts.Quiet,
 			Context: opts.Context, Now: opts.Now,
 			Batch: batch.Options{
 				Input: j.Input, Output: j.Output, Jobs: j.Workers, Arch: j.Arch, Include: j.Include, Exclude: j.Exclude,
-				Force: j.Force, FailFast: j.FailFast,
+				Force: j.Force, FailFast: j.FailFast, Verify: verifyHookIf(j.Verify),
 			},
 			jsonLater: true,
 		})

@@ -55,7 +55,7 @@ var batchFlags = []flagSpec{
 	{Name: "jobs", Short: "j", Usage: "kernels processed in parallel, overriding every job's setting (default: the job's, else one per CPU)", Default: 0},
 	{Name: "force", Usage: "redo kernels whose inputs are unchanged since the last run", Default: false},
 	{Name: "fail-fast", Usage: "stop at the first kernel that fails", Default: false},
-	{Name: "verify", Usage: "verify every output (accepted; verification is not wired in yet)", Default: false},
+	{Name: "verify", Usage: "prove every output equivalent with cilium/ebpf before writing it", Default: false},
 	{Name: "quiet", Short: "q", Usage: "no progress or summary on stderr, only errors", Default: false},
 }
 

@@ -47,7 +47,9 @@ type MinCoreBTFOptions struct {
 	Verbose      bool
 	Quiet        bool
 	FailOnPoison bool
-	Now          func() time.Time
+	// Verify proves each output with pkg/verify before it is written.
+	Verify bool
+	Now    func() time.Time
 
 	// Directory and bundle mode (INPUT is a directory): see batch.Options.
 	Jobs             int
@@ -126,6 +128,7 @@ first. Progress goes to stderr, -o json prints the summary on stdout.`,
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every unsatisfied relocation")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
 	cmd.Flags().BoolVar(&opts.FailOnPoison, "fail-on-poison", false, "exit with status 1 when a relocation is unsatisfied on INPUT")
+	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "prove each output equivalent with cilium/ebpf (as btftool verify) before writing it; exit 1 if not")
 	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", runtime.NumCPU(), "directory INPUT: kernels processed in parallel")
 	cmd.Flags().StringSliceVar(&opts.Arch, "arch", nil, "directory INPUT: only kernels of this architecture (repeatable; arm64=aarch64, x86_64=amd64)")
 	cmd.Flags().StringArrayVar(&opts.Include, "include", nil, "directory INPUT: only kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
@@ -159,15 +162,21 @@ func loadObjects(paths []string) ([]*bpfobj.Object, error) {
 
 // readKernel reads a kernel BTF from any supported container.
 func readKernel(path string) (*rawbtf.BTF, kbtf.Source, error) {
+	_, b, src, err := readKernelData(path)
+	return b, src, err
+}
+
+// readKernelData is readKernel that also returns the raw bytes.
+func readKernelData(path string) ([]byte, *rawbtf.BTF, kbtf.Source, error) {
 	data, src, err := kbtf.ReadFile(path, nil)
 	if err != nil {
-		return nil, src, inputError(err)
+		return nil, nil, src, inputError(err)
 	}
 	b, err := rawbtf.Parse(data)
 	if err != nil {
-		return nil, src, inputError(fmt.Errorf("%s: %w", path, err))
+		return nil, nil, src, inputError(fmt.Errorf("%s: %w", path, err))
 	}
-	return b, src, nil
+	return data, b, src, nil
 }
 
 func runMinCoreBTF(opts *MinCoreBTFOptions) error {
@@ -186,13 +195,19 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	if err != nil {
 		return err
 	}
-	kernel, src, err := readKernel(opts.Input)
+	data, kernel, src, err := readKernelData(opts.Input)
 	if err != nil {
 		return err
 	}
 	res, err := btfgen.NewPlan(objs).Minimize(kernel)
 	if err != nil {
 		return fmt.Errorf("%s: %w", opts.Input, err)
+	}
+	if opts.Verify {
+		// Verify before writing: a BTF that fails is never written.
+		if err := newVerifyHook()(data, res.BTF, objs); err != nil {
+			return &FailedError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
+		}
 	}
 	if err := atomicfile.WriteFile(opts.Output, res.BTF, 0o644); err != nil {
 		return inputError(err)
@@ -214,6 +229,14 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	return nil
 }
 
+// verifyHookIf returns the --verify hook when on is set, else nil.
+func verifyHookIf(on bool) func(full, min []byte, objs []*bpfobj.Object) error {
+	if !on {
+		return nil
+	}
+	return newVerifyHook()
+}
+
 // runMinCoreBTFDir is min_core_btf's directory and bundle mode.
 func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
 	_, err := runBatchEngine(&batchRunOptions{
@@ -223,6 +246,7 @@ func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
 			Input: opts.Input, Output: opts.Output, Jobs: opts.Jobs,
 			Arch: opts.Arch, Include: opts.Include, Exclude: opts.Exclude,
 			Force: opts.Force, FailFast: opts.FailFast,
+			Verify: verifyHookIf(opts.Verify),
 		},
 	})
 	return err

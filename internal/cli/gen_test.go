@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -257,4 +258,39 @@ func mustELFWithoutBTF(tb testing.TB, dir string) []byte {
 		tb.Fatal("no .BTF section name found")
 	}
 	return out
+}
+
+// TestMinCoreBTFVerify: --verify passes on a correct output and, through
+// the hook, catches a minimized BTF made for fewer objects.
+func TestMinCoreBTFVerify(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "min.btf")
+	if code, _, stderr := runCLI(t, "gen", "min_core_btf", "-q", "--verify", testKernel, out, obj("execsnoop.bpf.o"), obj("taskstate.bpf.o")); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	full, err := rawKernel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := loadObjects([]string{obj("execsnoop.bpf.o"), obj("taskstate.bpf.o")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := newVerifyHook()
+	if err := hook(full, partial, objs); err != nil {
+		t.Errorf("equivalent output rejected: %v", err)
+	}
+	// An output made for execsnoop alone does not serve taskstate.
+	only := filepath.Join(dir, "only.btf")
+	if code, _, stderr := runCLI(t, "gen", "min_core_btf", "-q", testKernel, only, obj("execsnoop.bpf.o")); code != 0 {
+		t.Fatal(stderr)
+	}
+	small, _ := os.ReadFile(only)
+	if err := newVerifyHook()(full, small, objs); !errors.Is(err, errNotEquivalent) || !strings.Contains(err.Error(), "taskstate") {
+		t.Errorf("hook on an incomplete BTF: %v", err)
+	}
 }

@@ -67,7 +67,7 @@ bench: build
 	scripts/bench-gen.sh
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-GORELEASER  := github.com/goreleaser/goreleaser/v2@v2.17.0
+GORELEASER  := github.com/goreleaser/goreleaser/v2@v2.16.0
 
 # go vet, gofmt and staticcheck (built from the Go module proxy).
 lint:

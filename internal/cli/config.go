@@ -207,9 +207,15 @@ func loadConfig(v *viper.Viper, file string) ([]BatchJob, error) {
 		lines = newYAMLLines(data)
 	}
 	for _, k := range v.AllKeys() { // the file's keys only: nothing is bound yet
-		top, _, _ := strings.Cut(k, ".")
-		if top != "jobs" {
-			return nil, configError(file, lines.line(top), top, "unknown key (the file has one key, jobs)")
+		// viper splits keys at dots, so a key "jobs.extra" arrives as
+		// jobs.extra: only "jobs" itself (a list, never flattened) is known.
+		if k != "jobs" {
+			top, _, _ := strings.Cut(k, ".")
+			name := top
+			if top == "jobs" {
+				name = k
+			}
+			return nil, configError(file, lines.line(top), name, "unknown key (the file has one key, jobs)")
 		}
 	}
 	var items []map[string]any

@@ -177,7 +177,33 @@ func (b *BTF) index() error {
 		return fmt.Errorf("%w: type [%d] refers to type [%d], but there are only %d types", ErrCorrupt, maxRefAt, maxRef, len(offsets)-1)
 	}
 	b.offsets = offsets
-	return b.checkCycles()
+	if err := b.checkCycles(); err != nil {
+		return err
+	}
+	return b.checkBitfields()
+}
+
+// checkBitfields rejects bitfield members whose type is not an integer or
+// an enum (through typedefs and modifiers), as the kernel's BTF loader
+// does: libbpf would read a pointer's target type ID as the field's size.
+func (b *BTF) checkBitfields() error {
+	for id := 1; id < len(b.offsets); id++ {
+		t := b.Type(TypeID(id))
+		if !t.Kind().IsComposite() || !t.KindFlag() {
+			continue
+		}
+		for i := 0; i < t.Vlen(); i++ {
+			m := t.Member(i)
+			if m.BitfieldSize == 0 {
+				continue
+			}
+			mt, _ := b.Skip(m.Type)
+			if k := mt.Kind(); k != KindInt && !k.IsEnum() {
+				return fmt.Errorf("%w: type [%d] member %d: bitfield of kind %s", ErrCorrupt, id, i, k)
+			}
+		}
+	}
+	return nil
 }
 
 // checkCycles rejects reference loops that do not pass through a struct,

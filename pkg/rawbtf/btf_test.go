@@ -106,6 +106,13 @@ func TestCyclesAreRejected(t *testing.T) {
 			t.Errorf("%s: %v, want ErrCorrupt", name, err)
 		}
 	}
+	// A bitfield must be an integer or an enum (the kernel refuses others).
+	pb := btftest.New()
+	pb.Struct("s", 8, btftest.M{Name: "p", Type: pb.Next() + 1, Bitfield: 14})
+	pb.Ptr(0)
+	if _, err := rawbtf.Parse(pb.Bytes()); !errors.Is(err, rawbtf.ErrCorrupt) {
+		t.Errorf("pointer bitfield: %v, want ErrCorrupt", err)
+	}
 	// A pointer cycle through a struct is fine.
 	b := btftest.New()
 	b.Struct("list", 8, btftest.M{Name: "next", Type: 2})

@@ -111,7 +111,7 @@ func run(f *Factory, args []string) int {
 	if errors.As(err, &se) {
 		return se.Code
 	}
-	msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
+	msg := oneLineMessage(err.Error())
 	if cmd != nil && wantsJSON(cmd) {
 		b, _ := json.Marshal(map[string]any{"error": msg, "exit_status": exitCode(err)})
 		fmt.Fprintln(f.IO.ErrOut, string(b))
@@ -137,4 +137,32 @@ func isCobraUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// oneLineMessage makes an error message one printable line: line breaks
+// and runs of blanks become one space, and other control characters (which
+// a hostile input file could smuggle in) are shown escaped.
+func oneLineMessage(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t' || r == ' ':
+			space = true
+			continue
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }

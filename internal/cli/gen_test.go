@@ -294,3 +294,15 @@ func TestMinCoreBTFVerify(t *testing.T) {
 		t.Errorf("hook on an incomplete BTF: %v", err)
 	}
 }
+
+func TestOneLineMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		"a: b\n  line 1: c":       "a: b line 1: c",
+		"bad key \x02\x1b[31mred": `bad key \x02\x1b[31mred`,
+		"  trimmed  \n":           "trimmed",
+	} {
+		if got := oneLineMessage(in); got != want {
+			t.Errorf("oneLineMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

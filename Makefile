@@ -32,7 +32,7 @@ test: deps testdata-libbpf-tools lint
 	$(GO) test -race -count=1 ./pkg/... ./internal/cli
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
-FUZZTIME ?= 20s
+FUZZTIME ?= 30s
 # Each fuzz target for FUZZTIME (go test -fuzz runs one target at a time).
 fuzz:
 	@for t in $$(grep -l '^func Fuzz' $$(git ls-files '*_test.go')); do \

@@ -123,15 +123,18 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 		}
 	}
 	target := core.NewTargetFor(kernel, p.names)
-	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
-	for i, o := range p.objects {
-		res.Objects[i] = ObjectResult{Object: o, Results: relocateAll(o, target)}
-	}
 	m := newMarks(kernel)
+	memo := matchMemo{}
 	for i, o := range p.objects {
 		for _, g := range p.groups[i] {
-			p.markGroup(m, o, g, target)
+			p.markGroup(m, o, g, target, memo)
 		}
+	}
+	// libbpf's decisions on the full BTF consider a subset of the
+	// candidates markGroup matched: reuse those matches.
+	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
+	for i, o := range p.objects {
+		res.Objects[i] = ObjectResult{Object: o, Results: relocateAll(o, target, memo)}
 	}
 	if kernel.PtrSize() != 8 {
 		// libbpf sizes pointers by the first "long" and assumes the host's
@@ -178,8 +181,31 @@ func orderName(o binary.ByteOrder) string {
 	return "little-endian"
 }
 
-func relocateAll(o *bpfobj.Object, target *core.Target) []core.Result {
+// matchMemo holds core.MatchCandidate's results against one target.
+type matchMemo map[matchKey]matchVal
+
+type matchKey struct {
+	spec *core.Spec
+	cand rawbtf.TypeID
+}
+
+type matchVal struct {
+	ts  *core.Spec
+	err error
+}
+
+// relocateAll decides every relocation of o against target as libbpf does,
+// reusing the matches in memo when it is not nil.
+func relocateAll(o *bpfobj.Object, target *core.Target, memo matchMemo) []core.Result {
 	rl := core.NewRelocator(o.BTF, target)
+	if memo != nil {
+		rl.Match = func(local *core.Spec, c rawbtf.TypeID) (*core.Spec, error) {
+			if v, ok := memo[matchKey{local, c}]; ok {
+				return v.ts, v.err
+			}
+			return core.MatchCandidate(local, target.BTF, c)
+		}
+	}
 	out := make([]core.Result, len(o.Relocations))
 	for i := range o.Relocations {
 		r := &o.Relocations[i]
@@ -201,7 +227,7 @@ type behaviour struct {
 
 // markGroup keeps one representative candidate per distinct behaviour over
 // the group's relocations, with what each of its matches needs.
-func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target) {
+func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo matchMemo) {
 	cands := target.Candidates(o.BTF.Type(g.local))
 	if len(cands) == 0 {
 		return
@@ -213,14 +239,16 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	for _, c := range cands {
 		any := false
 		for j, ri := range g.relos {
-			b, ts := evaluate(o.Relocations[ri].Spec, kernel, c)
+			local := o.Relocations[ri].Spec
+			b, ts, err := evaluateErr(local, kernel, c)
+			memo[matchKey{local, c}] = matchVal{ts, err}
 			any = any || b.matched || b.failed
 			key[j], specs[j] = b, ts
 		}
 		if !any {
 			continue
 		}
-		k := fmt.Sprint(key)
+		k := behaviourKey(key)
 		if seen[k] {
 			continue
 		}
@@ -236,8 +264,33 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	}
 }
 
+// behaviourKey encodes a behaviour vector as a map key.
+func behaviourKey(bs []behaviour) string {
+	buf := make([]byte, 0, len(bs)*17)
+	for _, b := range bs {
+		var flags byte
+		for i, f := range []bool{b.matched, b.failed, b.poison, b.failMemSz} {
+			if f {
+				flags |= 1 << i
+			}
+		}
+		buf = append(buf, flags)
+		buf = binary.LittleEndian.AppendUint32(buf, b.bitOffset)
+		buf = binary.LittleEndian.AppendUint32(buf, b.newSize)
+		buf = binary.LittleEndian.AppendUint64(buf, b.newVal)
+	}
+	return string(buf)
+}
+
 // evaluate is the behaviour of one relocation on one candidate.
 func evaluate(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *core.Spec) {
+	r, ts, _ := evaluateErr(local, b, c)
+	return r, ts
+}
+
+// evaluateErr is evaluate that also returns MatchCandidate's result as is,
+// for reuse by libbpf's decision procedure.
+func evaluateErr(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *core.Spec, error) {
 	ts, err := core.MatchCandidate(local, b, c)
 	var r behaviour
 	switch {
@@ -253,7 +306,7 @@ func evaluate(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *cor
 		}
 		r.bitOffset = ts.BitOffset
 	}
-	return r, ts
+	return r, ts, err
 }
 
 // fixCandidates compares, for every relocation and every candidate kept
@@ -313,7 +366,7 @@ func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []st
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
 	for i, o := range p.objects {
-		got := relocateAll(o, target)
+		got := relocateAll(o, target, nil)
 		for j := range got {
 			if why := differs(&res.Objects[i].Results[j], &got[j], newToOld); why != "" {
 				r := &o.Relocations[j]

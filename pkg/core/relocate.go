@@ -42,6 +42,11 @@ type Relocator struct {
 	local  *rawbtf.BTF
 	target *Target
 	cands  map[rawbtf.TypeID][]rawbtf.TypeID
+	// Match, when set, replaces MatchCandidate against the target, so a
+	// caller that has already matched the same specs against the same
+	// target can reuse its results. It must return what MatchCandidate
+	// returns.
+	Match func(local *Spec, cand rawbtf.TypeID) (*Spec, error)
 }
 
 // NewRelocator returns a Relocator for an object's BTF and a target.
@@ -84,7 +89,13 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 	res.Candidates = len(cands)
 	tb := r.target.BTF
 	for _, c := range cands {
-		ts, err := MatchCandidate(spec, tb, c)
+		var ts *Spec
+		var err error
+		if r.Match != nil {
+			ts, err = r.Match(spec, c)
+		} else {
+			ts, err = MatchCandidate(spec, tb, c)
+		}
 		if err != nil {
 			res.Err = err
 			return res

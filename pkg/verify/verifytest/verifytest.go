@@ -27,6 +27,24 @@ type Edit struct {
 	AddValue uint64
 }
 
+// locate finds the entry (member or enumerator) e names among the vlen
+// entries of a type, when target says the type is the one to edit. It
+// returns its index (-1 if none), the index to leave out (-1 if none) and
+// the number of entries to encode.
+func (e Edit) locate(target bool, vlen int, nameOff func(int) uint32, k *rawbtf.BTF) (at, skip, n int) {
+	at, skip, n = -1, -1, vlen
+	for i := 0; target && i < vlen; i++ {
+		if k.String(nameOff(i)) == e.Member {
+			at = i
+			if e.Drop {
+				skip, n = i, vlen-1
+			}
+			break
+		}
+	}
+	return at, skip, n
+}
+
 // Apply re-encodes raw with e applied, in raw's byte order, keeping every
 // other type, ID and string as it is. It returns an error wrapping
 // ErrNoEdit when e matches nothing.
@@ -44,20 +62,8 @@ func Apply(raw []byte, e Edit) ([]byte, error) {
 		target := !done && t.Name() == e.Type
 		switch kind {
 		case rawbtf.KindStruct, rawbtf.KindUnion:
-			skip, at := -1, -1
-			for i := 0; target && i < vlen; i++ {
-				if k.String(t.Member(i).NameOff) == e.Member {
-					at, done = i, true
-					if e.Drop {
-						skip = i
-					}
-					break
-				}
-			}
-			n := vlen
-			if skip >= 0 {
-				n--
-			}
+			at, skip, n := e.locate(target, vlen, func(i int) uint32 { return t.Member(i).NameOff }, k)
+			done = done || at >= 0
 			b.BeginType(name, rawbtf.Info(kind, n, kflag), t.Size())
 			for i := 0; i < vlen; i++ {
 				if i == skip {
@@ -73,20 +79,8 @@ func Apply(raw []byte, e Edit) ([]byte, error) {
 				b.U32(off)
 			}
 		case rawbtf.KindEnum, rawbtf.KindEnum64:
-			skip, at := -1, -1
-			for i := 0; target && i < vlen; i++ {
-				if k.String(t.EnumValue(i).NameOff) == e.Member {
-					at, done = i, true
-					if e.Drop {
-						skip = i
-					}
-					break
-				}
-			}
-			n := vlen
-			if skip >= 0 {
-				n--
-			}
+			at, skip, n := e.locate(target, vlen, func(i int) uint32 { return t.EnumValue(i).NameOff }, k)
+			done = done || at >= 0
 			b.BeginType(name, rawbtf.Info(kind, n, kflag), t.Size())
 			for i := 0; i < vlen; i++ {
 				if i == skip {

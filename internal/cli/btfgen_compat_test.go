@@ -29,13 +29,7 @@ func TestBtfgenFlags(t *testing.T) {
 		{args: []string{"--outputdir", "out"}, wantErr: "--inputdir, --object missing"},
 		{args: []string{"--inputdir", "in", "--outputdir", "out.tar.gz", "--object", "a.o"}, wantErr: "names a directory"},
 	} {
-		io, _, _ := testIO()
-		var got *MinCoreBTFOptions
-		cmd := NewCmdMinCoreBTF(&Factory{IO: io}, func(o *MinCoreBTFOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Out)
-		cmd.SetErr(io.ErrOut)
-		err := cmd.Execute()
+		got, err := parseOptions(t, NewCmdMinCoreBTF, tc.args)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.wantErr)

@@ -34,13 +34,7 @@ func TestDiffFlags(t *testing.T) {
 		{[]string{"old", "new", "extra"}, true, nil},
 		{[]string{"old", "new", "-o", "yaml"}, true, nil},
 	} {
-		io, _, _ := testIO()
-		var got *DiffOptions
-		cmd := NewCmdDiff(&Factory{IO: io}, func(o *DiffOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Out)
-		cmd.SetErr(io.ErrOut)
-		err := cmd.Execute()
+		got, err := parseOptions(t, NewCmdDiff, tc.args)
 		if (err != nil) != tc.wantErr {
 			t.Errorf("%v: error %v, want error %v", tc.args, err, tc.wantErr)
 			continue

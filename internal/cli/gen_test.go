@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/btftool/btftool/pkg/kbtf"
 )
 
@@ -30,6 +32,19 @@ func runCLI(tb testing.TB, args ...string) (int, string, string) {
 	io, out, errOut := testIO()
 	code := run(&Factory{IO: io}, args)
 	return code, out.String(), errOut.String()
+}
+
+// parseOptions builds a command with a run function that captures its
+// options, runs it on args and returns the options and the error.
+func parseOptions[T any](tb testing.TB, newCmd func(*Factory, func(*T) error) *cobra.Command, args []string) (*T, error) {
+	tb.Helper()
+	io, _, _ := testIO()
+	var got *T
+	cmd := newCmd(&Factory{IO: io}, func(o *T) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Out)
+	cmd.SetErr(io.ErrOut)
+	return got, cmd.Execute()
 }
 
 func obj(name string) string { return filepath.Join(testObjs, name) }
@@ -68,13 +83,7 @@ func TestMinCoreBTFFlags(t *testing.T) {
 		{[]string{"in", "out"}, true, nil},
 		{[]string{"in", "out", "a.o", "-o", "yaml"}, true, nil},
 	} {
-		io, _, _ := testIO()
-		var got *MinCoreBTFOptions
-		cmd := NewCmdMinCoreBTF(&Factory{IO: io}, func(o *MinCoreBTFOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Out)
-		cmd.SetErr(io.ErrOut)
-		err := cmd.Execute()
+		got, err := parseOptions(t, NewCmdMinCoreBTF, tc.args)
 		if (err != nil) != tc.wantErr {
 			t.Errorf("%v: error %v, want error %v", tc.args, err, tc.wantErr)
 			continue

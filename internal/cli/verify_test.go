@@ -103,13 +103,7 @@ func TestNewCmdVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got *VerifyOptions
-			f := &Factory{IO: &IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
-			cmd := NewCmdVerify(f, func(o *VerifyOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := parseOptions(t, NewCmdVerify, tt.args)
 			if tt.wantErr {
 				if err == nil {
 					t.Fatal("no error")

@@ -141,12 +141,20 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 		// pointer size without one: keep it for 32-bit kernels.
 		m.typ(kernel.LongType(), false)
 	}
+	keptLong := kernel.PtrSize() != 8
 	for round := 0; ; round++ {
 		m.fixFlexArrays()
 		out, newToOld := emit(kernel, m)
 		mb, err := rawbtf.Parse(out)
 		if err != nil {
 			return nil, fmt.Errorf("%w: re-reading output: %w", ErrSelfCheck, err)
+		}
+		if mb.PtrSize() != kernel.PtrSize() && !keptLong {
+			// A kept "long" of another size now comes first: keep the
+			// kernel's first one too.
+			m.typ(kernel.LongType(), false)
+			keptLong = true
+			continue
 		}
 		if p.fixCandidates(m, target, mb, newToOld) {
 			continue

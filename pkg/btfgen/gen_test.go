@@ -372,6 +372,27 @@ func TestKeepsLongFor32BitKernels(t *testing.T) {
 	}
 }
 
+// TestKeepsLongWhenALaterLongDisagrees: the kernel's first "long" is 8
+// bytes and unused, a later 4-byte "long int" is kept for a member. Without
+// the first one the minimized BTF would size pointers at 4 bytes (found by
+// FuzzMinimize in CI).
+func TestKeepsLongWhenALaterLongDisagrees(t *testing.T) {
+	lb := btftest.New()
+	ls := lb.Struct("s", 16, btftest.M{Name: "p", Type: lb.Ptr(0)}, btftest.M{Name: "n", Type: lb.Int("int", 4, true), BitOff: 64})
+	local := lb.BTF()
+	b := btftest.New()
+	b.Int("long", 8, true)
+	li := b.Int("long int", 4, true)
+	b.Struct("s", 16, btftest.M{Name: "p", Type: b.Ptr(0)}, btftest.M{Name: "n", Type: li, BitOff: 64})
+	kernel := b.BTF()
+	o := object(t, local, relo(ls, "0:0", core.FieldByteSize), relo(ls, "0:1", core.FieldByteSize))
+	res, min := minimize(t, kernel, o)
+	sameDecisions(t, o, kernel, min)
+	if min.PtrSize() != 8 || res.Objects[0].Results[0].NewVal != 8 {
+		t.Errorf("pointer size %d in minimized BTF, byte_sz %d", min.PtrSize(), res.Objects[0].Results[0].NewVal)
+	}
+}
+
 func TestByteOrderMismatch(t *testing.T) {
 	local, task, _ := localTask(binary.LittleEndian)
 	o := object(t, local, relo(task, "0:0", core.FieldByteOffset))

@@ -20,6 +20,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
@@ -124,14 +125,14 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 	}
 	target := core.NewTargetFor(kernel, p.names)
 	m := newMarks(kernel)
-	memo := matchMemo{}
+	memo := evalMemo{}
 	for i, o := range p.objects {
 		for _, g := range p.groups[i] {
 			p.markGroup(m, o, g, target, memo)
 		}
 	}
 	// libbpf's decisions on the full BTF consider a subset of the
-	// candidates markGroup matched: reuse those matches.
+	// candidates markGroup evaluated: reuse those evaluations.
 	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
 	for i, o := range p.objects {
 		res.Objects[i] = ObjectResult{Object: o, Results: relocateAll(o, target, memo)}
@@ -156,7 +157,7 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 			keptLong = true
 			continue
 		}
-		if p.fixCandidates(m, target, mb, newToOld) {
+		if p.fixCandidates(m, target, memo, mb, newToOld) {
 			continue
 		}
 		bad := p.check(res, mb, newToOld)
@@ -189,29 +190,44 @@ func orderName(o binary.ByteOrder) string {
 	return "little-endian"
 }
 
-// matchMemo holds core.MatchCandidate's results against one target.
-type matchMemo map[matchKey]matchVal
+// evalMemo holds, for each local spec, core.Evaluate's results for the
+// candidates of its group against one target.
+type evalMemo map[*core.Spec]*specEvals
 
-type matchKey struct {
-	spec *core.Spec
-	cand rawbtf.TypeID
+// specEvals is parallel to the candidate list of a group, which
+// core.Target returns in ascending ID order.
+type specEvals struct {
+	cands []rawbtf.TypeID
+	evals []core.Evaluation
 }
 
-type matchVal struct {
-	ts  *core.Spec
-	err error
+// get returns the evaluation of candidate c, if recorded.
+func (e *specEvals) get(c rawbtf.TypeID) (core.Evaluation, bool) {
+	i, ok := slices.BinarySearch(e.cands, c)
+	if !ok {
+		return core.Evaluation{}, false
+	}
+	return e.evals[i], true
+}
+
+// get returns the evaluation of candidate c for local, if recorded.
+func (m evalMemo) get(local *core.Spec, c rawbtf.TypeID) (core.Evaluation, bool) {
+	if e := m[local]; e != nil {
+		return e.get(c)
+	}
+	return core.Evaluation{}, false
 }
 
 // relocateAll decides every relocation of o against target as libbpf does,
-// reusing the matches in memo when it is not nil.
-func relocateAll(o *bpfobj.Object, target *core.Target, memo matchMemo) []core.Result {
+// reusing the evaluations in memo when it is not nil.
+func relocateAll(o *bpfobj.Object, target *core.Target, memo evalMemo) []core.Result {
 	rl := core.NewRelocator(o.BTF, target)
 	if memo != nil {
-		rl.Match = func(local *core.Spec, c rawbtf.TypeID) (*core.Spec, error) {
-			if v, ok := memo[matchKey{local, c}]; ok {
-				return v.ts, v.err
+		rl.Evaluate = func(local *core.Spec, c rawbtf.TypeID) core.Evaluation {
+			if ev, ok := memo.get(local, c); ok {
+				return ev
 			}
-			return core.MatchCandidate(local, target.BTF, c)
+			return core.Evaluate(local, target.BTF, c)
 		}
 	}
 	out := make([]core.Result, len(o.Relocations))
@@ -235,7 +251,7 @@ type behaviour struct {
 
 // markGroup keeps one representative candidate per distinct behaviour over
 // the group's relocations, with what each of its matches needs.
-func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo matchMemo) {
+func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo evalMemo) {
 	cands := target.Candidates(o.BTF.Type(g.local))
 	if len(cands) == 0 {
 		return
@@ -244,14 +260,22 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	seen := map[string]bool{}
 	specs := make([]*core.Spec, len(g.relos))
 	key := make([]behaviour, len(g.relos))
-	for _, c := range cands {
+	evals := make([]*specEvals, len(g.relos))
+	sorted := slices.IsSorted(cands)
+	for j, ri := range g.relos {
+		evals[j] = &specEvals{cands: cands, evals: make([]core.Evaluation, len(cands))}
+		if sorted {
+			memo[o.Relocations[ri].Spec] = evals[j]
+		}
+	}
+	for ci, c := range cands {
 		any := false
 		for j, ri := range g.relos {
-			local := o.Relocations[ri].Spec
-			b, ts, err := evaluateErr(local, kernel, c)
-			memo[matchKey{local, c}] = matchVal{ts, err}
+			ev := core.Evaluate(o.Relocations[ri].Spec, kernel, c)
+			evals[j].evals[ci] = ev
+			b := behaviourOf(ev)
 			any = any || b.matched || b.failed
-			key[j], specs[j] = b, ts
+			key[j], specs[j] = b, ev.Target
 		}
 		if !any {
 			continue
@@ -292,29 +316,26 @@ func behaviourKey(bs []behaviour) string {
 
 // evaluate is the behaviour of one relocation on one candidate.
 func evaluate(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *core.Spec) {
-	r, ts, _ := evaluateErr(local, b, c)
-	return r, ts
+	ev := core.Evaluate(local, b, c)
+	return behaviourOf(ev), ev.Target
 }
 
-// evaluateErr is evaluate that also returns MatchCandidate's result as is,
-// for reuse by libbpf's decision procedure.
-func evaluateErr(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *core.Spec, error) {
-	ts, err := core.MatchCandidate(local, b, c)
+// behaviourOf is the behaviour an evaluation stands for.
+func behaviourOf(ev core.Evaluation) behaviour {
 	var r behaviour
 	switch {
-	case err != nil:
-		r.failed = true
-	case ts != nil:
+	case ev.Target == nil:
+		r.failed = ev.Err != nil
+	case ev.Err != nil:
+		r.matched, r.failed = true, true
+	default:
 		r.matched = true
-		out, err := core.Calc(local, ts)
-		if err != nil {
-			r.failed = true
-		} else {
-			r.poison, r.failMemSz, r.newSize, r.newVal = out.Poison, out.FailMemSz, out.NewSize, out.NewVal
-		}
-		r.bitOffset = ts.BitOffset
+		r.poison, r.failMemSz, r.newSize, r.newVal = ev.Outcome.Poison, ev.Outcome.FailMemSz, ev.Outcome.NewSize, ev.Outcome.NewVal
 	}
-	return r, ts, err
+	if ev.Target != nil {
+		r.bitOffset = ev.Target.BitOffset
+	}
+	return r
 }
 
 // fixCandidates compares, for every relocation and every candidate kept
@@ -325,7 +346,7 @@ func evaluateErr(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *
 // relocation examines kept too. A candidate that matches less than in the
 // full BTF needs nothing: markGroup kept a representative with its full
 // behaviour. It reports whether it changed anything.
-func (p *Plan) fixCandidates(m *marks, target *core.Target, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) bool {
+func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) bool {
 	oldToNew := make(map[rawbtf.TypeID]rawbtf.TypeID, len(newToOld))
 	for n, o := range newToOld {
 		oldToNew[o] = rawbtf.TypeID(n)
@@ -340,7 +361,13 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, mb *rawbtf.BTF, newT
 				}
 				for _, ri := range g.relos {
 					local := o.Relocations[ri].Spec
-					want, ts := evaluate(local, target.BTF, c)
+					var want behaviour
+					var ts *core.Spec
+					if ev, ok := memo.get(local, c); ok {
+						want, ts = behaviourOf(ev), ev.Target
+					} else {
+						want, ts = evaluate(local, target.BTF, c)
+					}
 					got, _ := evaluate(local, mb, nc)
 					if local.Kind == core.TypeIDTarget && got.matched {
 						got.newVal = uint64(newToOld[got.newVal])

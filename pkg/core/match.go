@@ -310,14 +310,13 @@ func matchMember(local *Spec, acc Accessor, tb *rawbtf.BTF, tid rawbtf.TypeID, s
 		m := tt.Member(i)
 		spec.BitOffset += m.BitOffset
 		spec.Raw = append(spec.Raw, i)
-		tname := tb.StringBytes(m.NameOff)
-		if len(tname) == 0 {
+		if tb.StringEmpty(m.NameOff) {
 			found, err := matchMember(local, acc, tb, m.Type, spec, next, depth+1)
 			if err != nil || found {
 				return found, err
 			}
-		} else if bytes.Equal(lname, tname) {
-			spec.Access = append(spec.Access, Accessor{Type: tt.ID, Idx: i, Name: tname})
+		} else if tb.StringIs(m.NameOff, lname) {
+			spec.Access = append(spec.Access, Accessor{Type: tt.ID, Idx: i, Name: tb.StringBytes(m.NameOff)})
 			*next = m.Type
 			ok, err := fieldsAreCompat(local.BTF, lm.Type, tb, m.Type)
 			if err != nil {

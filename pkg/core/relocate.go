@@ -42,11 +42,33 @@ type Relocator struct {
 	local  *rawbtf.BTF
 	target *Target
 	cands  map[rawbtf.TypeID][]rawbtf.TypeID
-	// Match, when set, replaces MatchCandidate against the target, so a
-	// caller that has already matched the same specs against the same
-	// target can reuse its results. It must return what MatchCandidate
-	// returns.
-	Match func(local *Spec, cand rawbtf.TypeID) (*Spec, error)
+	// Evaluate, when set, replaces Evaluate against the target, so a
+	// caller that has already evaluated the same specs against the same
+	// target can reuse its results. It must return what Evaluate returns.
+	Evaluate func(local *Spec, cand rawbtf.TypeID) Evaluation
+}
+
+// Evaluation is one candidate's match against a local spec and, when it
+// matched, the outcome libbpf computes from it.
+type Evaluation struct {
+	// Target is the candidate's target spec; nil if it does not match.
+	Target *Spec
+	// Outcome is Calc's result for Target.
+	Outcome Outcome
+	// Err means libbpf fails the relocation on this candidate, in
+	// matching it (Target is nil) or computing its outcome.
+	Err error
+}
+
+// Evaluate matches local against candidate cand of tb and computes the
+// outcome, as libbpf does for each candidate of a relocation.
+func Evaluate(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID) Evaluation {
+	ts, err := MatchCandidate(local, tb, cand)
+	if err != nil || ts == nil {
+		return Evaluation{Err: err}
+	}
+	out, err := Calc(local, ts)
+	return Evaluation{Target: ts, Outcome: out, Err: err}
 }
 
 // NewRelocator returns a Relocator for an object's BTF and a target.
@@ -89,24 +111,19 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 	res.Candidates = len(cands)
 	tb := r.target.BTF
 	for _, c := range cands {
-		var ts *Spec
-		var err error
-		if r.Match != nil {
-			ts, err = r.Match(spec, c)
+		var ev Evaluation
+		if r.Evaluate != nil {
+			ev = r.Evaluate(spec, c)
 		} else {
-			ts, err = MatchCandidate(spec, tb, c)
+			ev = Evaluate(spec, tb, c)
 		}
-		if err != nil {
-			res.Err = err
+		if ev.Err != nil {
+			res.Err = ev.Err
 			return res
 		}
+		ts, out := ev.Target, ev.Outcome
 		if ts == nil {
 			continue
-		}
-		out, err := Calc(spec, ts)
-		if err != nil {
-			res.Err = err
-			return res
 		}
 		if res.Target == nil {
 			res.Target, res.Outcome = ts, out

@@ -29,6 +29,7 @@ var (
 // original bytes, which the BTF keeps and must not be modified.
 type BTF struct {
 	order   binary.ByteOrder
+	big     bool // order is big-endian: decode without an interface call
 	types   []byte
 	strings []byte
 	offsets []uint32 // offsets[id] is the start of type id in types; offsets[0] is unused
@@ -79,6 +80,7 @@ func Parse(data []byte) (*BTF, error) {
 	}
 	b := &BTF{
 		order:   order,
+		big:     order == binary.BigEndian,
 		types:   body[typeOff : typeOff+typeLen],
 		strings: body[strOff : strOff+strLen],
 		size:    len(data),
@@ -104,7 +106,13 @@ func (b *BTF) index() error {
 	// A type takes at least 12 bytes: size the offsets once.
 	offsets := make([]uint32, 1, len(b.types)/12+2)
 	t := b.types
-	order := b.order
+	big := b.big
+	u32 := func(p []byte) uint32 {
+		if big {
+			return binary.BigEndian.Uint32(p)
+		}
+		return binary.LittleEndian.Uint32(p)
+	}
 	nstr := uint32(len(b.strings))
 	var maxRef uint32
 	var maxRefAt int
@@ -118,9 +126,9 @@ func (b *BTF) index() error {
 		if len(t)-off < 12 {
 			return fmt.Errorf("%w: type [%d] truncated at offset %d", ErrCorrupt, id, off)
 		}
-		nameOff := order.Uint32(t[off:])
-		info := order.Uint32(t[off+4:])
-		st := order.Uint32(t[off+8:])
+		nameOff := u32(t[off:])
+		info := u32(t[off+4:])
+		st := u32(t[off+8:])
 		kind := Kind(info >> 24 & 0x1f)
 		vlen := int(info & 0xffff)
 		if kind > maxKind {
@@ -142,32 +150,32 @@ func (b *BTF) index() error {
 		rec := t[off+12 : off+12+extra]
 		switch kind {
 		case KindArray:
-			ref(order.Uint32(rec), id)
-			ref(order.Uint32(rec[4:]), id)
+			ref(u32(rec), id)
+			ref(u32(rec[4:]), id)
 		case KindStruct, KindUnion:
 			for i := 0; i < vlen; i++ {
-				if order.Uint32(rec[i*12:]) >= nstr && nstr > 0 {
+				if u32(rec[i*12:]) >= nstr && nstr > 0 {
 					return fmt.Errorf("%w: type [%d] member %d name offset out of range", ErrCorrupt, id, i)
 				}
-				ref(order.Uint32(rec[i*12+4:]), id)
+				ref(u32(rec[i*12+4:]), id)
 			}
 		case KindEnum, KindEnum64:
 			step := extra / max(vlen, 1)
 			for i := 0; i < vlen; i++ {
-				if order.Uint32(rec[i*step:]) >= nstr && nstr > 0 {
+				if u32(rec[i*step:]) >= nstr && nstr > 0 {
 					return fmt.Errorf("%w: type [%d] enumerator %d name offset out of range", ErrCorrupt, id, i)
 				}
 			}
 		case KindFuncProto:
 			for i := 0; i < vlen; i++ {
-				if order.Uint32(rec[i*8:]) >= nstr && nstr > 0 {
+				if u32(rec[i*8:]) >= nstr && nstr > 0 {
 					return fmt.Errorf("%w: type [%d] parameter %d name offset out of range", ErrCorrupt, id, i)
 				}
-				ref(order.Uint32(rec[i*8+4:]), id)
+				ref(u32(rec[i*8+4:]), id)
 			}
 		case KindDatasec:
 			for i := 0; i < vlen; i++ {
-				ref(order.Uint32(rec[i*12:]), id)
+				ref(u32(rec[i*12:]), id)
 			}
 		}
 		offsets = append(offsets, uint32(off))
@@ -292,6 +300,25 @@ func (b *BTF) StringBytes(off uint32) []byte {
 	return s
 }
 
+// StringIs reports whether the string at off is name, without scanning
+// for its end first: most names differ in their first bytes.
+func (b *BTF) StringIs(off uint32, name []byte) bool {
+	if int64(off) >= int64(len(b.strings)) {
+		return len(name) == 0
+	}
+	end := int64(off) + int64(len(name))
+	if end >= int64(len(b.strings)) {
+		return end == int64(len(b.strings)) && string(b.strings[off:]) == string(name)
+	}
+	return b.strings[end] == 0 && string(b.strings[off:end]) == string(name)
+}
+
+// StringEmpty reports whether the string at off is empty (or out of
+// range, which StringBytes also reads as empty).
+func (b *BTF) StringEmpty(off uint32) bool {
+	return int64(off) >= int64(len(b.strings)) || b.strings[off] == 0
+}
+
 // String returns the string at off; "" when off is out of range.
 func (b *BTF) String(off uint32) string { return string(b.StringBytes(off)) }
 
@@ -302,7 +329,13 @@ type Type struct {
 	off uint32
 }
 
-func (t Type) u32(at uint32) uint32 { return t.b.order.Uint32(t.b.types[t.off+at:]) }
+func (t Type) u32(at uint32) uint32 {
+	p := t.b.types[t.off+at:]
+	if t.b.big {
+		return binary.BigEndian.Uint32(p)
+	}
+	return binary.LittleEndian.Uint32(p)
+}
 
 func (t Type) info() uint32 {
 	if t.ID == 0 {

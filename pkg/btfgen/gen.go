@@ -44,6 +44,16 @@ type Plan struct {
 	objects []*bpfobj.Object
 	groups  [][]group
 	names   map[string]struct{}
+	// rep maps every local spec to the first spec of any object that
+	// any kernel must treat the same way (same kind and access path,
+	// isomorphic local types, same pointer size): only representatives
+	// are matched against a kernel's candidates.
+	rep map[*core.Spec]*core.Spec
+	// orig holds, for the specs that are not their class's
+	// representative, the outcome fields core.Calc derives from the
+	// local spec alone (OrigVal, OrigSize, OrigType, Validate), which
+	// may name local type IDs; the rest of an outcome is the class's.
+	orig map[*core.Spec]core.Outcome
 }
 
 // group is the relocations of one object against one local root type.
@@ -54,8 +64,10 @@ type group struct {
 
 // NewPlan prepares objects for minimization.
 func NewPlan(objs []*bpfobj.Object) *Plan {
-	p := &Plan{objects: objs, groups: make([][]group, len(objs)), names: map[string]struct{}{}}
+	p := &Plan{objects: objs, groups: make([][]group, len(objs)), names: map[string]struct{}{}, rep: map[*core.Spec]*core.Spec{}, orig: map[*core.Spec]core.Outcome{}}
+	reps := map[string]*core.Spec{}
 	for i, o := range objs {
+		forms := map[rawbtf.TypeID][]byte{}
 		byType := map[rawbtf.TypeID]int{}
 		for j, r := range o.Relocations {
 			if r.Spec == nil || r.Kind == core.TypeIDLocal {
@@ -66,6 +78,13 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 				continue
 			}
 			p.names[string(rawbtf.EssentialName(name))] = struct{}{}
+			if rp := representative(reps, forms, r.Spec); rp != r.Spec {
+				p.rep[r.Spec] = rp
+				// The local half of Calc, from the spec against itself.
+				if out, err := core.Calc(r.Spec, r.Spec); err == nil && !out.Poison {
+					p.orig[r.Spec] = out
+				}
+			}
 			g, ok := byType[r.TypeID]
 			if !ok {
 				g = len(p.groups[i])
@@ -76,6 +95,32 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 		}
 	}
 	return p
+}
+
+// representative returns the first spec seen with the same class key as
+// spec, recording spec if it is the first. Two specs in a class are
+// matched and computed identically against any kernel: core reads local
+// types only through rawbtf's accessors and the BTF's pointer size. Only
+// what core computes from local type IDs (type ID values, the original
+// type) may differ, so callers recompute the outcome for the others.
+func representative(reps map[string]*core.Spec, forms map[rawbtf.TypeID][]byte, spec *core.Spec) *core.Spec {
+	form, ok := forms[spec.Root]
+	if !ok {
+		form = spec.BTF.CanonicalForm(spec.Root)
+		forms[spec.Root] = form
+	}
+	key := make([]byte, 0, 8+4*len(spec.Raw)+len(form))
+	key = append(key, byte(spec.Kind), byte(spec.BTF.PtrSize()))
+	key = binary.LittleEndian.AppendUint32(key, uint32(len(spec.Raw)))
+	for _, i := range spec.Raw {
+		key = binary.LittleEndian.AppendUint32(key, uint32(i))
+	}
+	key = append(key, form...)
+	if r, ok := reps[string(key)]; ok {
+		return r
+	}
+	reps[string(key)] = spec
+	return spec
 }
 
 // Objects returns the objects of the plan.
@@ -135,7 +180,7 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 	// candidates markGroup evaluated: reuse those evaluations.
 	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
 	for i, o := range p.objects {
-		res.Objects[i] = ObjectResult{Object: o, Results: relocateAll(o, target, memo)}
+		res.Objects[i] = ObjectResult{Object: o, Results: p.relocateAll(o, target, memo)}
 	}
 	if kernel.PtrSize() != 8 {
 		// libbpf sizes pointers by the first "long" and assumes the host's
@@ -190,13 +235,15 @@ func orderName(o binary.ByteOrder) string {
 	return "little-endian"
 }
 
-// evalMemo holds, for each local spec, core.Evaluate's results for the
-// candidates of its group against one target.
+// evalMemo holds, for each class representative (see Plan.rep),
+// core.Evaluate's results for the candidates of its group against one
+// target.
 type evalMemo map[*core.Spec]*specEvals
 
 // specEvals is parallel to the candidate list of a group, which
 // core.Target returns in ascending ID order.
 type specEvals struct {
+	spec  *core.Spec // the class representative evaluated
 	cands []rawbtf.TypeID
 	evals []core.Evaluation
 }
@@ -210,24 +257,54 @@ func (e *specEvals) get(c rawbtf.TypeID) (core.Evaluation, bool) {
 	return e.evals[i], true
 }
 
-// get returns the evaluation of candidate c for local, if recorded.
-func (m evalMemo) get(local *core.Spec, c rawbtf.TypeID) (core.Evaluation, bool) {
-	if e := m[local]; e != nil {
-		return e.get(c)
+// representative returns the representative of local's class.
+func (p *Plan) representative(local *core.Spec) *core.Spec {
+	if r := p.rep[local]; r != nil {
+		return r
 	}
-	return core.Evaluation{}, false
+	return local
+}
+
+// evaluation returns local's evaluation on candidate c of tb from memo
+// when its class was evaluated: as is for the representative itself, with
+// the outcome recomputed from local's own types for the others.
+func (p *Plan) evaluation(memo evalMemo, local *core.Spec, tb *rawbtf.BTF, c rawbtf.TypeID) core.Evaluation {
+	rep := p.representative(local)
+	e := memo[rep]
+	if e == nil {
+		return core.Evaluate(local, tb, c)
+	}
+	ev, ok := e.get(c)
+	switch {
+	case !ok:
+		return core.Evaluate(local, tb, c)
+	case rep == local || (ev.Target == nil && ev.Err == nil):
+		return ev
+	case ev.Target != nil && ev.Err == nil:
+		o, ok := p.orig[local]
+		if !ok {
+			out, err := core.Calc(local, ev.Target)
+			return core.Evaluation{Target: ev.Target, Outcome: out, Err: err}
+		}
+		out := ev.Outcome
+		out.OrigVal, out.OrigSize, out.OrigType, out.Validate = o.OrigVal, o.OrigSize, o.OrigType, o.Validate
+		return core.Evaluation{Target: ev.Target, Outcome: out}
+	case ev.Target != nil:
+		out, err := core.Calc(local, ev.Target)
+		return core.Evaluation{Target: ev.Target, Outcome: out, Err: err}
+	default:
+		// A matching error: its message may name local types.
+		return core.Evaluate(local, tb, c)
+	}
 }
 
 // relocateAll decides every relocation of o against target as libbpf does,
 // reusing the evaluations in memo when it is not nil.
-func relocateAll(o *bpfobj.Object, target *core.Target, memo evalMemo) []core.Result {
+func (p *Plan) relocateAll(o *bpfobj.Object, target *core.Target, memo evalMemo) []core.Result {
 	rl := core.NewRelocator(o.BTF, target)
 	if memo != nil {
 		rl.Evaluate = func(local *core.Spec, c rawbtf.TypeID) core.Evaluation {
-			if ev, ok := memo.get(local, c); ok {
-				return ev
-			}
-			return core.Evaluate(local, target.BTF, c)
+			return p.evaluation(memo, local, target.BTF, c)
 		}
 	}
 	out := make([]core.Result, len(o.Relocations))
@@ -261,18 +338,28 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	specs := make([]*core.Spec, len(g.relos))
 	key := make([]behaviour, len(g.relos))
 	evals := make([]*specEvals, len(g.relos))
+	fresh := make([]bool, len(g.relos))
 	sorted := slices.IsSorted(cands)
 	for j, ri := range g.relos {
-		evals[j] = &specEvals{cands: cands, evals: make([]core.Evaluation, len(cands))}
+		rep := p.representative(o.Relocations[ri].Spec)
+		if e := memo[rep]; e != nil && sorted {
+			// Another spec of the class was evaluated: same behaviour.
+			evals[j] = e
+			continue
+		}
+		evals[j] = &specEvals{spec: rep, cands: cands, evals: make([]core.Evaluation, len(cands))}
+		fresh[j] = true
 		if sorted {
-			memo[o.Relocations[ri].Spec] = evals[j]
+			memo[rep] = evals[j]
 		}
 	}
 	for ci, c := range cands {
 		any := false
-		for j, ri := range g.relos {
-			ev := core.Evaluate(o.Relocations[ri].Spec, kernel, c)
-			evals[j].evals[ci] = ev
+		for j := range g.relos {
+			if fresh[j] {
+				evals[j].evals[ci] = core.Evaluate(evals[j].spec, kernel, c)
+			}
+			ev := evals[j].evals[ci]
 			b := behaviourOf(ev)
 			any = any || b.matched || b.failed
 			key[j], specs[j] = b, ev.Target
@@ -363,11 +450,8 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *r
 					local := o.Relocations[ri].Spec
 					var want behaviour
 					var ts *core.Spec
-					if ev, ok := memo.get(local, c); ok {
-						want, ts = behaviourOf(ev), ev.Target
-					} else {
-						want, ts = evaluate(local, target.BTF, c)
-					}
+					ev := p.evaluation(memo, local, target.BTF, c)
+					want, ts = behaviourOf(ev), ev.Target
 					got, _ := evaluate(local, mb, nc)
 					if local.Kind == core.TypeIDTarget && got.matched {
 						got.newVal = uint64(newToOld[got.newVal])
@@ -401,7 +485,7 @@ func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []st
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
 	for i, o := range p.objects {
-		got := relocateAll(o, target, nil)
+		got := p.relocateAll(o, target, nil)
 		for j := range got {
 			if why := differs(&res.Objects[i].Results[j], &got[j], newToOld); why != "" {
 				r := &o.Relocations[j]

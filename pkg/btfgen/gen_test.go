@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/btftool/btftool/internal/btftest"
@@ -399,5 +400,56 @@ func TestByteOrderMismatch(t *testing.T) {
 	_, err := btfgen.NewPlan([]*bpfobj.Object{o}).Minimize(kernelTask(binary.BigEndian))
 	if !errors.Is(err, btfgen.ErrByteOrder) {
 		t.Errorf("error %v, want ErrByteOrder", err)
+	}
+}
+
+// TestSharedSpecsKeepTheirOwnLocalValues: objects with the same local
+// types at other IDs share their evaluations against the kernel, but each
+// relocation's result keeps what comes from its own object (the local type
+// ID of TYPE_ID_TARGET, the original field type). Every object's results
+// in a plan with others must equal its results in a plan of its own.
+func TestSharedSpecsKeepTheirOwnLocalValues(t *testing.T) {
+	kernel := kernelTask(binary.LittleEndian)
+	mk := func(padding int) *bpfobj.Object {
+		b := btftest.New()
+		for range padding {
+			b.Int("pad", 1, false)
+		}
+		i := b.Int("int", 4, true)
+		ts := b.Next() + 1
+		p := b.Ptr(ts)
+		s := b.Struct("task_struct", 24,
+			btftest.M{Name: "pid", Type: i},
+			btftest.M{Name: "tgid", Type: i, BitOff: 32},
+			btftest.M{Name: "real_parent", Type: p, BitOff: 64},
+			btftest.M{Name: "missing", Type: i, BitOff: 128},
+		)
+		return object(t, b.BTF(),
+			relo(s, "0:1", core.FieldByteOffset),
+			relo(s, "0:2", core.FieldByteSize),
+			relo(s, "0", core.TypeIDTarget),
+			relo(s, "0:3", core.FieldExists),
+			relo(s, "0", core.TypeSize))
+	}
+	objs := []*bpfobj.Object{mk(0), mk(3), mk(7)}
+	all, err := btfgen.NewPlan(objs).Minimize(kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range objs {
+		alone, err := btfgen.NewPlan([]*bpfobj.Object{o}).Minimize(kernel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, got := range all.Objects[i].Results {
+			want := alone.Objects[0].Results[j]
+			if got.Outcome != want.Outcome || (got.Err == nil) != (want.Err == nil) ||
+				!slices.Equal(got.Matched, want.Matched) || got.Local != want.Local {
+				t.Errorf("object %d relo %d: %+v with others, %+v alone", i, j, got, want)
+			}
+		}
+	}
+	if all.Objects[1].Results[2].OrigVal == all.Objects[0].Results[2].OrigVal {
+		t.Error("TYPE_ID_TARGET's original value does not name each object's own type")
 	}
 }

@@ -92,19 +92,15 @@ func runVerify(opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	full, _, err := kbtf.ReadFile(opts.Input, nil)
+	// cilium/ebpf reads the objects while the kernel BTF is read.
+	planc := make(chan *verify.Plan, 1)
+	go func() { planc <- verify.NewPlan(objs) }()
+	k, min, err := readVerifyInputs(opts)
+	plan := <-planc
 	if err != nil {
-		return inputError(err)
+		return err
 	}
-	min, _, err := kbtf.ReadFile(opts.Minimized, nil)
-	if err != nil {
-		return inputError(err)
-	}
-	k, err := verify.NewKernel(full)
-	if err != nil {
-		return inputError(fmt.Errorf("%s: %w", opts.Input, err))
-	}
-	rep, err := verify.NewPlan(objs).Check(k, min, verify.Options{Load: opts.Load})
+	rep, err := plan.Check(k, min, verify.Options{Load: opts.Load})
 	if err != nil {
 		return inputError(fmt.Errorf("%s: %w", opts.Minimized, err))
 	}
@@ -244,4 +240,21 @@ func verifyPlural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// readVerifyInputs reads INPUT (prepared for checks) and MINIMIZED.
+func readVerifyInputs(opts *VerifyOptions) (*verify.Kernel, []byte, error) {
+	full, _, err := kbtf.ReadFile(opts.Input, nil)
+	if err != nil {
+		return nil, nil, inputError(err)
+	}
+	min, _, err := kbtf.ReadFile(opts.Minimized, nil)
+	if err != nil {
+		return nil, nil, inputError(err)
+	}
+	k, err := verify.NewKernel(full)
+	if err != nil {
+		return nil, nil, inputError(fmt.Errorf("%s: %w", opts.Input, err))
+	}
+	return k, min, nil
 }

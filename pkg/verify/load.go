@@ -40,6 +40,7 @@ func (p *Plan) load(rep *Report, k *Kernel, minSpec *btf.Spec) {
 		}
 	}()
 	for _, po := range p.objs {
+		po.read()
 		if po.spec == nil {
 			continue
 		}

@@ -209,14 +209,28 @@ type Kernel struct {
 
 // NewKernel parses a full kernel BTF (raw, either byte order) with rawbtf
 // and cilium/ebpf. Errors wrap ErrFullBTF. The Kernel aliases raw.
+//
+// The two parses run concurrently, and cilium/ebpf's index of type names,
+// which it otherwise builds on the first relocation, is built here too.
 func NewKernel(raw []byte) (*Kernel, error) {
+	var spec *btf.Spec
+	var cerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		spec, cerr = btf.LoadSpecFromReader(bytes.NewReader(raw))
+		if cerr == nil {
+			// Any lookup builds the name index; the result is unused.
+			_, _ = spec.AnyTypesByName("task_struct")
+		}
+	}()
 	b, err := rawbtf.Parse(raw)
+	<-done
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFullBTF, err)
 	}
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("%w: cilium/ebpf: %w", ErrFullBTF, err)
+	if cerr != nil {
+		return nil, fmt.Errorf("%w: cilium/ebpf: %w", ErrFullBTF, cerr)
 	}
 	return &Kernel{raw: raw, btf: b, spec: spec}, nil
 }
@@ -234,6 +248,7 @@ type planObject struct {
 	// then err says why.
 	spec *ebpf.CollectionSpec
 	err  error
+	once sync.Once
 	// progs are spec's programs in section and name order.
 	progs []*ebpf.ProgramSpec
 	// byOff maps section and instruction offset to a relocation index.
@@ -253,9 +268,10 @@ func (k *Kernel) targetFor(p *Plan) *core.Target {
 	return k.target
 }
 
-// NewPlan prepares objects. Each object is read again from its Path by
-// cilium/ebpf (in parallel); an object cilium/ebpf cannot read is not an
-// error, its relocations are reported as not checked.
+// NewPlan prepares objects. Each object with CO-RE relocations is read
+// again from its Path by cilium/ebpf (in parallel); an object cilium/ebpf
+// cannot read is not an error, its relocations are reported as not
+// checked.
 func NewPlan(objs []*bpfobj.Object) *Plan {
 	p := &Plan{names: map[string]struct{}{}, objs: make([]*planObject, len(objs))}
 	for i, o := range objs {
@@ -280,15 +296,20 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 		})
 	}
 	for _, po := range p.objs {
-		next <- po
+		if len(po.obj.Relocations) > 0 {
+			next <- po
+		}
 	}
 	close(next)
 	wg.Wait()
 	return p
 }
 
-// read loads cilium/ebpf's view of the object.
-func (po *planObject) read() {
+// read loads cilium/ebpf's view of the object, once. NewPlan reads the
+// objects with CO-RE relocations; a load check reads the others.
+func (po *planObject) read() { po.once.Do(po.load) }
+
+func (po *planObject) load() {
 	if po.obj.Path == "" {
 		po.err = errors.New("object has no path to read it from")
 		return
@@ -312,11 +333,14 @@ func (po *planObject) read() {
 // Check verifies the minimized BTF min against the full kernel BTF full
 // for objs. It is NewKernel, NewPlan and Plan.Check in one call.
 func Check(full, min []byte, objs []*bpfobj.Object, opts Options) (*Report, error) {
+	plan := make(chan *Plan, 1)
+	go func() { plan <- NewPlan(objs) }()
 	k, err := NewKernel(full)
+	p := <-plan
 	if err != nil {
 		return nil, err
 	}
-	return NewPlan(objs).Check(k, min, opts)
+	return p.Check(k, min, opts)
 }
 
 // Check verifies the minimized BTF min against k. An error means min could

@@ -303,32 +303,40 @@ func matchMember(local *Spec, acc Accessor, tb *rawbtf.BTF, tid rawbtf.TypeID, s
 	}
 	lm := local.BTF.Type(acc.Type).Member(acc.Idx)
 	lname := acc.Name
-	for i := 0; i < tt.Vlen(); i++ {
-		if len(spec.Raw) == MaxSpecLen {
-			return false, errMatch("access path longer than %d", MaxSpecLen)
+	n := tt.Vlen()
+	if n > 0 && len(spec.Raw) == MaxSpecLen {
+		return false, errMatch("access path longer than %d", MaxSpecLen)
+	}
+	// Only anonymous members and the one named lname matter: the others
+	// are skipped on their name alone.
+	for i := 0; i < n; i++ {
+		off := tt.MemberNameOff(i)
+		anon := tb.StringEmpty(off)
+		if !anon && !tb.StringIs(off, lname) {
+			continue
 		}
 		m := tt.Member(i)
 		spec.BitOffset += m.BitOffset
 		spec.Raw = append(spec.Raw, i)
-		if tb.StringEmpty(m.NameOff) {
+		if anon {
 			found, err := matchMember(local, acc, tb, m.Type, spec, next, depth+1)
 			if err != nil || found {
 				return found, err
 			}
-		} else if tb.StringIs(m.NameOff, lname) {
-			spec.Access = append(spec.Access, Accessor{Type: tt.ID, Idx: i, Name: tb.StringBytes(m.NameOff)})
-			*next = m.Type
-			ok, err := fieldsAreCompat(local.BTF, lm.Type, tb, m.Type)
-			if err != nil {
-				return false, err
-			}
-			if !ok {
-				spec.Access = spec.Access[:len(spec.Access)-1]
-			}
-			return ok, nil
+			spec.BitOffset -= m.BitOffset
+			spec.Raw = spec.Raw[:len(spec.Raw)-1]
+			continue
 		}
-		spec.BitOffset -= m.BitOffset
-		spec.Raw = spec.Raw[:len(spec.Raw)-1]
+		spec.Access = append(spec.Access, Accessor{Type: tt.ID, Idx: i, Name: tb.StringBytes(off)})
+		*next = m.Type
+		ok, err := fieldsAreCompat(local.BTF, lm.Type, tb, m.Type)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			spec.Access = spec.Access[:len(spec.Access)-1]
+		}
+		return ok, nil
 	}
 	return false, nil
 }

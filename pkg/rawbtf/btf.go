@@ -412,6 +412,10 @@ func (t Type) Member(i int) Member {
 	return m
 }
 
+// MemberNameOff returns the name offset of member i, without decoding the
+// rest of the member.
+func (t Type) MemberNameOff(i int) uint32 { return t.u32(12 + uint32(i)*12) }
+
 // MemberRawOffset returns the raw offset word of member i (bit offset and,
 // with the kind flag, the bitfield size).
 func (t Type) MemberRawOffset(i int) uint32 { return t.u32(12 + uint32(i)*12 + 8) }

@@ -434,7 +434,7 @@ func behaviourOf(ev core.Evaluation) behaviour {
 // full BTF needs nothing: markGroup kept a representative with its full
 // behaviour. It reports whether it changed anything.
 func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) bool {
-	oldToNew := make(map[rawbtf.TypeID]rawbtf.TypeID, len(newToOld))
+	oldToNew := make([]rawbtf.TypeID, target.BTF.NumTypes())
 	for n, o := range newToOld {
 		oldToNew[o] = rawbtf.TypeID(n)
 	}
@@ -442,12 +442,17 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *r
 	for i, o := range p.objects {
 		for _, g := range p.groups[i] {
 			for _, c := range target.Candidates(o.BTF.Type(g.local)) {
-				nc, ok := oldToNew[c]
-				if !ok {
+				nc := oldToNew[c]
+				if nc == 0 {
 					continue
 				}
 				for _, ri := range g.relos {
 					local := o.Relocations[ri].Spec
+					if p.representative(local) != local {
+						// Its class's representative, in another
+						// group, behaves the same.
+						continue
+					}
 					var want behaviour
 					var ts *core.Spec
 					ev := p.evaluation(memo, local, target.BTF, c)

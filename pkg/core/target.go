@@ -38,13 +38,28 @@ func NewTargetFor(b *rawbtf.BTF, names map[string]struct{}) *Target {
 	for n := range names {
 		t.byName[n] = nil
 	}
+	// Kernels that pahole did not deduplicate name the same string from
+	// hundreds of types: decide each name offset once. Two bits per byte
+	// of the string section: offset decided, and its name needed.
+	words := (b.StringsLen() + 63) / 64
+	decided, needed := make([]uint64, words), make([]uint64, words)
 	for id := 1; id < b.NumTypes(); id++ {
-		name := b.Type(rawbtf.TypeID(id)).NameBytes()
+		off := b.Type(rawbtf.TypeID(id)).NameOff()
+		if int(off) >= b.StringsLen() || off == 0 {
+			continue
+		}
+		w, bit := off/64, uint64(1)<<(off%64)
+		if decided[w]&bit != 0 && needed[w]&bit == 0 {
+			continue
+		}
+		decided[w] |= bit
+		name := b.StringBytes(off)
 		if len(name) == 0 {
 			continue
 		}
 		ess := rawbtf.EssentialName(name)
 		if ids, ok := t.byName[string(ess)]; ok {
+			needed[w] |= bit
 			t.byName[string(ess)] = append(ids, rawbtf.TypeID(id))
 		}
 	}

@@ -346,7 +346,8 @@ func matchMember(local *Spec, acc Accessor, tb *rawbtf.BTF, tid rawbtf.TypeID, s
 // nil if the candidate does not match. An error means libbpf would fail
 // the relocation outright.
 func MatchCandidate(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID) (*Spec, error) {
-	targ := &Spec{BTF: tb, Root: cand, Kind: local.Kind}
+	targ := &Spec{BTF: tb, Root: cand, Kind: local.Kind,
+		Access: make([]Accessor, 0, len(local.Access)), Raw: make([]int, 0, len(local.Raw)+2)}
 	if local.Kind.IsType() {
 		var ok bool
 		var err error

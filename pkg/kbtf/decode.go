@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/btftool/btftool/internal/xzdec"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/mikelolasagasti/xz"
@@ -318,6 +319,57 @@ func readErr(err error) error {
 	return streamProblem(nil, err, "read: %v", err)
 }
 
+// maxInMemoryXZ is the largest .xz file ReadFile decodes in one call with
+// xzdec (larger ones are streamed): the whole file is read first.
+const maxInMemoryXZ = 256 << 20
+
+// xzFile reads the whole .xz file f and decodes it with xzdec, which
+// writes the output once, at the size the file's index declares, and so
+// is as fast as the xz tool. Files xzdec does not handle, and corrupt
+// ones (for the streaming decoder's description of the problem), go
+// through the streaming path.
+func (d *decoder) xzFile(f io.ReaderAt, size int64) ([]byte, error) {
+	src := make([]byte, size)
+	if _, err := f.ReadAt(src, 0); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // the file shrank since Stat
+		}
+		return nil, problem(ErrCorrupt, err, "read: %v", err)
+	}
+	out, err := xzdec.DecodeAll(src, d.max)
+	switch {
+	case errors.Is(err, xzdec.ErrTooLarge):
+		return nil, streamProblem(ErrTooLarge, err, "xz: decompressed size exceeds limit of %s", formatSize(d.max))
+	case err != nil:
+		return d.decode(bufio.NewReaderSize(bytes.NewReader(src), 64<<10))
+	}
+	if err := d.push("xz"); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, problem(ErrEmpty, nil, "no data%s", d.where())
+	}
+	if sniff(out[:min(len(out), sniffLen)]) == kindTar {
+		return d.tarMem(out)
+	}
+	return d.decode(bufio.NewReaderSize(bytes.NewReader(out), 64<<10))
+}
+
+// tarMem is tar for an archive held in memory: a raw BTF member is
+// returned in place, without a copy.
+func (d *decoder) tarMem(mem []byte) ([]byte, error) {
+	r := bytes.NewReader(mem)
+	return d.tarFrom(r, func(hdr *tar.Header, head []byte) []byte {
+		// archive/tar leaves r at the member's data once Next returns,
+		// and head (its first bytes) has been read since.
+		start := int64(len(mem)) - int64(r.Len()) - int64(len(head))
+		if start < 0 || hdr.Size > int64(len(mem))-start || !bytes.Equal(mem[start:start+int64(len(head))], head) {
+			return nil // not where expected: read it as a stream
+		}
+		return mem[start : start+hdr.Size : start+hdr.Size]
+	})
+}
+
 // xzPool keeps xz readers, and so their dictionaries, for reuse across
 // calls: batch runs then do not allocate a dictionary per file.
 var xzPool sync.Pool
@@ -438,6 +490,12 @@ func codecErr(name string, err error, window int64) error {
 // tar returns the BTF in the first regular member of the tar archive in r
 // that is BTF, ELF or compressed.
 func (d *decoder) tar(r io.Reader) ([]byte, error) {
+	return d.tarFrom(r, nil)
+}
+
+// tarFrom is tar; inPlace, when set, may return a raw BTF member's bytes
+// without reading them (nil to read them).
+func (d *decoder) tarFrom(r io.Reader, inPlace func(hdr *tar.Header, head []byte) []byte) ([]byte, error) {
 	if err := d.push("tar"); err != nil {
 		return nil, err
 	}
@@ -471,6 +529,12 @@ func (d *decoder) tar(r io.Reader) ([]byte, error) {
 		k := sniff(head)
 		if k == kindUnknown {
 			continue
+		}
+		if k == kindRaw && inPlace != nil && hdr.Size <= d.max {
+			if data := inPlace(hdr, head); data != nil {
+				d.payload = "raw"
+				return data, nil
+			}
 		}
 		data, err := d.member(k, head, tr, hdr.Size)
 		if err != nil {

@@ -147,6 +147,14 @@ func ReadFile(path string, opts *Options) (data []byte, src Source, err error) {
 		src.Format = "elf"
 		return data, src, nil
 	}
+	if kind := sniff(head[:n]); kind == kindXZ && size <= maxInMemoryXZ {
+		data, err = d.xzFile(f, size)
+		if err != nil {
+			return nil, src, nameErr(path, err)
+		}
+		src.Format = d.format()
+		return data, src, nil
+	}
 	data, err = d.decode(bufio.NewReaderSize(f, 64<<10))
 	if err != nil {
 		return nil, src, nameErr(path, err)

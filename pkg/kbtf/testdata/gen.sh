@@ -15,6 +15,7 @@ xz -6 -C crc64 -c tiny.btf >tiny.btf.xz
 xz -6 -C crc32 -c tiny.btf >tiny.btf.crc32.xz
 xz -6 -C sha256 -c tiny.btf >tiny.btf.sha256.xz
 xz -9 -c tiny.btf >tiny.btf.9.xz # declares a 64 MiB dictionary
+xz --x86 --lzma2 -c tiny.btf >tiny.btf.x86.xz # a BCJ filter: not for xzdec
 
 # A btfhub-like archive with a directory entry before the file.
 rm -rf tree && mkdir -p tree/5.4.0

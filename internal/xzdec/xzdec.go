@@ -109,6 +109,13 @@ type stream struct {
 // Errors wrap ErrCorrupt, ErrUnsupported or ErrTooLarge (use errors.Is), with
 // a one-line reason and the offset in src.
 func DecodeAll(src []byte, maxSize int64) ([]byte, error) {
+	return DecodeAllInto(nil, src, maxSize)
+}
+
+// DecodeAllInto is DecodeAll that decodes into dst's storage when its
+// capacity is large enough, overwriting it; the result then aliases dst.
+// A caller decoding many files can so reuse one buffer.
+func DecodeAllInto(dst, src []byte, maxSize int64) ([]byte, error) {
 	streams, total, err := locateStreams(src)
 	if err != nil {
 		return nil, err
@@ -136,7 +143,12 @@ func DecodeAll(src []byte, maxSize int64) ([]byte, error) {
 		}
 	}
 
-	out := make([]byte, total)
+	var out []byte
+	if int64(cap(dst)) >= total {
+		out = dst[:total] // every byte is written below
+	} else {
+		out = make([]byte, total)
+	}
 	if len(blocks) == 0 {
 		return out, nil
 	}

@@ -104,6 +104,18 @@ func checkDecode(t *testing.T, x, want []byte) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("DecodeAll: output differs (%d bytes, want %d)", len(got), len(want))
 	}
+	// Into a reused buffer full of other bytes: every byte is written.
+	dst := bytes.Repeat([]byte{0xa5}, len(want)+7)
+	got, err = DecodeAllInto(dst, x, int64(len(want)))
+	if err != nil {
+		t.Fatalf("DecodeAllInto: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("DecodeAllInto: output differs (%d bytes, want %d)", len(got), len(want))
+	}
+	if len(want) > 0 && &got[0] != &dst[0] {
+		t.Fatal("DecodeAllInto did not use dst")
+	}
 	if len(want) > 0 {
 		if _, err := DecodeAll(x, int64(len(want))-1); !errors.Is(err, ErrTooLarge) {
 			t.Fatalf("DecodeAll with maxSize one byte short: %v, want ErrTooLarge", err)

@@ -357,8 +357,11 @@ func (r *runner) run(ctx context.Context, entries []kbtf.Entry, progress func(Ev
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One reader per worker: its buffers grow to the largest
+			// kernel and are reused, not reallocated per kernel.
+			kr := kbtf.NewReader(r.opts.KernelOptions)
 			for i := range work {
-				out <- done{i, r.one(ctx, &entries[i])} // the collector drains out until it is closed
+				out <- done{i, r.one(ctx, kr, &entries[i])} // the collector drains out until it is closed
 			}
 		}()
 	}
@@ -408,7 +411,7 @@ func (r *runner) run(ctx context.Context, entries []kbtf.Entry, progress func(Ev
 
 // one processes a kernel. It never panics on bad input: every problem ends
 // up in the result.
-func (r *runner) one(ctx context.Context, e *kbtf.Entry) *KernelResult {
+func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *KernelResult {
 	k := &KernelResult{Rel: e.Rel, OutRel: e.OutRel, Release: e.Release, Distro: e.Distro, Version: e.Version, Arch: e.Arch}
 	fail := func(err error) *KernelResult {
 		k.Status, k.Err, k.Error, k.data = StatusFailed, err, err.Error(), nil
@@ -430,7 +433,7 @@ func (r *runner) one(ctx context.Context, e *kbtf.Entry) *KernelResult {
 		k.Status = StatusSkipped
 		return k
 	}
-	data, _, err := kbtf.ReadFile(e.Path, r.opts.KernelOptions)
+	data, _, err := kr.ReadFile(e.Path) // valid until kr's next call
 	if err != nil {
 		return fail(err)
 	}

@@ -337,6 +337,7 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	seen := map[string]bool{}
 	specs := make([]*core.Spec, len(g.relos))
 	key := make([]behaviour, len(g.relos))
+	var kb []byte
 	evals := make([]*specEvals, len(g.relos))
 	fresh := make([]bool, len(g.relos))
 	sorted := slices.IsSorted(cands)
@@ -367,11 +368,11 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 		if !any {
 			continue
 		}
-		k := behaviourKey(key)
-		if seen[k] {
+		kb = appendBehaviourKey(kb[:0], key)
+		if seen[string(kb)] { // no allocation for the lookup
 			continue
 		}
-		seen[k] = true
+		seen[string(kb)] = true
 		for j, b := range key {
 			switch {
 			case b.matched && specs[j] != nil:
@@ -383,9 +384,9 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	}
 }
 
-// behaviourKey encodes a behaviour vector as a map key.
-func behaviourKey(bs []behaviour) string {
-	buf := make([]byte, 0, len(bs)*17)
+// appendBehaviourKey appends the encoding of a behaviour vector, a map
+// key, to buf.
+func appendBehaviourKey(buf []byte, bs []behaviour) []byte {
 	for _, b := range bs {
 		var flags byte
 		for i, f := range []bool{b.matched, b.failed, b.poison, b.failMemSz} {
@@ -398,7 +399,7 @@ func behaviourKey(bs []behaviour) string {
 		buf = binary.LittleEndian.AppendUint32(buf, b.newSize)
 		buf = binary.LittleEndian.AppendUint64(buf, b.newVal)
 	}
-	return string(buf)
+	return buf
 }
 
 // evaluate is the behaviour of one relocation on one candidate.

@@ -328,15 +328,18 @@ const maxInMemoryXZ = 256 << 20
 // is as fast as the xz tool. Files xzdec does not handle, and corrupt
 // ones (for the streaming decoder's description of the problem), go
 // through the streaming path.
-func (d *decoder) xzFile(f io.ReaderAt, size int64) ([]byte, error) {
-	src := make([]byte, size)
+func (d *decoder) xzFile(r *Reader, f io.ReaderAt, size int64) ([]byte, error) {
+	src := r.buffer(&r.src, size)
 	if _, err := f.ReadAt(src, 0); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF // the file shrank since Stat
 		}
 		return nil, problem(ErrCorrupt, err, "read: %v", err)
 	}
-	out, err := xzdec.DecodeAll(src, d.max)
+	out, err := xzdec.DecodeAllInto(r.out, src, d.max)
+	if err == nil && r.keep && cap(out) > cap(r.out) {
+		r.out = out
+	}
 	switch {
 	case errors.Is(err, xzdec.ErrTooLarge):
 		return nil, streamProblem(ErrTooLarge, err, "xz: decompressed size exceeds limit of %s", formatSize(d.max))

@@ -44,3 +44,30 @@ func TestTarMemInPlace(t *testing.T) {
 		t.Errorf("format %q", d.format())
 	}
 }
+
+// TestReaderReusesBuffers: a Reader decodes into the same storage from one
+// file to the next, and each result is right.
+func TestReaderReusesBuffers(t *testing.T) {
+	want, err := os.ReadFile("testdata/tiny.btf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(nil)
+	var first []byte
+	for i, name := range []string{"tiny.btf.tar.xz", "tiny.btf.xz", "tiny.btf.tar.xz", "tiny.btf", "tiny.btf.x86.xz"} {
+		data, src, err := r.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data, want) {
+			t.Fatalf("%s: data = %x", name, data)
+		}
+		if i == 0 {
+			first = data
+			continue
+		}
+		if name == "tiny.btf.tar.xz" && &data[0] != &first[0] {
+			t.Errorf("%s (%s): decoded into new storage", name, src.Format)
+		}
+	}
+}

@@ -94,6 +94,43 @@ var (
 // are returned as they are (*fs.PathError); a directory yields a
 // *fs.PathError wrapping syscall.EISDIR.
 func ReadFile(path string, opts *Options) (data []byte, src Source, err error) {
+	return (&Reader{opts: opts}).ReadFile(path)
+}
+
+// A Reader reads kernel BTF files like [ReadFile] but reuses its buffers
+// from one call to the next, so that a run over many files allocates
+// memory for the largest rather than for each: the BTF a call returns
+// stays valid only until the next call. A Reader is not safe for
+// concurrent use; give each goroutine its own.
+type Reader struct {
+	opts *Options
+	// keep is set by NewReader: buffers are kept between calls.
+	keep bool
+	// src holds a compressed file, out what it decompresses to.
+	src, out []byte
+}
+
+// NewReader returns a Reader with the given options (nil for the
+// defaults).
+func NewReader(opts *Options) *Reader { return &Reader{opts: opts, keep: true} }
+
+// buffer returns a slice of length n, from *buf when it is large enough.
+// The Reader keeps the storage for its next call.
+func (r *Reader) buffer(buf *[]byte, n int64) []byte {
+	if int64(cap(*buf)) >= n {
+		return (*buf)[:n]
+	}
+	b := make([]byte, n)
+	if r.keep {
+		*buf = b
+	}
+	return b
+}
+
+// ReadFile reads the kernel BTF stored at path, as the function ReadFile
+// does; the result is valid until the next call.
+func (r *Reader) ReadFile(path string) (data []byte, src Source, err error) {
+	opts := r.opts
 	src = Source{Path: path}
 	f, err := os.Open(path)
 	if err != nil {
@@ -129,7 +166,7 @@ func ReadFile(path string, opts *Options) (data []byte, src Source, err error) {
 		if size > d.max {
 			return nil, src, nameErr(path, d.tooLarge("BTF", size))
 		}
-		data = make([]byte, size)
+		data = r.buffer(&r.out, size)
 		if _, err := f.ReadAt(data, 0); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF // the file shrank since Stat
@@ -148,7 +185,7 @@ func ReadFile(path string, opts *Options) (data []byte, src Source, err error) {
 		return data, src, nil
 	}
 	if kind := sniff(head[:n]); kind == kindXZ && size <= maxInMemoryXZ {
-		data, err = d.xzFile(f, size)
+		data, err = d.xzFile(r, f, size)
 		if err != nil {
 			return nil, src, nameErr(path, err)
 		}

@@ -278,20 +278,17 @@ func (p *Plan) evaluation(memo evalMemo, local *core.Spec, tb *rawbtf.BTF, c raw
 	switch {
 	case !ok:
 		return core.Evaluate(local, tb, c)
-	case rep == local || (ev.Target == nil && ev.Err == nil):
+	case rep == local || (!ev.Matched && ev.Err == nil):
 		return ev
-	case ev.Target != nil && ev.Err == nil:
+	case ev.Matched && ev.Err == nil:
 		o, ok := p.orig[local]
 		if !ok {
-			out, err := core.Calc(local, ev.Target)
-			return core.Evaluation{Target: ev.Target, Outcome: out, Err: err}
+			return core.Evaluate(local, tb, c)
 		}
-		out := ev.Outcome
-		out.OrigVal, out.OrigSize, out.OrigType, out.Validate = o.OrigVal, o.OrigSize, o.OrigType, o.Validate
-		return core.Evaluation{Target: ev.Target, Outcome: out}
-	case ev.Target != nil:
-		out, err := core.Calc(local, ev.Target)
-		return core.Evaluation{Target: ev.Target, Outcome: out, Err: err}
+		ev.Outcome.OrigVal, ev.Outcome.OrigSize, ev.Outcome.OrigType, ev.Outcome.Validate = o.OrigVal, o.OrigSize, o.OrigType, o.Validate
+		return ev
+	case ev.Matched:
+		return core.Evaluate(local, tb, c)
 	default:
 		// A matching error: its message may name local types.
 		return core.Evaluate(local, tb, c)
@@ -354,13 +351,21 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 			memo[rep] = evals[j]
 		}
 	}
+	// Target specs are matched into scratch and kept (cloned) only for a
+	// representative of a new behaviour: the memo keeps none.
+	scratch := make([]core.Spec, len(g.relos))
 	for ci, c := range cands {
 		any := false
 		for j := range g.relos {
+			var ev core.Evaluation
 			if fresh[j] {
-				evals[j].evals[ci] = core.Evaluate(evals[j].spec, kernel, c)
+				ev = core.EvaluateInto(evals[j].spec, kernel, c, &scratch[j])
+				kept := ev
+				kept.Target = nil
+				evals[j].evals[ci] = kept
+			} else {
+				ev = evals[j].evals[ci]
 			}
-			ev := evals[j].evals[ci]
 			b := behaviourOf(ev)
 			any = any || b.matched || b.failed
 			key[j], specs[j] = b, ev.Target
@@ -375,8 +380,15 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 		seen[string(kb)] = true
 		for j, b := range key {
 			switch {
-			case b.matched && specs[j] != nil:
-				m.relocation(specs[j])
+			case b.matched:
+				ts := specs[j]
+				if ts == nil {
+					// Evaluated for another spec of the class.
+					ts, _ = core.MatchCandidate(p.representative(o.Relocations[g.relos[j]].Spec), kernel, c)
+				}
+				if ts != nil {
+					m.relocation(ts)
+				}
 			case b.failed:
 				m.deep(c)
 			}
@@ -402,17 +414,11 @@ func appendBehaviourKey(buf []byte, bs []behaviour) []byte {
 	return buf
 }
 
-// evaluate is the behaviour of one relocation on one candidate.
-func evaluate(local *core.Spec, b *rawbtf.BTF, c rawbtf.TypeID) (behaviour, *core.Spec) {
-	ev := core.Evaluate(local, b, c)
-	return behaviourOf(ev), ev.Target
-}
-
 // behaviourOf is the behaviour an evaluation stands for.
 func behaviourOf(ev core.Evaluation) behaviour {
 	var r behaviour
 	switch {
-	case ev.Target == nil:
+	case !ev.Matched:
 		r.failed = ev.Err != nil
 	case ev.Err != nil:
 		r.matched, r.failed = true, true
@@ -420,8 +426,8 @@ func behaviourOf(ev core.Evaluation) behaviour {
 		r.matched = true
 		r.poison, r.failMemSz, r.newSize, r.newVal = ev.Outcome.Poison, ev.Outcome.FailMemSz, ev.Outcome.NewSize, ev.Outcome.NewVal
 	}
-	if ev.Target != nil {
-		r.bitOffset = ev.Target.BitOffset
+	if ev.Matched {
+		r.bitOffset = ev.BitOffset
 	}
 	return r
 }
@@ -435,10 +441,16 @@ func behaviourOf(ev core.Evaluation) behaviour {
 // full BTF needs nothing: markGroup kept a representative with its full
 // behaviour. It reports whether it changed anything.
 func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) bool {
-	oldToNew := make([]rawbtf.TypeID, target.BTF.NumTypes())
+	if len(m.oldToNew) != target.BTF.NumTypes() {
+		m.oldToNew = make([]rawbtf.TypeID, target.BTF.NumTypes())
+	} else {
+		clear(m.oldToNew)
+	}
+	oldToNew := m.oldToNew
 	for n, o := range newToOld {
 		oldToNew[o] = rawbtf.TypeID(n)
 	}
+	var scratch core.Spec
 	m.changed = false
 	for i, o := range p.objects {
 		for _, g := range p.groups[i] {
@@ -458,7 +470,10 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *r
 					var ts *core.Spec
 					ev := p.evaluation(memo, local, target.BTF, c)
 					want, ts = behaviourOf(ev), ev.Target
-					got, _ := evaluate(local, mb, nc)
+					if want.matched && ts == nil {
+						ts, _ = core.MatchCandidate(local, target.BTF, c)
+					}
+					got := behaviourOf(core.EvaluateInto(local, mb, nc, &scratch))
 					if local.Kind == core.TypeIDTarget && got.matched {
 						got.newVal = uint64(newToOld[got.newVal])
 					}

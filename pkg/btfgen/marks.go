@@ -22,6 +22,8 @@ type marks struct {
 	// member.
 	members map[rawbtf.TypeID][]bool
 	changed bool
+	// oldToNew is fixCandidates' ID map, kept between rounds.
+	oldToNew []rawbtf.TypeID
 }
 
 func newMarks(b *rawbtf.BTF) *marks {

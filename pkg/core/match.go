@@ -346,8 +346,20 @@ func matchMember(local *Spec, acc Accessor, tb *rawbtf.BTF, tid rawbtf.TypeID, s
 // nil if the candidate does not match. An error means libbpf would fail
 // the relocation outright.
 func MatchCandidate(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID) (*Spec, error) {
-	targ := &Spec{BTF: tb, Root: cand, Kind: local.Kind,
-		Access: make([]Accessor, 0, len(local.Access)), Raw: make([]int, 0, len(local.Raw)+2)}
+	targ := &Spec{Access: make([]Accessor, 0, len(local.Access)), Raw: make([]int, 0, len(local.Raw)+2)}
+	if ok, err := MatchCandidateInto(local, tb, cand, targ); !ok || err != nil {
+		return nil, err
+	}
+	return targ, nil
+}
+
+// MatchCandidateInto is MatchCandidate writing the target spec into targ,
+// whose slices it reuses, and reporting whether the candidate matches:
+// matching many candidates with one targ allocates nothing. targ is
+// overwritten even when the candidate does not match.
+func MatchCandidateInto(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID, targ *Spec) (bool, error) {
+	targ.BTF, targ.Root, targ.Kind = tb, cand, local.Kind
+	targ.Access, targ.Raw, targ.BitOffset = targ.Access[:0], targ.Raw[:0], 0
 	if local.Kind.IsType() {
 		var ok bool
 		var err error
@@ -356,18 +368,15 @@ func MatchCandidate(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID) (*Spec, err
 		} else {
 			ok, err = typesAreCompat(local.BTF, local.Root, tb, cand, 32)
 		}
-		if !ok || err != nil {
-			return nil, err
-		}
-		return targ, nil
+		return ok && err == nil, err
 	}
 	if local.Kind.IsEnumval() {
 		tt, err := skip(tb, cand)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		if !tt.Kind().IsEnum() {
-			return nil, nil
+			return false, nil
 		}
 		lname := rawbtf.EssentialName(local.Access[0].Name)
 		for i := 0; i < tt.Vlen(); i++ {
@@ -375,52 +384,52 @@ func MatchCandidate(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID) (*Spec, err
 			if bytes.Equal(rawbtf.EssentialName(tname), lname) {
 				targ.Access = append(targ.Access, Accessor{Type: tt.ID, Idx: i, Name: tname})
 				targ.Raw = append(targ.Raw, i)
-				return targ, nil
+				return true, nil
 			}
 		}
-		return nil, nil
+		return false, nil
 	}
 	if !local.Kind.IsField() {
-		return nil, errMatch("unknown relocation kind %d", local.Kind)
+		return false, errMatch("unknown relocation kind %d", local.Kind)
 	}
 	tid := cand
 	for i, acc := range local.Access {
 		tt, err := skip(tb, tid)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		tid = tt.ID
 		if acc.Name != nil {
 			ok, err := matchMember(local, acc, tb, tid, targ, &tid, 0)
 			if !ok || err != nil {
-				return nil, err
+				return false, err
 			}
 			continue
 		}
 		if i > 0 {
 			if tt.Kind() != rawbtf.KindArray {
-				return nil, nil
+				return false, nil
 			}
 			a := tt.Array()
 			if !isFlexArray(tb, targ.Access[len(targ.Access)-1], a) && acc.Idx >= int(a.Nelems) {
-				return nil, nil
+				return false, nil
 			}
 			elem, err := skip(tb, a.Type)
 			if err != nil {
-				return nil, err
+				return false, err
 			}
 			tid = elem.ID
 		}
 		if len(targ.Raw) == MaxSpecLen {
-			return nil, errMatch("access path longer than %d", MaxSpecLen)
+			return false, errMatch("access path longer than %d", MaxSpecLen)
 		}
 		targ.Access = append(targ.Access, Accessor{Type: tid, Idx: acc.Idx})
 		targ.Raw = append(targ.Raw, acc.Idx)
 		sz, err := tb.ResolveSize(tid)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnsatisfiable, err)
+			return false, fmt.Errorf("%w: %w", ErrUnsatisfiable, err)
 		}
 		targ.BitOffset += uint32(int64(acc.Idx) * sz * 8)
 	}
-	return targ, nil
+	return true, nil
 }

@@ -44,31 +44,50 @@ type Relocator struct {
 	cands  map[rawbtf.TypeID][]rawbtf.TypeID
 	// Evaluate, when set, replaces Evaluate against the target, so a
 	// caller that has already evaluated the same specs against the same
-	// target can reuse its results. It must return what Evaluate returns.
+	// target can reuse its results. It must return what Evaluate returns,
+	// except that Target may be nil: Relocate then matches the candidate
+	// again if it needs its spec.
 	Evaluate func(local *Spec, cand rawbtf.TypeID) Evaluation
 }
 
 // Evaluation is one candidate's match against a local spec and, when it
 // matched, the outcome libbpf computes from it.
 type Evaluation struct {
-	// Target is the candidate's target spec; nil if it does not match.
+	// Matched reports whether the candidate matches.
+	Matched bool
+	// BitOffset is the target spec's bit offset, when Matched.
+	BitOffset uint32
+	// Target is the candidate's target spec when Matched. An evaluation
+	// kept for later may drop it (nil): Relocate then matches again the
+	// one candidate whose spec it reports.
 	Target *Spec
-	// Outcome is Calc's result for Target.
+	// Outcome is Calc's result for the target spec.
 	Outcome Outcome
 	// Err means libbpf fails the relocation on this candidate, in
-	// matching it (Target is nil) or computing its outcome.
+	// matching it (Matched is false) or computing its outcome.
 	Err error
 }
 
 // Evaluate matches local against candidate cand of tb and computes the
 // outcome, as libbpf does for each candidate of a relocation.
 func Evaluate(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID) Evaluation {
-	ts, err := MatchCandidate(local, tb, cand)
-	if err != nil || ts == nil {
+	ev := EvaluateInto(local, tb, cand, &Spec{})
+	if !ev.Matched {
+		ev.Target = nil
+	}
+	return ev
+}
+
+// EvaluateInto is Evaluate with the target spec written into scratch (see
+// MatchCandidateInto): Target is scratch when Matched. Clone it to keep it
+// beyond the next use of scratch.
+func EvaluateInto(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID, scratch *Spec) Evaluation {
+	ok, err := MatchCandidateInto(local, tb, cand, scratch)
+	if err != nil || !ok {
 		return Evaluation{Err: err}
 	}
-	out, err := Calc(local, ts)
-	return Evaluation{Target: ts, Outcome: out, Err: err}
+	out, err := Calc(local, scratch)
+	return Evaluation{Matched: true, BitOffset: scratch.BitOffset, Target: scratch, Outcome: out, Err: err}
 }
 
 // NewRelocator returns a Relocator for an object's BTF and a target.
@@ -121,14 +140,22 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 			res.Err = ev.Err
 			return res
 		}
-		ts, out := ev.Target, ev.Outcome
-		if ts == nil {
+		if !ev.Matched {
 			continue
 		}
+		out := ev.Outcome
 		if res.Target == nil {
+			ts := ev.Target
+			if ts == nil {
+				// Dropped by the caller's memo: match again.
+				if ts, _ = MatchCandidate(spec, tb, c); ts == nil {
+					res.Err = fmt.Errorf("%w: candidate [%d] no longer matches", ErrInvalidSpec, c)
+					return res
+				}
+			}
 			res.Target, res.Outcome = ts, out
-		} else if ts.BitOffset != res.Target.BitOffset {
-			res.Err = fmt.Errorf("%w: field offset %d != %d", ErrAmbiguous, ts.BitOffset, res.Target.BitOffset)
+		} else if ev.BitOffset != res.Target.BitOffset {
+			res.Err = fmt.Errorf("%w: field offset %d != %d", ErrAmbiguous, ev.BitOffset, res.Target.BitOffset)
 			return res
 		} else if out.Poison != res.Poison || out.NewVal != res.NewVal {
 			res.Err = fmt.Errorf("%w: value %d != %d", ErrAmbiguous, out.NewVal, res.NewVal)

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,6 +66,14 @@ type Spec struct {
 	Raw []int
 	// BitOffset is the bit offset of the accessed field from the root.
 	BitOffset uint32
+}
+
+// Clone returns a copy of s that shares nothing mutable with it.
+func (s *Spec) Clone() *Spec {
+	c := *s
+	c.Access = slices.Clone(s.Access)
+	c.Raw = slices.Clone(s.Raw)
+	return &c
 }
 
 // ParseLocal parses a relocation's access string against the object's BTF,

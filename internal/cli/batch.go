@@ -236,7 +236,13 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	var p *progress
 	if !o.Quiet {
 		p = newProgress(o.IO, o.Now)
-		opts.Progress = p.event
+	}
+	mem := &memoryReturner{every: 24 << 20}
+	opts.Progress = func(ev batch.Event) {
+		mem.kernelDone(ev)
+		if p != nil {
+			p.event(ev)
+		}
 	}
 	sum, err := batch.Run(ctx, btfgen.NewPlan(objs), opts)
 	if p != nil {

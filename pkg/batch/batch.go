@@ -107,11 +107,11 @@ type KernelResult struct {
 	BytesIn  int64 `json:"bytes_in"`
 	BytesBTF int64 `json:"bytes_btf,omitempty"`
 	BytesOut int64 `json:"bytes_out"`
-	// Unsatisfied and Failed count, per plan object, the relocations that
-	// match nothing on this kernel and those libbpf fails on. Nil when
-	// skipped.
-	Unsatisfied []int `json:"-"`
-	Failed      []int `json:"-"`
+	// Misses lists the plan objects with relocations that match nothing
+	// on this kernel or that libbpf fails on, with their counts; nil when
+	// skipped or when every relocation is satisfied. (Sparse: a run over
+	// thousands of kernels keeps one result per kernel.)
+	Misses []ObjectMisses `json:"-"`
 	// Err is why the kernel failed.
 	Err error `json:"-"`
 	// Error is Err's text, for JSON.
@@ -120,6 +120,13 @@ type KernelResult struct {
 	sha256 string // of the minimized BTF, when done
 	inKey  inputKey
 	data   []byte // minimized BTF, kept for a bundle only
+}
+
+// ObjectMisses counts the relocations of one plan object that match
+// nothing on a kernel (Unsatisfied) and those libbpf fails on (Failed).
+type ObjectMisses struct {
+	Object              int // index in the plan's objects
+	Unsatisfied, Failed int32
 }
 
 // Event reports progress to Options.Progress.
@@ -452,11 +459,10 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *Kerne
 		}
 	}
 	data, kernel = nil, nil // drop the full BTF before writing
-	k.Unsatisfied = make([]int, len(res.Objects))
-	k.Failed = make([]int, len(res.Objects))
 	for i := range res.Objects {
-		u, f := res.Objects[i].Unsatisfied()
-		k.Unsatisfied[i], k.Failed[i] = len(u), len(f)
+		if u, f := res.Objects[i].Unsatisfied(); len(u)+len(f) > 0 {
+			k.Misses = append(k.Misses, ObjectMisses{Object: i, Unsatisfied: int32(len(u)), Failed: int32(len(f))})
+		}
 	}
 	sha := sha256.Sum256(res.BTF)
 	k.sha256 = hex.EncodeToString(sha[:])
@@ -536,12 +542,11 @@ func summarize(sum *Summary, plan *btfgen.Plan, results []*KernelResult) {
 			sum.BytesIn += k.BytesIn
 			sum.BytesBTF += k.BytesBTF
 			sum.BytesOut += k.BytesOut
-			for i := range sum.Objects {
-				sum.Objects[i].Unsatisfied += k.Unsatisfied[i]
-				sum.Objects[i].Failed += k.Failed[i]
-				if k.Unsatisfied[i]+k.Failed[i] > 0 {
-					sum.Objects[i].Kernels++
-				}
+			for _, m := range k.Misses {
+				o := &sum.Objects[m.Object]
+				o.Unsatisfied += int(m.Unsatisfied)
+				o.Failed += int(m.Failed)
+				o.Kernels++
 			}
 		case StatusSkipped:
 			sum.Skipped++

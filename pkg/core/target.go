@@ -38,6 +38,21 @@ func NewTargetFor(b *rawbtf.BTF, names map[string]struct{}) *Target {
 	for n := range names {
 		t.byName[n] = nil
 	}
+	// Most names do not even start like a name needed: a bitmap of the
+	// first two bytes of the names needed rules them out without reading
+	// them whole. A flavor suffix can start at the second byte ("a___b"
+	// is "a"), so names whose second byte is '_' are always read.
+	var prefixes [1 << 16 / 64]uint64
+	for n := range names {
+		if n == "" {
+			continue
+		}
+		k := prefixKey(n[0], 0)
+		if len(n) > 1 {
+			k = prefixKey(n[0], n[1])
+		}
+		prefixes[k/64] |= 1 << (k % 64)
+	}
 	// Kernels that pahole did not deduplicate name the same string from
 	// hundreds of types: decide each name offset once. Two bits per byte
 	// of the string section: offset decided, and its name needed.
@@ -47,6 +62,12 @@ func NewTargetFor(b *rawbtf.BTF, names map[string]struct{}) *Target {
 		off := b.Type(rawbtf.TypeID(id)).NameOff()
 		if int(off) >= b.StringsLen() || off == 0 {
 			continue
+		}
+		if b1 := b.StringByte(off + 1); b1 != '_' {
+			k := prefixKey(b.StringByte(off), b1)
+			if prefixes[k/64]&(1<<(k%64)) == 0 {
+				continue
+			}
 		}
 		w, bit := off/64, uint64(1)<<(off%64)
 		if decided[w]&bit != 0 && needed[w]&bit == 0 {
@@ -115,3 +136,7 @@ func (t *Target) scan(ess []byte) []rawbtf.TypeID {
 	}
 	return ids
 }
+
+// prefixKey packs the first two bytes of a name (0 for the second of a
+// one-byte name).
+func prefixKey(b0, b1 byte) uint32 { return uint32(b0)<<8 | uint32(b1) }

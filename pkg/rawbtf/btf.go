@@ -313,6 +313,15 @@ func (b *BTF) StringIs(off uint32, name []byte) bool {
 	return b.strings[end] == 0 && string(b.strings[off:end]) == string(name)
 }
 
+// StringByte returns the byte at offset off of the string section, 0 when
+// off is out of range.
+func (b *BTF) StringByte(off uint32) byte {
+	if int64(off) >= int64(len(b.strings)) {
+		return 0
+	}
+	return b.strings[off]
+}
+
 // StringEmpty reports whether the string at off is empty (or out of
 // range, which StringBytes also reads as empty).
 func (b *BTF) StringEmpty(off uint32) bool {

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
@@ -44,10 +46,20 @@ type Plan struct {
 	objects []*bpfobj.Object
 	groups  [][]group
 	names   map[string]struct{}
-	// rep maps every local spec to the first spec of any object that
-	// any kernel must treat the same way (same kind and access path,
-	// isomorphic local types, same pointer size): only representatives
-	// are matched against a kernel's candidates.
+	// Classes of specs are worth their cost (a few ms for dozens of
+	// objects) only for a plan used for more than one kernel: they are
+	// built on the second Minimize.
+	uses    atomic.Int32
+	once    sync.Once
+	classes atomic.Pointer[classes]
+}
+
+// classes groups the specs of all objects that any kernel must treat the
+// same way (same kind and access path, isomorphic local types, same
+// pointer size): only one representative per class is matched against a
+// kernel's candidates. A nil *classes puts every spec in its own class.
+type classes struct {
+	// rep maps a spec to its class's representative, when another.
 	rep map[*core.Spec]*core.Spec
 	// orig holds, for the specs that are not their class's
 	// representative, the outcome fields core.Calc derives from the
@@ -64,10 +76,8 @@ type group struct {
 
 // NewPlan prepares objects for minimization.
 func NewPlan(objs []*bpfobj.Object) *Plan {
-	p := &Plan{objects: objs, groups: make([][]group, len(objs)), names: map[string]struct{}{}, rep: map[*core.Spec]*core.Spec{}, orig: map[*core.Spec]core.Outcome{}}
-	reps := map[string]*core.Spec{}
+	p := &Plan{objects: objs, groups: make([][]group, len(objs)), names: map[string]struct{}{}}
 	for i, o := range objs {
-		forms := map[rawbtf.TypeID][]byte{}
 		byType := map[rawbtf.TypeID]int{}
 		for j, r := range o.Relocations {
 			if r.Spec == nil || r.Kind == core.TypeIDLocal {
@@ -78,13 +88,6 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 				continue
 			}
 			p.names[string(rawbtf.EssentialName(name))] = struct{}{}
-			if rp := representative(reps, forms, r.Spec); rp != r.Spec {
-				p.rep[r.Spec] = rp
-				// The local half of Calc, from the spec against itself.
-				if out, err := core.Calc(r.Spec, r.Spec); err == nil && !out.Poison {
-					p.orig[r.Spec] = out
-				}
-			}
 			g, ok := byType[r.TypeID]
 			if !ok {
 				g = len(p.groups[i])
@@ -97,30 +100,60 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 	return p
 }
 
-// representative returns the first spec seen with the same class key as
-// spec, recording spec if it is the first. Two specs in a class are
+// classesForUse returns the classes to use for one Minimize: none for the
+// plan's first, built once for the later ones.
+func (p *Plan) classesForUse() *classes {
+	if p.uses.Add(1) < 2 {
+		return nil
+	}
+	p.once.Do(func() { p.classes.Store(p.buildClasses()) })
+	return p.classes.Load()
+}
+
+// buildClasses puts each spec of the plan's groups in a class with the
+// first spec of any object with the same key. Two specs in a class are
 // matched and computed identically against any kernel: core reads local
 // types only through rawbtf's accessors and the BTF's pointer size. Only
 // what core computes from local type IDs (type ID values, the original
-// type) may differ, so callers recompute the outcome for the others.
-func representative(reps map[string]*core.Spec, forms map[rawbtf.TypeID][]byte, spec *core.Spec) *core.Spec {
-	form, ok := forms[spec.Root]
-	if !ok {
-		form = spec.BTF.CanonicalForm(spec.Root)
-		forms[spec.Root] = form
+// type) may differ, so the outcome's local half is each spec's own.
+func (p *Plan) buildClasses() *classes {
+	cl := &classes{rep: map[*core.Spec]*core.Spec{}, orig: map[*core.Spec]core.Outcome{}}
+	reps := map[string]*core.Spec{}
+	formIDs := map[string]uint32{} // canonical forms, interned
+	var key []byte
+	for i, o := range p.objects {
+		forms := map[rawbtf.TypeID]uint32{}
+		for _, g := range p.groups[i] {
+			for _, ri := range g.relos {
+				spec := o.Relocations[ri].Spec
+				fid, ok := forms[spec.Root]
+				if !ok {
+					form := spec.BTF.CanonicalForm(spec.Root)
+					if fid, ok = formIDs[string(form)]; !ok {
+						fid = uint32(len(formIDs))
+						formIDs[string(form)] = fid
+					}
+					forms[spec.Root] = fid
+				}
+				key = append(key[:0], byte(spec.Kind), byte(spec.BTF.PtrSize()))
+				key = binary.LittleEndian.AppendUint32(key, fid)
+				for _, i := range spec.Raw {
+					key = binary.LittleEndian.AppendUint32(key, uint32(i))
+				}
+				r, ok := reps[string(key)]
+				if !ok {
+					reps[string(key)] = spec
+					continue
+				}
+				cl.rep[spec] = r
+				// The local half of Calc, from the spec against itself.
+				if out, err := core.Calc(spec, spec); err == nil && !out.Poison {
+					cl.orig[spec] = out
+				}
+			}
+		}
 	}
-	key := make([]byte, 0, 8+4*len(spec.Raw)+len(form))
-	key = append(key, byte(spec.Kind), byte(spec.BTF.PtrSize()))
-	key = binary.LittleEndian.AppendUint32(key, uint32(len(spec.Raw)))
-	for _, i := range spec.Raw {
-		key = binary.LittleEndian.AppendUint32(key, uint32(i))
-	}
-	key = append(key, form...)
-	if r, ok := reps[string(key)]; ok {
-		return r
-	}
-	reps[string(key)] = spec
-	return spec
+	return cl
 }
 
 // Objects returns the objects of the plan.
@@ -170,7 +203,7 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 	}
 	target := core.NewTargetFor(kernel, p.names)
 	m := newMarks(kernel)
-	memo := evalMemo{}
+	memo := &evalMemo{cl: p.classesForUse(), specs: map[*core.Spec]*specEvals{}}
 	for i, o := range p.objects {
 		for _, g := range p.groups[i] {
 			p.markGroup(m, o, g, target, memo)
@@ -238,7 +271,10 @@ func orderName(o binary.ByteOrder) string {
 // evalMemo holds, for each class representative (see Plan.rep),
 // core.Evaluate's results for the candidates of its group against one
 // target.
-type evalMemo map[*core.Spec]*specEvals
+type evalMemo struct {
+	cl    *classes
+	specs map[*core.Spec]*specEvals
+}
 
 // specEvals is parallel to the candidate list of a group, which
 // core.Target returns in ascending ID order.
@@ -258,8 +294,11 @@ func (e *specEvals) get(c rawbtf.TypeID) (core.Evaluation, bool) {
 }
 
 // representative returns the representative of local's class.
-func (p *Plan) representative(local *core.Spec) *core.Spec {
-	if r := p.rep[local]; r != nil {
+func (cl *classes) representative(local *core.Spec) *core.Spec {
+	if cl == nil {
+		return local
+	}
+	if r := cl.rep[local]; r != nil {
 		return r
 	}
 	return local
@@ -268,9 +307,10 @@ func (p *Plan) representative(local *core.Spec) *core.Spec {
 // evaluation returns local's evaluation on candidate c of tb from memo
 // when its class was evaluated: as is for the representative itself, with
 // the outcome recomputed from local's own types for the others.
-func (p *Plan) evaluation(memo evalMemo, local *core.Spec, tb *rawbtf.BTF, c rawbtf.TypeID) core.Evaluation {
-	rep := p.representative(local)
-	e := memo[rep]
+func (memo *evalMemo) evaluation(local *core.Spec, tb *rawbtf.BTF, c rawbtf.TypeID) core.Evaluation {
+	cl := memo.cl
+	rep := cl.representative(local)
+	e := memo.specs[rep]
 	if e == nil {
 		return core.Evaluate(local, tb, c)
 	}
@@ -281,7 +321,7 @@ func (p *Plan) evaluation(memo evalMemo, local *core.Spec, tb *rawbtf.BTF, c raw
 	case rep == local || (!ev.Matched && ev.Err == nil):
 		return ev
 	case ev.Matched && ev.Err == nil:
-		o, ok := p.orig[local]
+		o, ok := cl.orig[local]
 		if !ok {
 			return core.Evaluate(local, tb, c)
 		}
@@ -297,11 +337,11 @@ func (p *Plan) evaluation(memo evalMemo, local *core.Spec, tb *rawbtf.BTF, c raw
 
 // relocateAll decides every relocation of o against target as libbpf does,
 // reusing the evaluations in memo when it is not nil.
-func (p *Plan) relocateAll(o *bpfobj.Object, target *core.Target, memo evalMemo) []core.Result {
+func (p *Plan) relocateAll(o *bpfobj.Object, target *core.Target, memo *evalMemo) []core.Result {
 	rl := core.NewRelocator(o.BTF, target)
 	if memo != nil {
 		rl.Evaluate = func(local *core.Spec, c rawbtf.TypeID) core.Evaluation {
-			return p.evaluation(memo, local, target.BTF, c)
+			return memo.evaluation(local, target.BTF, c)
 		}
 	}
 	out := make([]core.Result, len(o.Relocations))
@@ -325,7 +365,7 @@ type behaviour struct {
 
 // markGroup keeps one representative candidate per distinct behaviour over
 // the group's relocations, with what each of its matches needs.
-func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo evalMemo) {
+func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo *evalMemo) {
 	cands := target.Candidates(o.BTF.Type(g.local))
 	if len(cands) == 0 {
 		return
@@ -339,8 +379,8 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	fresh := make([]bool, len(g.relos))
 	sorted := slices.IsSorted(cands)
 	for j, ri := range g.relos {
-		rep := p.representative(o.Relocations[ri].Spec)
-		if e := memo[rep]; e != nil && sorted {
+		rep := memo.cl.representative(o.Relocations[ri].Spec)
+		if e := memo.specs[rep]; e != nil && sorted {
 			// Another spec of the class was evaluated: same behaviour.
 			evals[j] = e
 			continue
@@ -348,7 +388,7 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 		evals[j] = &specEvals{spec: rep, cands: cands, evals: make([]core.Evaluation, len(cands))}
 		fresh[j] = true
 		if sorted {
-			memo[rep] = evals[j]
+			memo.specs[rep] = evals[j]
 		}
 	}
 	// Target specs are matched into scratch and kept (cloned) only for a
@@ -384,7 +424,7 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 				ts := specs[j]
 				if ts == nil {
 					// Evaluated for another spec of the class.
-					ts, _ = core.MatchCandidate(p.representative(o.Relocations[g.relos[j]].Spec), kernel, c)
+					ts, _ = core.MatchCandidate(memo.cl.representative(o.Relocations[g.relos[j]].Spec), kernel, c)
 				}
 				if ts != nil {
 					m.relocation(ts)
@@ -440,7 +480,7 @@ func behaviourOf(ev core.Evaluation) behaviour {
 // relocation examines kept too. A candidate that matches less than in the
 // full BTF needs nothing: markGroup kept a representative with its full
 // behaviour. It reports whether it changed anything.
-func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) bool {
+func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) bool {
 	if len(m.oldToNew) != target.BTF.NumTypes() {
 		m.oldToNew = make([]rawbtf.TypeID, target.BTF.NumTypes())
 	} else {
@@ -461,14 +501,14 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo evalMemo, mb *r
 				}
 				for _, ri := range g.relos {
 					local := o.Relocations[ri].Spec
-					if p.representative(local) != local {
+					if memo.cl.representative(local) != local {
 						// Its class's representative, in another
 						// group, behaves the same.
 						continue
 					}
 					var want behaviour
 					var ts *core.Spec
-					ev := p.evaluation(memo, local, target.BTF, c)
+					ev := memo.evaluation(local, target.BTF, c)
 					want, ts = behaviourOf(ev), ev.Target
 					if want.matched && ts == nil {
 						ts, _ = core.MatchCandidate(local, target.BTF, c)

@@ -1,0 +1,67 @@
+package btfgen_test
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// TestClassesChangeNothing: a plan's first kernel is minimized without
+// spec classes, later ones with them. On every test kernel, with every
+// test object (and libbpf-tools' when extracted), both give the same
+// BTF and the same decision for every relocation.
+func TestClassesChangeNothing(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/bpf/*.bpf.o")
+	more, _ := filepath.Glob("../../testdata/libbpf-tools/*.bpf.o")
+	var objs []*bpfobj.Object
+	for _, f := range append(files, more...) {
+		o, err := bpfobj.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	kernels, _ := filepath.Glob("../../testdata/kernels/*/*/*/*.btf.tar.xz")
+	if len(kernels) == 0 || len(objs) == 0 {
+		t.Fatal("no test kernels or objects")
+	}
+	for _, k := range kernels {
+		data, _, err := kbtf.ReadFile(k, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, err := rawbtf.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := btfgen.NewPlan(objs)
+		without, err := plan.Minimize(kb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		with, err := plan.Minimize(kb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(without.BTF, with.BTF) {
+			t.Errorf("%s: BTF differs", filepath.Base(k))
+		}
+		for i := range with.Objects {
+			for j, w := range with.Objects[i].Results {
+				wo := without.Objects[i].Results[j]
+				same := w.Outcome == wo.Outcome && fmt.Sprint(w.Err) == fmt.Sprint(wo.Err) && slices.Equal(w.Matched, wo.Matched) &&
+					(w.Target == nil) == (wo.Target == nil) && (w.Target == nil || w.Target.Root == wo.Target.Root && slices.Equal(w.Target.Raw, wo.Target.Raw))
+				if !same {
+					t.Errorf("%s: %s relo %d: %+v with classes, %+v without", filepath.Base(k), objs[i].Path, j, w, wo)
+				}
+			}
+		}
+	}
+}

@@ -433,16 +433,29 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *Kerne
 	}
 	k.BytesIn = fi.Size()
 	k.inKey = inputKey{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
-	if err := r.fillSHA(e, k); err != nil {
-		return fail(err)
-	}
-	if r.skip(k) {
-		k.Status = StatusSkipped
-		return k
+	// The input's digest decides skipping only when the last run made
+	// this output from this input; otherwise it is taken from the bytes
+	// read below rather than by reading the file twice.
+	hashLater := !r.mayHaveDone(e)
+	if !hashLater {
+		if err := r.fillSHA(e, k); err != nil {
+			return fail(err)
+		}
+		if r.skip(k) {
+			k.Status = StatusSkipped
+			return k
+		}
 	}
 	data, _, err := kr.ReadFile(e.Path) // valid until kr's next call
 	if err != nil {
 		return fail(err)
+	}
+	if hashLater {
+		if stored := kr.Stored(); stored != nil {
+			k.inKey.SHA256 = sha256Hex(stored)
+		} else if err := r.fillSHA(e, k); err != nil {
+			return fail(err)
+		}
 	}
 	k.BytesBTF = int64(len(data))
 	kernel, err := rawbtf.Parse(data)
@@ -504,6 +517,16 @@ func (r *runner) fillSHA(e *kbtf.Entry, k *KernelResult) error {
 
 // skip reports whether the kernel's output from the last run can stay, and
 // for a bundle loads it.
+// mayHaveDone reports whether the last run recorded e's output as made
+// from e's input: only then can e be skipped.
+func (r *runner) mayHaveDone(e *kbtf.Entry) bool {
+	if r.old == nil {
+		return false
+	}
+	o, ok := r.old.Kernels[e.OutRel]
+	return ok && o.Input == e.Rel
+}
+
 func (r *runner) skip(k *KernelResult) bool {
 	if r.old == nil {
 		return false

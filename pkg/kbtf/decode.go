@@ -336,6 +336,7 @@ func (d *decoder) xzFile(r *Reader, f io.ReaderAt, size int64) ([]byte, error) {
 		}
 		return nil, problem(ErrCorrupt, err, "read: %v", err)
 	}
+	r.stored = src
 	out, err := xzdec.DecodeAllInto(r.out, src, d.max)
 	if err == nil && r.keep && cap(out) > cap(r.out) {
 		r.out = out

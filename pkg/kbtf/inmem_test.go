@@ -71,3 +71,29 @@ func TestReaderReusesBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderStored: Stored is the file as stored when it was read whole.
+func TestReaderStored(t *testing.T) {
+	r := NewReader(nil)
+	for _, c := range []struct {
+		name  string
+		whole bool
+	}{
+		{"tiny.btf.tar.xz", true}, {"tiny.btf", true}, {"tiny.btf.xz", true},
+		{"elf-btf.o", false}, {"tiny.btf.x86.xz", true}, {"elf-btf.o.xz", true},
+	} {
+		if _, _, err := r.ReadFile("testdata/" + c.name); err != nil {
+			t.Fatal(err)
+		}
+		file, err := os.ReadFile("testdata/" + c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Stored(); c.whole && !bytes.Equal(got, file) || !c.whole && got != nil {
+			t.Errorf("%s: Stored() is %d bytes, the file %d", c.name, len(got), len(file))
+		}
+	}
+	if _, _, err := r.ReadFile("testdata/missing"); err == nil || r.Stored() != nil {
+		t.Error("Stored() after a failed call")
+	}
+}

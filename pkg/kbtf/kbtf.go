@@ -108,7 +108,16 @@ type Reader struct {
 	keep bool
 	// src holds a compressed file, out what it decompresses to.
 	src, out []byte
+	// stored is the last file's bytes as stored, when read whole.
+	stored []byte
 }
+
+// Stored returns the bytes of the file the last ReadFile call read, as
+// stored on disk, when that call read the file whole: a raw BTF or an .xz
+// file. It returns nil otherwise (an ELF file, other compressions,
+// streams). Like the BTF, they stay valid until the next call. A caller
+// that needs a digest of the input can so avoid reading it twice.
+func (r *Reader) Stored() []byte { return r.stored }
 
 // NewReader returns a Reader with the given options (nil for the
 // defaults).
@@ -131,6 +140,7 @@ func (r *Reader) buffer(buf *[]byte, n int64) []byte {
 // does; the result is valid until the next call.
 func (r *Reader) ReadFile(path string) (data []byte, src Source, err error) {
 	opts := r.opts
+	r.stored = nil
 	src = Source{Path: path}
 	f, err := os.Open(path)
 	if err != nil {
@@ -174,6 +184,7 @@ func (r *Reader) ReadFile(path string) (data []byte, src Source, err error) {
 			return nil, src, nameErr(path, problem(ErrCorrupt, err, "read: %v", err))
 		}
 		src.Format = "raw"
+		r.stored = data
 		return data, src, nil
 	case kindELF:
 		// Read only the .BTF section, straight from the file.
@@ -187,6 +198,7 @@ func (r *Reader) ReadFile(path string) (data []byte, src Source, err error) {
 	if kind := sniff(head[:n]); kind == kindXZ && size <= maxInMemoryXZ {
 		data, err = d.xzFile(r, f, size)
 		if err != nil {
+			r.stored = nil
 			return nil, src, nameErr(path, err)
 		}
 		src.Format = d.format()

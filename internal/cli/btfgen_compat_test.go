@@ -2,13 +2,15 @@ package cli
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/btftool/btftool/internal/testfs"
 )
 
 // TestBtfgenFlags checks that kinvolk/btfgen's command line maps onto
@@ -62,29 +64,6 @@ func TestBtfgenFlagsInHelp(t *testing.T) {
 	}
 }
 
-// readOutputTree returns the regular files under dir by slash-separated relative
-// path, leaving out btftool's manifest.
-func readOutputTree(tb testing.TB, dir string) map[string][]byte {
-	tb.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == ".btftool-manifest.json" {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = data
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return files
-}
-
 // TestBtfgenSameAsDirectoryMode runs a btfgen command line and the
 // directory mode on the test kernels: the outputs must be byte-identical.
 func TestBtfgenSameAsDirectoryMode(t *testing.T) {
@@ -103,7 +82,7 @@ func TestBtfgenSameAsDirectoryMode(t *testing.T) {
 	if code, _, stderr := runCLI(t, "gen", "min_core_btf", kernels, dirOut, a, b); code != 0 {
 		t.Fatalf("directory mode: exit status %d: %s", code, stderr)
 	}
-	got, want := readOutputTree(t, btfgenOut), readOutputTree(t, dirOut)
+	got, want := testfs.ReadTree(t, btfgenOut, notManifest), testfs.ReadTree(t, dirOut, notManifest)
 	if len(want) != 3 {
 		t.Fatalf("directory mode wrote %d files, want 3 (one per test kernel)", len(want))
 	}
@@ -141,7 +120,7 @@ func TestBtfgenFlatDirectory(t *testing.T) {
 	if code != 0 || stdout != "" {
 		t.Fatalf("exit status %d, stdout %q, stderr %s", code, stdout, stderr)
 	}
-	files := readOutputTree(t, out)
+	files := testfs.ReadTree(t, out, notManifest)
 	var names []string
 	for rel := range files {
 		names = append(names, rel)
@@ -275,3 +254,6 @@ func TestBpftoolContract(t *testing.T) {
 		}
 	})
 }
+
+// notManifest leaves btftool's manifest out of an output tree.
+func notManifest(rel string) bool { return path.Base(rel) != ".btftool-manifest.json" }

@@ -2,9 +2,10 @@ package cli
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/btftool/btftool/internal/testfs"
 )
 
 // TestDocsAreFresh fails when docs/cli or docs/man differ from what the
@@ -15,8 +16,8 @@ func TestDocsAreFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"cli", "man"} {
-		want := readTree(t, filepath.Join(dir, sub))
-		got := readTree(t, filepath.Join("../../docs", sub))
+		want := testfs.ReadTree(t, filepath.Join(dir, sub), nil)
+		got := testfs.ReadTree(t, filepath.Join("../../docs", sub), nil)
 		for name, w := range want {
 			if g, ok := got[name]; !ok {
 				t.Errorf("docs/%s/%s is missing: run 'make docs'", sub, name)
@@ -30,16 +31,4 @@ func TestDocsAreFresh(t *testing.T) {
 			}
 		}
 	}
-}
-
-func readTree(tb testing.TB, dir string) map[string][]byte {
-	tb.Helper()
-	out := map[string][]byte{}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
-			out[e.Name()] = b
-		}
-	}
-	return out
 }

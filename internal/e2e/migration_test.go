@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btftool/btftool/internal/testfs"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/kbtf"
@@ -112,29 +112,6 @@ func migRunBtftool(tb testing.TB, bin string, args ...string) {
 	}
 }
 
-// migBTFFiles returns the *.btf files under dir by slash-separated relative
-// path.
-func migBTFFiles(tb testing.TB, dir string) map[string][]byte {
-	tb.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".btf") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = data
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return files
-}
-
 // migCompareOutputs checks that theirs (bpftool's) and ours (btftool's)
 // hold the same kernels, that each of ours verifies against the full BTF,
 // and that none is larger than theirs.
@@ -216,7 +193,7 @@ func TestMigrationRecipes(t *testing.T) {
 		oldOut, newOut := filepath.Join(tmp, "a-bpftool"), filepath.Join(tmp, "a-btftool")
 		migShell(t, oldLoop, "IN="+in, "OUT="+oldOut, objsEnv)
 		migRunBtftool(t, bin, append([]string{"gen", "min_core_btf", in, newOut}, objPaths...)...)
-		migCompareOutputs(t, kernels, objs, migBTFFiles(t, oldOut), migBTFFiles(t, newOut))
+		migCompareOutputs(t, kernels, objs, testfs.ReadTree(t, oldOut, isBTF), testfs.ReadTree(t, newOut, isBTF))
 	})
 
 	t.Run("libbpf-tools-bundle", func(t *testing.T) {
@@ -275,7 +252,7 @@ func TestMigrationRecipes(t *testing.T) {
 				t.Errorf("Lookup(%s, %s): %v", e.Release, e.Arch, err)
 			}
 		}
-		migCompareOutputs(t, kernels, objs, migBTFFiles(t, filepath.Join(oldWork, "min_core_btfs")), newFiles)
+		migCompareOutputs(t, kernels, objs, testfs.ReadTree(t, filepath.Join(oldWork, "min_core_btfs"), isBTF), newFiles)
 	})
 
 	t.Run("compare-script", func(t *testing.T) {
@@ -307,7 +284,7 @@ func TestMigrationRecipes(t *testing.T) {
 		}
 		migRunBtftool(t, bin, args...)
 		migRunBtftool(t, bin, append([]string{"gen", "min_core_btf", "-q", in, b}, objPaths...)...)
-		x, y := migBTFFiles(t, a), migBTFFiles(t, b)
+		x, y := testfs.ReadTree(t, a, isBTF), testfs.ReadTree(t, b, isBTF)
 		for rel := range y {
 			if !bytes.Equal(x[rel], y[rel]) {
 				t.Errorf("%s differs between the btfgen form and directory mode", rel)
@@ -318,3 +295,6 @@ func TestMigrationRecipes(t *testing.T) {
 		}
 	})
 }
+
+// isBTF selects the *.btf files of an output tree.
+func isBTF(rel string) bool { return strings.HasSuffix(rel, ".btf") }

@@ -506,13 +506,8 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 						// group, behaves the same.
 						continue
 					}
-					var want behaviour
-					var ts *core.Spec
 					ev := memo.evaluation(local, target.BTF, c)
-					want, ts = behaviourOf(ev), ev.Target
-					if want.matched && ts == nil {
-						ts, _ = core.MatchCandidate(local, target.BTF, c)
-					}
+					want, ts := behaviourOf(ev), ev.Target
 					got := behaviourOf(core.EvaluateInto(local, mb, nc, &scratch))
 					if local.Kind == core.TypeIDTarget && got.matched {
 						got.newVal = uint64(newToOld[got.newVal])
@@ -522,6 +517,10 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 						// BTF: harmless, a representative with the
 						// full behaviour is kept.
 						continue
+					}
+					if want.matched && ts == nil {
+						// The memo keeps no target specs: match again.
+						ts, _ = core.MatchCandidate(local, target.BTF, c)
 					}
 					switch {
 					case want.matched && ts != nil:

@@ -71,11 +71,7 @@ type Evaluation struct {
 // Evaluate matches local against candidate cand of tb and computes the
 // outcome, as libbpf does for each candidate of a relocation.
 func Evaluate(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID) Evaluation {
-	ev := EvaluateInto(local, tb, cand, &Spec{})
-	if !ev.Matched {
-		ev.Target = nil
-	}
-	return ev
+	return EvaluateInto(local, tb, cand, &Spec{})
 }
 
 // EvaluateInto is Evaluate with the target spec written into scratch (see

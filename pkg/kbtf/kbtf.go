@@ -286,3 +286,22 @@ func formatSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// Compressed reports whether the file at path starts like xz, gzip or
+// zstd data, which ReadFile must decompress: a caller can so tell a read
+// that takes a core for a while from one that is over in a moment. It
+// reports false for anything else, including files it cannot read.
+func Compressed(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [8]byte
+	n, _ := io.ReadFull(f, head[:])
+	switch sniff(head[:n]) {
+	case kindXZ, kindGzip, kindZstd:
+		return true
+	}
+	return false
+}

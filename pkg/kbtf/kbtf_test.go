@@ -330,3 +330,28 @@ func elfLike(n int) []byte {
 	binary.LittleEndian.PutUint16(b[0x3c:], 1)            // e_shnum
 	return b
 }
+
+func TestCompressed(t *testing.T) {
+	dir := t.TempDir()
+	gzPath := filepath.Join(dir, "tiny.btf.gz")
+	if err := os.WriteFile(gzPath, gz(t, tinyBTF(binary.LittleEndian)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"testdata/tiny.btf.xz", true},
+		{"testdata/tiny.btf.tar.xz", true},
+		{gzPath, true},
+		{"testdata/tiny.btf", false},
+		{"testdata/elf-btf.o", false},
+		{filepath.Join(dir, "missing"), false},
+		{dir, false},
+	}
+	for _, tc := range tests {
+		if got := Compressed(tc.path); got != tc.want {
+			t.Errorf("Compressed(%s) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}

@@ -42,14 +42,6 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
-	b.Run("new-kernel", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := verify.NewKernel(fx.full); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	b.Run("new-plan", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

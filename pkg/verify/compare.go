@@ -1,7 +1,7 @@
 package verify
 
 import (
-	"errors"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -59,9 +59,78 @@ func (po *planObject) record(ps *ebpf.ProgramSpec, s site) (int, bool) {
 	return i, ok
 }
 
-func (p *Plan) compare(rep *Report, k *Kernel, minSpec *btf.Spec) {
+// progFixups is cilium/ebpf's relocation of one program against one BTF.
+type progFixups struct {
+	fix []btf.COREFixup
+	err error
+}
+
+// ciliumFixups is cilium/ebpf's relocation of every program of a plan
+// against one BTF, indexed by object and program; an object's entry is
+// nil when it was not relocated.
+type ciliumFixups [][]progFixups
+
+// relocatable reports why po's programs cannot be relocated against BTF
+// in order bo by cilium/ebpf; "" when they can.
+func (po *planObject) relocatable(bo binary.ByteOrder) string {
+	if po.spec == nil {
+		return "unreadable"
+	}
+	if po.spec.ByteOrder != bo {
+		return fmt.Sprintf("%s: cilium/ebpf cannot relocate a %v object against %v BTF", po.obj.Path, po.spec.ByteOrder, bo)
+	}
+	return ""
+}
+
+// ciliumRelocate runs cilium/ebpf's CORERelocate for every program with
+// CO-RE relocations against spec, in order bo. A nil spec fails every
+// program with specErr.
+func (p *Plan) ciliumRelocate(spec *btf.Spec, specErr error, bo binary.ByteOrder) ciliumFixups {
+	out := make(ciliumFixups, len(p.objs))
+	for oi, po := range p.objs {
+		if po.relocatable(bo) != "" {
+			continue
+		}
+		out[oi] = make([]progFixups, len(po.progs))
+		for pi, ps := range po.progs {
+			relos := po.relos[pi]
+			if len(relos) == 0 {
+				continue
+			}
+			if spec == nil {
+				out[oi][pi].err = specErr
+				continue
+			}
+			out[oi][pi].fix, out[oi][pi].err = btf.CORERelocate(relos, []*btf.Spec{spec}, ps.ByteOrder, po.spec.Types.TypeID)
+		}
+	}
+	return out
+}
+
+// libbpfRelocate runs btftool's libbpf engine on every relocation of
+// every object against the full BTF.
+func (p *Plan) libbpfRelocate(k *Kernel) [][]core.Result {
 	target := k.targetFor(p)
-	for _, po := range p.objs {
+	out := make([][]core.Result, len(p.objs))
+	for oi, po := range p.objs {
+		o := po.obj
+		if po.spec == nil {
+			continue
+		}
+		rl := core.NewRelocator(o.BTF, target)
+		out[oi] = make([]core.Result, len(o.Relocations))
+		for i := range o.Relocations {
+			r := &o.Relocations[i]
+			out[oi][i] = rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+		}
+	}
+	return out
+}
+
+// compare builds the per-relocation report from cilium/ebpf's fixups
+// against the full and the minimized BTF and btftool's libbpf results.
+func (p *Plan) compare(rep *Report, k *Kernel, fullSpec, minSpec *btf.Spec, full, minimized ciliumFixups, libbpfAll [][]core.Result) {
+	for oi, po := range p.objs {
 		o := po.obj
 		if po.spec == nil {
 			if len(o.Relocations) > 0 {
@@ -69,36 +138,22 @@ func (p *Plan) compare(rep *Report, k *Kernel, minSpec *btf.Spec) {
 			}
 			continue
 		}
-		rl := core.NewRelocator(o.BTF, target)
-		libbpf := make([]core.Result, len(o.Relocations))
-		for i := range o.Relocations {
-			r := &o.Relocations[i]
-			libbpf[i] = rl.Relocate(r.Relo, r.Spec, r.SpecErr)
-		}
+		libbpf := libbpfAll[oi]
 		reached := make([]bool, len(o.Relocations))
-		skip := ""
-		if po.spec.ByteOrder != k.btf.ByteOrder() {
-			skip = fmt.Sprintf("%s: cilium/ebpf cannot relocate a %v object against %v BTF", o.Path, po.spec.ByteOrder, k.btf.ByteOrder())
+		skip := po.relocatable(k.btf.ByteOrder())
+		if skip != "" {
 			rep.Notes = append(rep.Notes, skip)
 		}
-		for _, ps := range po.progs {
-			ss := sites(ps)
+		for pi, ps := range po.progs {
+			ss := po.sites[pi]
 			if len(ss) == 0 {
 				continue
-			}
-			relos := make([]*btf.CORERelocation, len(ss))
-			for i := range ss {
-				relos[i] = ss[i].relo
 			}
 			var fullFix, minFix []btf.COREFixup
 			var fullErr, minErr error
 			if skip == "" {
-				fullFix, fullErr = btf.CORERelocate(relos, []*btf.Spec{k.spec}, ps.ByteOrder, po.spec.Types.TypeID)
-				if minSpec != nil {
-					minFix, minErr = btf.CORERelocate(relos, []*btf.Spec{minSpec}, ps.ByteOrder, po.spec.Types.TypeID)
-				} else {
-					minErr = errors.New("minimized BTF unreadable by cilium/ebpf")
-				}
+				fullFix, fullErr = full[oi][pi].fix, full[oi][pi].err
+				minFix, minErr = minimized[oi][pi].fix, minimized[oi][pi].err
 			}
 			// libbpf fails the whole object on a relocation error, cilium
 			// the program: compare that first.
@@ -130,14 +185,14 @@ func (p *Plan) compare(rep *Report, k *Kernel, minSpec *btf.Spec) {
 					rep.Relocations = append(rep.Relocations, rr)
 					continue
 				}
-				rr.Full = ciliumOutcome(s.ins, fixAt(fullFix, i), fullErr, rr.Kind, k.spec)
+				rr.Full = ciliumOutcome(s.ins, fixAt(fullFix, i), fullErr, rr.Kind, fullSpec)
 				rr.Min = ciliumOutcome(s.ins, fixAt(minFix, i), minErr, rr.Kind, minSpec)
 				rr.Status = StatusOK
 				if why := differ(rr.Full, rr.Min, rr.Kind); why != "" {
 					rr.Status, rr.Why = StatusMismatch, why
 				}
 				if rel != nil {
-					lo := libbpfOutcome(&libbpf[idx[i]], s.ins, k.spec)
+					lo := libbpfOutcome(&libbpf[idx[i]], s.ins, fullSpec)
 					rr.Libbpf = &lo
 					why := ""
 					switch {

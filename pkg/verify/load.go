@@ -22,7 +22,7 @@ const (
 
 // load loads every program of every object into the running kernel,
 // relocated against each BTF, and records whether they fare the same.
-func (p *Plan) load(rep *Report, k *Kernel, minSpec *btf.Spec) {
+func (p *Plan) load(rep *Report, fullSpec, minSpec *btf.Spec) {
 	if os.Geteuid() != 0 {
 		rep.Notes = append(rep.Notes, "load check skipped: not running as root")
 		return
@@ -50,7 +50,7 @@ func (p *Plan) load(rep *Report, k *Kernel, minSpec *btf.Spec) {
 			}
 			lr := LoadReport{Object: po.obj.Path, Program: ps.Name}
 			var ferr, merr error
-			lr.Full, ferr = loadOne(po.spec, ps.Name, k.spec)
+			lr.Full, ferr = loadOne(po.spec, ps.Name, fullSpec)
 			if lr.Full != LoadPermission {
 				permitted = true
 			}

@@ -199,40 +199,45 @@ func (r *Report) Equivalent() bool {
 // Kernel is a full kernel BTF prepared once for any number of checks. It
 // is not safe for concurrent use.
 type Kernel struct {
-	raw  []byte
-	btf  *rawbtf.BTF
-	spec *btf.Spec
+	raw []byte
+	btf *rawbtf.BTF
+	// cilium/ebpf's spec is read in the background: specDone is closed
+	// once spec or specErr is set.
+	specDone chan struct{}
+	spec     *btf.Spec
+	specErr  error
 	// target is btftool's candidate index for the plan last checked.
 	targetPlan *Plan
 	target     *core.Target
 }
 
 // NewKernel parses a full kernel BTF (raw, either byte order) with rawbtf
-// and cilium/ebpf. Errors wrap ErrFullBTF. The Kernel aliases raw.
-//
-// The two parses run concurrently, and cilium/ebpf's index of type names,
-// which it otherwise builds on the first relocation, is built here too.
+// and starts reading it with cilium/ebpf in the background, so that the
+// caller can go on while cilium/ebpf decodes. An error from rawbtf wraps
+// ErrFullBTF; one from cilium/ebpf is returned by Check, also wrapping
+// ErrFullBTF. The Kernel aliases raw.
 func NewKernel(raw []byte) (*Kernel, error) {
-	var spec *btf.Spec
-	var cerr error
-	done := make(chan struct{})
+	k := &Kernel{raw: raw, specDone: make(chan struct{})}
 	go func() {
-		defer close(done)
-		spec, cerr = btf.LoadSpecFromReader(bytes.NewReader(raw))
-		if cerr == nil {
-			// Any lookup builds the name index; the result is unused.
-			_, _ = spec.AnyTypesByName("task_struct")
+		defer close(k.specDone)
+		k.spec, k.specErr = btf.LoadSpecFromReader(bytes.NewReader(raw))
+		if k.specErr != nil {
+			k.specErr = fmt.Errorf("%w: cilium/ebpf: %w", ErrFullBTF, k.specErr)
 		}
 	}()
 	b, err := rawbtf.Parse(raw)
-	<-done
 	if err != nil {
+		<-k.specDone
 		return nil, fmt.Errorf("%w: %w", ErrFullBTF, err)
 	}
-	if cerr != nil {
-		return nil, fmt.Errorf("%w: cilium/ebpf: %w", ErrFullBTF, cerr)
-	}
-	return &Kernel{raw: raw, btf: b, spec: spec}, nil
+	k.btf = b
+	return k, nil
+}
+
+// ciliumSpec waits for cilium/ebpf's spec of the kernel.
+func (k *Kernel) ciliumSpec() (*btf.Spec, error) {
+	<-k.specDone
+	return k.spec, k.specErr
 }
 
 // Plan is a set of objects prepared once, with both btftool's and
@@ -249,8 +254,11 @@ type planObject struct {
 	spec *ebpf.CollectionSpec
 	err  error
 	once sync.Once
-	// progs are spec's programs in section and name order.
+	// progs are spec's programs in section and name order; sites and relos
+	// are their CO-RE relocated instructions and relocations.
 	progs []*ebpf.ProgramSpec
+	sites [][]site
+	relos [][]*btf.CORERelocation
 	// byOff maps section and instruction offset to a relocation index.
 	byOff map[secOff]int
 }
@@ -273,6 +281,19 @@ func (k *Kernel) targetFor(p *Plan) *core.Target {
 // cannot read is not an error, its relocations are reported as not
 // checked.
 func NewPlan(objs []*bpfobj.Object) *Plan {
+	return NewPlanWith(objs, PlanOptions{})
+}
+
+// PlanOptions tunes NewPlanWith.
+type PlanOptions struct {
+	// Workers is how many objects cilium/ebpf reads at once; zero means
+	// GOMAXPROCS. A caller that keeps a core busy meanwhile, decompressing
+	// a kernel BTF say, finishes sooner with one fewer.
+	Workers int
+}
+
+// NewPlanWith is NewPlan with options.
+func NewPlanWith(objs []*bpfobj.Object, opts PlanOptions) *Plan {
 	p := &Plan{names: map[string]struct{}{}, objs: make([]*planObject, len(objs))}
 	for i, o := range objs {
 		po := &planObject{obj: o, byOff: make(map[secOff]int, len(o.Relocations))}
@@ -286,9 +307,13 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 		}
 		p.objs[i] = po
 	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	var wg sync.WaitGroup
 	next := make(chan *planObject)
-	for range min(runtime.GOMAXPROCS(0), len(objs)) {
+	for range min(workers, len(objs)) {
 		wg.Go(func() {
 			for po := range next {
 				po.read()
@@ -328,6 +353,14 @@ func (po *planObject) load() {
 		}
 		return a.Name < b.Name
 	})
+	po.sites = make([][]site, len(po.progs))
+	po.relos = make([][]*btf.CORERelocation, len(po.progs))
+	for i, ps := range po.progs {
+		po.sites[i] = sites(ps)
+		for _, s := range po.sites[i] {
+			po.relos[i] = append(po.relos[i], s.relo)
+		}
+	}
 }
 
 // Check verifies the minimized BTF min against the full kernel BTF full
@@ -345,20 +378,48 @@ func Check(full, min []byte, objs []*bpfobj.Object, opts Options) (*Report, erro
 
 // Check verifies the minimized BTF min against k. An error means min could
 // not be examined at all: it is not BTF (wrapping rawbtf.ErrNotBTF) or is
-// truncated (wrapping ErrTruncated). Any other problem with min is in the
-// report.
+// truncated (wrapping ErrTruncated), or cilium/ebpf cannot read k
+// (wrapping ErrFullBTF). Any other problem with min is in the report.
+//
+// cilium/ebpf's relocation against the full BTF, which decodes every
+// candidate type and all it refers to, runs concurrently with the rest.
 func (p *Plan) Check(k *Kernel, min []byte, opts Options) (*Report, error) {
 	if err := checkLength(min); err != nil {
 		return nil, err
 	}
+	bo := k.btf.ByteOrder()
+	type fullResult struct {
+		spec  *btf.Spec
+		fixes ciliumFixups
+		err   error
+	}
+	fullc := make(chan fullResult, 1)
+	go func() {
+		spec, err := k.ciliumSpec()
+		if err != nil {
+			fullc <- fullResult{err: err}
+			return
+		}
+		fullc <- fullResult{spec: spec, fixes: p.ciliumRelocate(spec, nil, bo)}
+	}()
 	rep := &Report{Objects: len(p.objs)}
 	minSpec := rep.checkWellFormed(k, min, opts)
-	p.compare(rep, k, minSpec)
+	libbpf := p.libbpfRelocate(k)
+	minFixes := p.ciliumRelocate(minSpec, errMinUnreadable, bo)
+	full := <-fullc
+	if full.err != nil {
+		return nil, full.err
+	}
+	p.compare(rep, k, full.spec, minSpec, full.fixes, minFixes, libbpf)
 	if opts.Load {
-		p.load(rep, k, minSpec)
+		p.load(rep, full.spec, minSpec)
 	}
 	return rep, nil
 }
+
+// errMinUnreadable fails cilium/ebpf's relocations against a minimized
+// BTF it cannot read.
+var errMinUnreadable = errors.New("minimized BTF unreadable by cilium/ebpf")
 
 // checkLength tells data that is not BTF or ends before its header says
 // apart from data that is merely malformed.

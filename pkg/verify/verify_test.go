@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +185,32 @@ func TestCheckSymmetric(t *testing.T) {
 		}
 		if rep.Equivalent() {
 			t.Error("equivalent, want a mismatch")
+		}
+	}
+}
+
+// TestPlanWorkers checks that the number of objects cilium/ebpf reads at
+// once changes nothing in the report.
+func TestPlanWorkers(t *testing.T) {
+	fx := getFixture(t)
+	var reports []*verify.Report
+	for _, workers := range []int{0, 1, 3} {
+		k, err := verify.NewKernel(fx.full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := verify.NewPlanWith(fx.objs, verify.PlanOptions{Workers: workers}).Check(k, fx.min, verify.Options{NoKernelBTF: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, rep)
+	}
+	if len(reports[0].Relocations) == 0 {
+		t.Fatal("no relocations checked")
+	}
+	for i := 1; i < len(reports); i++ {
+		if !reflect.DeepEqual(reports[0], reports[i]) {
+			t.Errorf("report %d differs from the default plan's", i)
 		}
 	}
 }

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -88,21 +90,40 @@ func runVerify(opts *VerifyOptions) error {
 		return runVerifyDir(opts)
 	}
 	start := opts.Now()
+	// The kernel BTF is read from the start, while btftool and then
+	// cilium/ebpf read the objects. Decompressing it keeps a core busy:
+	// cilium/ebpf then reads one object at a time.
+	type inputs struct {
+		k   *verify.Kernel
+		min []byte
+		err error
+	}
+	inc := make(chan inputs, 1)
+	go func() {
+		k, min, err := readVerifyInputs(opts)
+		inc <- inputs{k, min, err}
+	}()
+	planOpts := verify.PlanOptions{}
+	if kbtf.Compressed(opts.Input) {
+		planOpts.Workers = max(1, runtime.GOMAXPROCS(0)-1)
+	}
 	objs, err := loadObjects(opts.Objects)
 	if err != nil {
 		return err
 	}
-	// cilium/ebpf reads the objects while the kernel BTF is read.
-	planc := make(chan *verify.Plan, 1)
-	go func() { planc <- verify.NewPlan(objs) }()
-	k, min, err := readVerifyInputs(opts)
-	plan := <-planc
-	if err != nil {
-		return err
+	plan := verify.NewPlanWith(objs, planOpts)
+	in := <-inc
+	if in.err != nil {
+		return in.err
 	}
+	k, min := in.k, in.min
 	rep, err := plan.Check(k, min, verify.Options{Load: opts.Load})
 	if err != nil {
-		return inputError(fmt.Errorf("%s: %w", opts.Minimized, err))
+		name := opts.Minimized
+		if errors.Is(err, verify.ErrFullBTF) {
+			name = opts.Input
+		}
+		return inputError(fmt.Errorf("%s: %w", name, err))
 	}
 	vr := &verifyReport{
 		Input: opts.Input, Minimized: opts.Minimized, Equivalent: rep.Equivalent(),

@@ -129,6 +129,9 @@ func verifyOne(plan *verify.Plan, kernelPath string, min []byte, load bool) stri
 		return "kernel BTF: " + oneLine(err)
 	}
 	r, err := plan.Check(k, min, verify.Options{Load: load})
+	if errors.Is(err, verify.ErrFullBTF) {
+		return "kernel BTF: " + oneLine(err)
+	}
 	if err != nil {
 		return "minimized BTF: " + oneLine(err)
 	}

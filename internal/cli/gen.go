@@ -286,14 +286,28 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return usageErrorf("%s: only when INPUT is a directory", strings.Join(opts.dirFlags, ", "))
 	}
 	start := opts.Now()
+	defer relaxGC(relaxedHeap)()
+	// The kernel BTF is read (decompressed, mostly) while the objects are.
+	type kernelData struct {
+		data   []byte
+		kernel *rawbtf.BTF
+		src    kbtf.Source
+		err    error
+	}
+	kc := make(chan kernelData, 1)
+	go func() {
+		data, kernel, src, err := readKernelData(opts.Input)
+		kc <- kernelData{data, kernel, src, err}
+	}()
 	objs, err := loadObjects(opts.Objects)
 	if err != nil {
 		return err
 	}
-	data, kernel, src, err := readKernelData(opts.Input)
-	if err != nil {
-		return err
+	kd := <-kc
+	if kd.err != nil {
+		return kd.err
 	}
+	data, kernel, src := kd.data, kd.kernel, kd.src
 	res, err := btfgen.NewPlan(objs).Minimize(kernel)
 	if err != nil {
 		return fmt.Errorf("%s: %w", opts.Input, err)

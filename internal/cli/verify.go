@@ -90,6 +90,7 @@ func runVerify(opts *VerifyOptions) error {
 		return runVerifyDir(opts)
 	}
 	start := opts.Now()
+	defer relaxGC(relaxedHeap)()
 	// The kernel BTF is read from the start, while btftool and then
 	// cilium/ebpf read the objects. Decompressing it keeps a core busy:
 	// cilium/ebpf then reads one object at a time.

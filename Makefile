@@ -40,7 +40,9 @@ fuzz:
 		for f in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$t | cut -d' ' -f2); do \
 			echo "fuzz $$d $$f ($(FUZZTIME))"; \
 			$(GO) test ./$$d -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s >fuzz.log 2>&1 || \
-				{ tail -n 30 fuzz.log; exit 1; }; \
+				if grep -qx '    context deadline exceeded' fuzz.log && ! grep -q 'Failing input written' fuzz.log; then \
+					echo "  ended on Go's fuzz deadline race (golang/go#75804, fixed in Go 1.27): no failing input"; \
+				else tail -n 30 fuzz.log; exit 1; fi; \
 		done; \
 	done
 

@@ -2,10 +2,8 @@ package btfgen_test
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -30,16 +28,7 @@ func BenchmarkMinimize(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	files, _ := filepath.Glob("../../testdata/bpf/*.bpf.o")
-	more, _ := filepath.Glob("../../testdata/libbpf-tools/*.bpf.o")
-	var objs []*bpfobj.Object
-	for _, f := range append(files, more...) {
-		o, err := bpfobj.Open(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		objs = append(objs, o)
-	}
+	objs := testObjects(b)
 	plan := btfgen.NewPlan(objs)
 	b.ReportMetric(float64(len(objs)), "objects")
 	b.ReportAllocs()

@@ -18,16 +18,7 @@ import (
 // test object (and libbpf-tools' when extracted), both give the same
 // BTF and the same decision for every relocation.
 func TestClassesChangeNothing(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/bpf/*.bpf.o")
-	more, _ := filepath.Glob("../../testdata/libbpf-tools/*.bpf.o")
-	var objs []*bpfobj.Object
-	for _, f := range append(files, more...) {
-		o, err := bpfobj.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		objs = append(objs, o)
-	}
+	objs := testObjects(t)
 	kernels, _ := filepath.Glob("../../testdata/kernels/*/*/*/*.btf.tar.xz")
 	if len(kernels) == 0 || len(objs) == 0 {
 		t.Fatal("no test kernels or objects")
@@ -64,4 +55,20 @@ func TestClassesChangeNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// testObjects opens the test objects, and libbpf-tools' when extracted.
+func testObjects(tb testing.TB) []*bpfobj.Object {
+	tb.Helper()
+	files, _ := filepath.Glob("../../testdata/bpf/*.bpf.o")
+	more, _ := filepath.Glob("../../testdata/libbpf-tools/*.bpf.o")
+	var objs []*bpfobj.Object
+	for _, f := range append(files, more...) {
+		o, err := bpfobj.Open(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	return objs
 }

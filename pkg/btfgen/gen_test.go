@@ -119,8 +119,17 @@ func kernelTask(order binary.ByteOrder) *rawbtf.BTF {
 }
 
 func localTask(order binary.ByteOrder) (*rawbtf.BTF, rawbtf.TypeID, rawbtf.TypeID) {
+	return localTaskAfter(order, 0)
+}
+
+// localTaskAfter is localTask with padding unused types first, so that
+// the same local types get other IDs.
+func localTaskAfter(order binary.ByteOrder, padding int) (*rawbtf.BTF, rawbtf.TypeID, rawbtf.TypeID) {
 	b := btftest.New()
 	b.Order = order
+	for range padding {
+		b.Int("pad", 1, false)
+	}
 	i := b.Int("int", 4, true)
 	ts := b.Next() + 1
 	p := b.Ptr(ts)
@@ -411,20 +420,8 @@ func TestByteOrderMismatch(t *testing.T) {
 func TestSharedSpecsKeepTheirOwnLocalValues(t *testing.T) {
 	kernel := kernelTask(binary.LittleEndian)
 	mk := func(padding int) *bpfobj.Object {
-		b := btftest.New()
-		for range padding {
-			b.Int("pad", 1, false)
-		}
-		i := b.Int("int", 4, true)
-		ts := b.Next() + 1
-		p := b.Ptr(ts)
-		s := b.Struct("task_struct", 24,
-			btftest.M{Name: "pid", Type: i},
-			btftest.M{Name: "tgid", Type: i, BitOff: 32},
-			btftest.M{Name: "real_parent", Type: p, BitOff: 64},
-			btftest.M{Name: "missing", Type: i, BitOff: 128},
-		)
-		return object(t, b.BTF(),
+		local, s, _ := localTaskAfter(binary.LittleEndian, padding)
+		return object(t, local,
 			relo(s, "0:1", core.FieldByteOffset),
 			relo(s, "0:2", core.FieldByteSize),
 			relo(s, "0", core.TypeIDTarget),

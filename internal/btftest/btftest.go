@@ -43,18 +43,35 @@ type typ struct {
 type Builder struct {
 	types []typ
 	Order binary.ByteOrder
+	// base is set for split BTF (NewSplit).
+	base *rawbtf.BTF
 }
 
 // New returns an empty little-endian Builder.
 func New() *Builder { return &Builder{Order: binary.LittleEndian} }
 
+// NewSplit returns an empty Builder of split BTF on base, as a kernel
+// module's BTF is: IDs continue the base's, names the base holds are
+// referred to at their offsets in the base (as pahole deduplicates them),
+// and the types added may refer to the base's types by their IDs.
+func NewSplit(base *rawbtf.BTF) *Builder {
+	return &Builder{Order: base.ByteOrder(), base: base}
+}
+
+func (b *Builder) first() ID {
+	if b.base == nil {
+		return 1
+	}
+	return ID(b.base.NumTypes())
+}
+
 func (b *Builder) add(t typ) ID {
 	b.types = append(b.types, t)
-	return ID(len(b.types))
+	return b.first() + ID(len(b.types)) - 1
 }
 
 // Next returns the ID the next added type will get.
-func (b *Builder) Next() ID { return ID(len(b.types) + 1) }
+func (b *Builder) Next() ID { return b.first() + ID(len(b.types)) }
 
 // Int adds an INT of size bytes.
 func (b *Builder) Int(name string, size uint32, signed bool) ID {
@@ -172,6 +189,9 @@ func (b *Builder) Raw(name string, info, sizeOrType uint32, words ...uint32) ID 
 
 // Bytes encodes the BTF.
 func (b *Builder) Bytes() []byte {
+	if b.base != nil {
+		return b.splitBytes()
+	}
 	rb := rawbtf.NewBuilder(b.Order)
 	for _, t := range b.types {
 		rb.BeginType(rb.AddString([]byte(t.name)), t.info, t.st)
@@ -187,10 +207,70 @@ func (b *Builder) Bytes() []byte {
 	return rb.Bytes()
 }
 
+// splitBytes encodes split BTF on b.base.
+func (b *Builder) splitBytes() []byte {
+	baseStrs := map[string]uint32{}
+	for off := uint32(1); off < uint32(b.base.StringsLen()); {
+		s := b.base.StringBytes(off)
+		if _, ok := baseStrs[string(s)]; !ok {
+			baseStrs[string(s)] = off
+		}
+		off += uint32(len(s)) + 1
+	}
+	start := uint32(b.base.StringsLen())
+	own := []byte{0}
+	ownIdx := map[string]uint32{}
+	str := func(s string) uint32 {
+		if s == "" {
+			return 0
+		}
+		if off, ok := baseStrs[s]; ok {
+			return off
+		}
+		if off, ok := ownIdx[s]; ok {
+			return off
+		}
+		off := start + uint32(len(own))
+		own = append(append(own, s...), 0)
+		ownIdx[s] = off
+		return off
+	}
+	var types []byte
+	var w [4]byte
+	u32 := func(v uint32) { b.Order.PutUint32(w[:], v); types = append(types, w[:]...) }
+	for _, t := range b.types {
+		u32(str(t.name))
+		u32(t.info)
+		u32(t.st)
+		for _, x := range t.extra {
+			switch v := x.(type) {
+			case uint32:
+				u32(v)
+			case string:
+				u32(str(v))
+			}
+		}
+	}
+	hdr := make([]byte, 24)
+	b.Order.PutUint16(hdr, rawbtf.Magic)
+	hdr[2] = 1
+	b.Order.PutUint32(hdr[4:], 24)
+	b.Order.PutUint32(hdr[12:], uint32(len(types)))
+	b.Order.PutUint32(hdr[16:], uint32(len(types)))
+	b.Order.PutUint32(hdr[20:], uint32(len(own)))
+	return append(append(hdr, types...), own...)
+}
+
 // BTF encodes and parses the BTF, panicking on error (test input is
-// expected to be valid).
+// expected to be valid). Split BTF is parsed on its base.
 func (b *Builder) BTF() *rawbtf.BTF {
-	spec, err := rawbtf.Parse(b.Bytes())
+	var spec *rawbtf.BTF
+	var err error
+	if b.base != nil {
+		spec, err = rawbtf.ParseSplit(b.Bytes(), b.base)
+	} else {
+		spec, err = rawbtf.Parse(b.Bytes())
+	}
 	if err != nil {
 		panic(err)
 	}

@@ -23,7 +23,17 @@ var (
 	ErrNotBTF = errors.New("not BTF")
 	// ErrCorrupt means the data starts like BTF but is malformed.
 	ErrCorrupt = errors.New("corrupt BTF")
+	// ErrWrongBase means split BTF does not fit the base BTF it was given:
+	// it was made for another kernel's vmlinux.
+	ErrWrongBase = errors.New("split BTF does not belong to this base")
 )
+
+func orderName(o binary.ByteOrder) string {
+	if o == binary.BigEndian {
+		return "big-endian"
+	}
+	return "little-endian"
+}
 
 // BTF is a parsed raw BTF blob. Types are decoded on demand from the
 // original bytes, which the BTF keeps and must not be modified.
@@ -32,10 +42,18 @@ type BTF struct {
 	big     bool // order is big-endian: decode without an interface call
 	types   []byte
 	strings []byte
-	offsets []uint32 // offsets[id] is the start of type id in types; offsets[0] is unused
-	size    int      // total length of the blob
-	ptrSize int      // from the first "long" INT, 0 if there is none
-	longID  TypeID   // that INT
+	// offsets[id-idBase] is the start of own type id in types; offsets[0]
+	// is unused.
+	offsets []uint32
+	size    int    // total length of the blob
+	ptrSize int    // from the first "long" INT, 0 if there is none
+	longID  TypeID // that INT
+	// Split BTF (ParseSplit): the base BTF, the last type ID of the base
+	// (0 for a base BTF) and the length of its string section, where the
+	// own strings start (0 for a base BTF).
+	base    *BTF
+	idBase  TypeID
+	strBase uint32
 }
 
 // Parse parses raw BTF in either byte order. The returned BTF aliases data.
@@ -43,7 +61,46 @@ type BTF struct {
 // Parse checks everything later accessors rely on: section bounds, known
 // kinds, records within the type section, type IDs and name offsets in
 // range. Errors wrap ErrNotBTF or ErrCorrupt.
-func Parse(data []byte) (*BTF, error) {
+func Parse(data []byte) (*BTF, error) { return parse(data, nil) }
+
+// ParseSplit parses split BTF: the .BTF section of a kernel module, or a
+// file of /sys/kernel/btf other than vmlinux, whose type IDs and string
+// offsets continue those of base (the kernel's vmlinux BTF). The returned
+// BTF holds the base's types too: IDs below base.NumTypes() and string
+// offsets below base.StringsLen() name the base's, so every accessor works
+// on the combined view, as libbpf's btf__new_split does. Types of the base
+// come back as Types of base (Type.BTF() is base).
+//
+// base must be a base BTF (split BTF on split BTF is refused) in the same
+// byte order. Besides what Parse checks, every name offset that points into
+// the base must point at the start of one of its strings: module BTF made
+// for another kernel fails this check with overwhelming likelihood, and
+// the error (wrapping ErrWrongBase) says so.
+func ParseSplit(data []byte, base *BTF) (*BTF, error) {
+	if base == nil {
+		return nil, fmt.Errorf("%w: split BTF needs a base", ErrCorrupt)
+	}
+	if base.base != nil {
+		return nil, fmt.Errorf("%w: the base of split BTF cannot itself be split", ErrCorrupt)
+	}
+	return parse(data, base)
+}
+
+// IsSplit reports whether b was parsed with ParseSplit.
+func (b *BTF) IsSplit() bool { return b.base != nil }
+
+// Base returns the base of a split BTF; nil for a base BTF.
+func (b *BTF) Base() *BTF { return b.base }
+
+// FirstID returns the first type ID b holds types of its own for: 1 for
+// a base BTF, base.NumTypes() for a split one.
+func (b *BTF) FirstID() TypeID { return b.idBase + 1 }
+
+// StringsStart returns the offset at which b's own strings start: 0 for a
+// base BTF, the base's StringsLen() for a split one.
+func (b *BTF) StringsStart() uint32 { return b.strBase }
+
+func parse(data []byte, base *BTF) (*BTF, error) {
 	if len(data) < 4 {
 		return nil, fmt.Errorf("%w: %d bytes is too short for a header", ErrNotBTF, len(data))
 	}
@@ -85,8 +142,21 @@ func Parse(data []byte) (*BTF, error) {
 		strings: body[strOff : strOff+strLen],
 		size:    len(data),
 	}
-	if len(b.strings) > 0 && (b.strings[0] != 0 || b.strings[len(b.strings)-1] != 0) {
-		return nil, fmt.Errorf("%w: string section does not start and end with NUL", ErrCorrupt)
+	if base != nil {
+		if base.order != order {
+			return nil, fmt.Errorf("%w: split BTF is %s, its base %s", ErrWrongBase, orderName(order), orderName(base.order))
+		}
+		b.base, b.idBase, b.strBase = base, TypeID(base.NumTypes()-1), uint32(len(base.strings))
+		b.ptrSize, b.longID = base.ptrSize, base.longID
+	}
+	switch {
+	case len(b.strings) > 0 && b.strings[len(b.strings)-1] != 0:
+		return nil, fmt.Errorf("%w: string section does not end with NUL", ErrCorrupt)
+	case len(b.strings) > 0 && b.strings[0] != 0 && base == nil:
+		// libbpf asks this of base BTF only.
+		return nil, fmt.Errorf("%w: string section does not start with NUL", ErrCorrupt)
+	case uint64(b.strBase)+uint64(len(b.strings)) > 1<<32-1:
+		return nil, fmt.Errorf("%w: string sections of %d and %d bytes together overflow offsets", ErrCorrupt, b.strBase, len(b.strings))
 	}
 	for off := 0; off < len(b.strings); {
 		n := bytes.IndexByte(b.strings[off:], 0)
@@ -113,7 +183,11 @@ func (b *BTF) index() error {
 		}
 		return binary.LittleEndian.Uint32(p)
 	}
-	nstr := uint32(len(b.strings))
+	nstr := b.strBase + uint32(len(b.strings))
+	// A name pointing into the base must point at one of its strings.
+	midBaseString := func(off uint32) bool {
+		return off < b.strBase && off > 0 && b.base.strings[off-1] != 0
+	}
 	var maxRef uint32
 	var maxRefAt int
 	ref := func(id uint32, at int) {
@@ -122,7 +196,7 @@ func (b *BTF) index() error {
 		}
 	}
 	for off := 0; off < len(t); {
-		id := len(offsets)
+		id := int(b.idBase) + len(offsets)
 		if len(t)-off < 12 {
 			return fmt.Errorf("%w: type [%d] truncated at offset %d", ErrCorrupt, id, off)
 		}
@@ -137,6 +211,9 @@ func (b *BTF) index() error {
 		if nameOff >= nstr && nameOff != 0 {
 			return fmt.Errorf("%w: type [%d] name offset %d beyond string section (%d bytes)", ErrCorrupt, id, nameOff, nstr)
 		}
+		if midBaseString(nameOff) {
+			return fmt.Errorf("%w: type [%d] name offset %d falls inside a string of the base", ErrWrongBase, id, nameOff)
+		}
 		extra := extraLen(kind, vlen)
 		if len(t)-off-12 < extra {
 			return fmt.Errorf("%w: type [%d] %s with %d entries truncated at offset %d", ErrCorrupt, id, kind, vlen, off)
@@ -145,7 +222,7 @@ func (b *BTF) index() error {
 			ref(st, id)
 		}
 		if kind == KindInt && b.ptrSize == 0 && (st == 4 || st == 8) && isLongName(b.StringBytes(nameOff)) {
-			b.ptrSize, b.longID = int(st), TypeID(len(offsets))
+			b.ptrSize, b.longID = int(st), TypeID(id)
 		}
 		rec := t[off+12 : off+12+extra]
 		switch kind {
@@ -154,22 +231,28 @@ func (b *BTF) index() error {
 			ref(u32(rec[4:]), id)
 		case KindStruct, KindUnion:
 			for i := 0; i < vlen; i++ {
-				if u32(rec[i*12:]) >= nstr && nstr > 0 {
+				if no := u32(rec[i*12:]); no >= nstr && nstr > 0 {
 					return fmt.Errorf("%w: type [%d] member %d name offset out of range", ErrCorrupt, id, i)
+				} else if midBaseString(no) {
+					return fmt.Errorf("%w: type [%d] member %d name offset %d falls inside a string of the base", ErrWrongBase, id, i, no)
 				}
 				ref(u32(rec[i*12+4:]), id)
 			}
 		case KindEnum, KindEnum64:
 			step := extra / max(vlen, 1)
 			for i := 0; i < vlen; i++ {
-				if u32(rec[i*step:]) >= nstr && nstr > 0 {
+				if no := u32(rec[i*step:]); no >= nstr && nstr > 0 {
 					return fmt.Errorf("%w: type [%d] enumerator %d name offset out of range", ErrCorrupt, id, i)
+				} else if midBaseString(no) {
+					return fmt.Errorf("%w: type [%d] enumerator %d name offset %d falls inside a string of the base", ErrWrongBase, id, i, no)
 				}
 			}
 		case KindFuncProto:
 			for i := 0; i < vlen; i++ {
-				if u32(rec[i*8:]) >= nstr && nstr > 0 {
+				if no := u32(rec[i*8:]); no >= nstr && nstr > 0 {
 					return fmt.Errorf("%w: type [%d] parameter %d name offset out of range", ErrCorrupt, id, i)
+				} else if midBaseString(no) {
+					return fmt.Errorf("%w: type [%d] parameter %d name offset %d falls inside a string of the base", ErrWrongBase, id, i, no)
 				}
 				ref(u32(rec[i*8+4:]), id)
 			}
@@ -181,8 +264,8 @@ func (b *BTF) index() error {
 		offsets = append(offsets, uint32(off))
 		off += 12 + extra
 	}
-	if maxRef >= uint32(len(offsets)) {
-		return fmt.Errorf("%w: type [%d] refers to type [%d], but there are only %d types", ErrCorrupt, maxRefAt, maxRef, len(offsets)-1)
+	if n := uint32(b.idBase) + uint32(len(offsets)); maxRef >= n {
+		return fmt.Errorf("%w: type [%d] refers to type [%d], but there are only %d types", ErrCorrupt, maxRefAt, maxRef, n-1)
 	}
 	b.offsets = offsets
 	if err := b.checkCycles(); err != nil {
@@ -195,7 +278,7 @@ func (b *BTF) index() error {
 // an enum (through typedefs and modifiers), as the kernel's BTF loader
 // does: libbpf would read a pointer's target type ID as the field's size.
 func (b *BTF) checkBitfields() error {
-	for id := 1; id < len(b.offsets); id++ {
+	for id := int(b.FirstID()); id < b.NumTypes(); id++ {
 		t := b.Type(TypeID(id))
 		if !t.Kind().IsComposite() || !t.KindFlag() {
 			continue
@@ -219,13 +302,15 @@ func (b *BTF) checkBitfields() error {
 // has one, the kernel's BTF loader refuses them, and following one would
 // never end.
 func (b *BTF) checkCycles() error {
+	// Indexed by id-idBase: the base's types were checked with the base,
+	// and cannot refer to b's.
 	state := make([]uint8, len(b.offsets)) // 0 new, 1 on the current path, 2 done
 	var path []TypeID
 	for start := 1; start < len(b.offsets); start++ {
-		id := TypeID(start)
+		id := b.idBase + TypeID(start)
 		path = path[:0]
-		for id != 0 && state[id] == 0 {
-			state[id] = 1
+		for id > b.idBase && state[id-b.idBase] == 0 {
+			state[id-b.idBase] = 1
 			path = append(path, id)
 			t := b.Type(id)
 			switch t.Kind() {
@@ -237,11 +322,11 @@ func (b *BTF) checkCycles() error {
 				id = 0
 			}
 		}
-		if id != 0 && state[id] == 1 {
+		if id > b.idBase && state[id-b.idBase] == 1 {
 			return fmt.Errorf("%w: type [%d] is part of a reference cycle", ErrCorrupt, id)
 		}
 		for _, p := range path {
-			state[p] = 2
+			state[p-b.idBase] = 2
 		}
 	}
 	return nil
@@ -266,34 +351,56 @@ func extraLen(k Kind, vlen int) int {
 func (b *BTF) ByteOrder() binary.ByteOrder { return b.order }
 
 // NumTypes returns the number of types including void: valid IDs are
-// 0 to NumTypes()-1.
-func (b *BTF) NumTypes() int { return len(b.offsets) }
+// 0 to NumTypes()-1. For split BTF it counts the base's types too.
+func (b *BTF) NumTypes() int { return int(b.idBase) + len(b.offsets) }
 
 // Size returns the length in bytes of the raw blob.
 func (b *BTF) Size() int { return b.size }
 
-// StringsLen returns the length of the string section.
-func (b *BTF) StringsLen() int { return len(b.strings) }
+// StringsLen returns the length of the string section: string offsets
+// range over 0 to StringsLen()-1. For split BTF it counts the base's
+// string section too.
+func (b *BTF) StringsLen() int { return int(b.strBase) + len(b.strings) }
 
 // Valid reports whether id names a type of b (void included).
-func (b *BTF) Valid(id TypeID) bool { return int(id) < len(b.offsets) }
+func (b *BTF) Valid(id TypeID) bool { return int(id) < b.NumTypes() }
 
 // Type returns the type with the given ID. It panics if the ID is out of
 // range: check with Valid first when the ID comes from outside b.
 func (b *BTF) Type(id TypeID) Type {
+	if id <= b.idBase {
+		return b.baseType(id)
+	}
+	return Type{b: b, ID: id, off: b.offsets[id-b.idBase]}
+}
+
+// baseType is Type for void and, in split BTF, the base's types. The base
+// is never split, so it does not recurse (which keeps Type inlinable).
+func (b *BTF) baseType(id TypeID) Type {
 	if id == 0 {
 		return Type{b: b}
 	}
-	return Type{b: b, ID: id, off: b.offsets[id]}
+	bb := b.base
+	return Type{b: bb, ID: id, off: bb.offsets[id]}
+}
+
+// own returns the strings off points into (b's own, or its base's) and
+// the offset within them.
+func (b *BTF) own(off uint32) ([]byte, uint32) {
+	if off < b.strBase {
+		return b.base.strings, off
+	}
+	return b.strings, off - b.strBase
 }
 
 // StringBytes returns the NUL-terminated string at off, without the NUL,
 // aliasing the BTF's bytes. It returns nil when off is out of range.
 func (b *BTF) StringBytes(off uint32) []byte {
-	if int64(off) >= int64(len(b.strings)) {
+	strs, off := b.own(off)
+	if int64(off) >= int64(len(strs)) {
 		return nil
 	}
-	s := b.strings[off:]
+	s := strs[off:]
 	if i := bytes.IndexByte(s, 0); i >= 0 {
 		return s[:i]
 	}
@@ -303,29 +410,32 @@ func (b *BTF) StringBytes(off uint32) []byte {
 // StringIs reports whether the string at off is name, without scanning
 // for its end first: most names differ in their first bytes.
 func (b *BTF) StringIs(off uint32, name []byte) bool {
-	if int64(off) >= int64(len(b.strings)) {
+	strs, off := b.own(off)
+	if int64(off) >= int64(len(strs)) {
 		return len(name) == 0
 	}
 	end := int64(off) + int64(len(name))
-	if end >= int64(len(b.strings)) {
-		return end == int64(len(b.strings)) && string(b.strings[off:]) == string(name)
+	if end >= int64(len(strs)) {
+		return end == int64(len(strs)) && string(strs[off:]) == string(name)
 	}
-	return b.strings[end] == 0 && string(b.strings[off:end]) == string(name)
+	return strs[end] == 0 && string(strs[off:end]) == string(name)
 }
 
 // StringByte returns the byte at offset off of the string section, 0 when
 // off is out of range.
 func (b *BTF) StringByte(off uint32) byte {
-	if int64(off) >= int64(len(b.strings)) {
+	strs, off := b.own(off)
+	if int64(off) >= int64(len(strs)) {
 		return 0
 	}
-	return b.strings[off]
+	return strs[off]
 }
 
 // StringEmpty reports whether the string at off is empty (or out of
 // range, which StringBytes also reads as empty).
 func (b *BTF) StringEmpty(off uint32) bool {
-	return int64(off) >= int64(len(b.strings)) || b.strings[off] == 0
+	strs, off := b.own(off)
+	return int64(off) >= int64(len(strs)) || strs[off] == 0
 }
 
 // String returns the string at off; "" when off is out of range.

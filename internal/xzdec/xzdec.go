@@ -24,7 +24,9 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"math"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrUnsupported is returned (wrapped) for a .xz file that uses a feature
@@ -152,16 +154,49 @@ func DecodeAllInto(dst, src []byte, maxSize int64) ([]byte, error) {
 	if len(blocks) == 0 {
 		return out, nil
 	}
-	d := decoderPool.Get().(*lzmaDecoder)
-	defer decoderPool.Put(d)
-	o := 0
+	workers := min(len(blocks), runtime.GOMAXPROCS(0))
+	if workers < 2 {
+		d := decoderPool.Get().(*lzmaDecoder)
+		defer decoderPool.Put(d)
+		o := 0
+		for i := range blocks {
+			b := &blocks[i]
+			end := o + int(b.uncompressed)
+			if err := b.decode(d, src, out[o:end:end]); err != nil {
+				return nil, err
+			}
+			o = end
+		}
+		return out, nil
+	}
+	// Blocks are independent (each starts with a fresh LZMA2 state and
+	// knows its place in the output): decode them in parallel, as xz -T0
+	// does, and report the first corrupt one in file order.
+	starts := make([]int, len(blocks)+1)
 	for i := range blocks {
-		b := &blocks[i]
-		end := o + int(b.uncompressed)
-		if err := b.decode(d, src, out[o:end:end]); err != nil {
+		starts[i+1] = starts[i] + int(blocks[i].uncompressed)
+	}
+	errs := make([]error, len(blocks))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			d := decoderPool.Get().(*lzmaDecoder)
+			defer decoderPool.Put(d)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(blocks) {
+					return
+				}
+				errs[i] = blocks[i].decode(d, src, out[starts[i]:starts[i+1]:starts[i+1]])
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
-		o = end
 	}
 	return out, nil
 }

@@ -633,3 +633,39 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelBlocks checks that Blocks decoded in parallel give the same
+// output as one after the other, and that of two corrupt Blocks the first
+// in file order is reported, whatever finishes first.
+func TestParallelBlocks(t *testing.T) {
+	want := textData(200000, 64)
+	src := xzCompress(t, want, "-T2", "--block-size=16KiB", "--check=crc64")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 4} {
+		runtime.GOMAXPROCS(procs)
+		got, err := DecodeAll(src, int64(len(want)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("GOMAXPROCS %d: %d bytes, %v", procs, len(got), err)
+		}
+	}
+	streams, _, err := locateStreams(src)
+	if err != nil || len(streams) != 1 || len(streams[0].records) < 3 {
+		t.Fatalf("want one stream of several blocks: %d streams, %d bytes, %v", len(streams), len(want), err)
+	}
+	// Flip a byte in the compressed data of the second and the last Block.
+	pos := streams[0].start + headerSize
+	var offs []int
+	for _, r := range streams[0].records {
+		offs = append(offs, pos+int(r.unpadded)/2)
+		pos += int(r.unpadded+3) &^ 3
+	}
+	bad := bytes.Clone(src)
+	bad[offs[1]] ^= 0x55
+	bad[offs[len(offs)-1]] ^= 0x55
+	_, seqErr := func() ([]byte, error) { runtime.GOMAXPROCS(1); return DecodeAll(bad, int64(len(want))) }()
+	runtime.GOMAXPROCS(4)
+	_, parErr := DecodeAll(bad, int64(len(want)))
+	if seqErr == nil || parErr == nil || seqErr.Error() != parErr.Error() {
+		t.Errorf("corrupt blocks: sequential %v, parallel %v", seqErr, parErr)
+	}
+}

@@ -380,57 +380,11 @@ var xzPool sync.Pool
 
 // decompress decodes one compression layer and the data inside it.
 func (d *decoder) decompress(k kind, br *bufio.Reader) ([]byte, error) {
-	var (
-		name string
-		dr   io.Reader
-		err  error
-	)
-	switch k {
-	case kindXZ:
-		name = "xz"
-		var z *xz.Reader
-		limit := d.windowLimit(xzDictMax)
-		if limit == xzDictMax {
-			// The common case: reuse a reader and its dictionary.
-			if z, _ = xzPool.Get().(*xz.Reader); z != nil {
-				err = z.Reset(br)
-			} else {
-				z, err = xz.NewReader(br, xzDictMax)
-			}
-			if z != nil {
-				defer xzPool.Put(z)
-			}
-		} else {
-			z, err = xz.NewReader(br, uint32(limit))
-		}
-		d.window = limit
-		dr = z
-	case kindGzip:
-		name = "gz"
-		var z *gzip.Reader
-		if z, err = gzip.NewReader(br); err == nil {
-			defer z.Close()
-		}
-		dr = z
-	case kindZstd:
-		name = "zst"
-		var z *zstd.Decoder
-		d.window = d.windowLimit(zstdWindowMax)
-		z, err = zstd.NewReader(br,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderMaxWindow(uint64(d.window)))
-		if err == nil {
-			defer z.Close()
-		}
-		dr = z
-	}
+	lr, done, err := d.openLayer(k, br, d.max)
 	if err != nil {
-		return nil, codecErr(name, err, d.window)
-	}
-	if err := d.push(name); err != nil {
 		return nil, err
 	}
-	lr := &layerReader{r: dr, name: name, left: d.max, max: d.max, window: d.window}
+	defer done()
 	data, err := d.decode(bufio.NewReaderSize(lr, 4<<10))
 	if err != nil {
 		return nil, err
@@ -442,6 +396,64 @@ func (d *decoder) decompress(k kind, br *bufio.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// openLayer starts decoding one compression layer of kind k from br, at
+// most limit bytes of output; done releases the decoder.
+func (d *decoder) openLayer(k kind, br io.Reader, limit int64) (lr *layerReader, done func(), err error) {
+	var (
+		name string
+		dr   io.Reader
+	)
+	done = func() {}
+	switch k {
+	case kindXZ:
+		name = "xz"
+		var z *xz.Reader
+		window := d.windowLimit(xzDictMax)
+		if window == xzDictMax {
+			// The common case: reuse a reader and its dictionary.
+			if z, _ = xzPool.Get().(*xz.Reader); z != nil {
+				err = z.Reset(br)
+			} else {
+				z, err = xz.NewReader(br, xzDictMax)
+			}
+			if z != nil {
+				done = func() { xzPool.Put(z) }
+			}
+		} else {
+			z, err = xz.NewReader(br, uint32(window))
+		}
+		d.window = window
+		dr = z
+	case kindGzip:
+		name = "gz"
+		var z *gzip.Reader
+		if z, err = gzip.NewReader(br); err == nil {
+			done = func() { z.Close() }
+		}
+		dr = z
+	case kindZstd:
+		name = "zst"
+		var z *zstd.Decoder
+		d.window = d.windowLimit(zstdWindowMax)
+		z, err = zstd.NewReader(br,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxWindow(uint64(d.window)))
+		if err == nil {
+			done = z.Close
+		}
+		dr = z
+	}
+	if err != nil {
+		done()
+		return nil, func() {}, codecErr(name, err, d.window)
+	}
+	if err := d.push(name); err != nil {
+		done()
+		return nil, func() {}, err
+	}
+	return &layerReader{r: dr, name: name, left: limit, max: d.max, window: d.window}, done, nil
 }
 
 // layerReader reads the output of a decompressor: it enforces the size

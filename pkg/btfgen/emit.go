@@ -6,22 +6,35 @@ import (
 
 // emit encodes the kept types of the kernel BTF in their original order,
 // in the kernel's byte order. References to types not kept (pointer
-// targets never followed) become void. It returns the encoding and the
-// kernel type ID of every new ID.
+// targets never followed) become void. Hidden types (see hideShadowed)
+// are emitted anonymous, or elided for typedefs. It returns the encoding
+// and the kernel type ID of every new ID.
 func emit(k *rawbtf.BTF, m *marks) ([]byte, []rawbtf.TypeID) {
 	oldToNew := make(map[rawbtf.TypeID]rawbtf.TypeID)
 	newToOld := []rawbtf.TypeID{0}
+	// A hidden typedef is elided: what refers to it refers to its target.
+	elided := func(id rawbtf.TypeID) bool {
+		return m.hidden[id] && k.Type(id).Kind() == rawbtf.KindTypedef
+	}
 	for id := 1; id < k.NumTypes(); id++ {
-		if m.flags[id]&kept != 0 {
+		if m.flags[id]&kept != 0 && !elided(rawbtf.TypeID(id)) {
 			oldToNew[rawbtf.TypeID(id)] = rawbtf.TypeID(len(newToOld))
 			newToOld = append(newToOld, rawbtf.TypeID(id))
 		}
 	}
-	remap := func(id rawbtf.TypeID) uint32 { return uint32(oldToNew[id]) }
+	remap := func(id rawbtf.TypeID) uint32 {
+		for n := 0; n < 1<<16 && elided(id); n++ {
+			id = k.Type(id).Ref()
+		}
+		return uint32(oldToNew[id])
+	}
 	b := rawbtf.NewBuilder(k.ByteOrder())
 	for _, id := range newToOld[1:] {
 		t := k.Type(id)
-		name := b.AddString(t.NameBytes())
+		var name uint32
+		if !m.hidden[id] {
+			name = b.AddString(t.NameBytes())
+		}
 		kind, vlen, kflag := t.Kind(), t.Vlen(), t.KindFlag()
 		switch kind {
 		case rawbtf.KindInt:

@@ -27,6 +27,7 @@ import (
 
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -38,6 +39,12 @@ var (
 	// ErrByteOrder means an object was built for the other endianness than
 	// the kernel's: libbpf would refuse to load it there.
 	ErrByteOrder = errors.New("object and kernel byte orders differ")
+	// ErrUnrepresentable means no single BTF file can make libbpf decide
+	// as it does on the running kernel with its modules: a module type
+	// that vmlinux shadows is needed by one relocation, and would be a
+	// candidate for another in a file that holds both (see
+	// docs/design.md).
+	ErrUnrepresentable = errors.New("module types cannot be represented in one BTF")
 )
 
 // Plan is a set of objects prepared once for minimization against any
@@ -168,6 +175,11 @@ type Result struct {
 	// Objects holds libbpf's decision for every relocation of every
 	// object against the kernel, in plan order.
 	Objects []ObjectResult
+	// Kernel is the kernel the decisions were made against, with the
+	// modules MinimizeModules searched; nil for Minimize. The candidate
+	// type IDs of Objects (core.Result.Matched) are those of Kernel.BTF:
+	// Kernel.ModuleOf tells which module a candidate comes from.
+	Kernel *kmod.Kernel
 }
 
 // ObjectResult is the decisions for one object.
@@ -196,12 +208,77 @@ func (r *ObjectResult) Unsatisfied() (unsatisfied, failed []int) {
 // It fails with ErrByteOrder when an object is built for the other
 // endianness than the kernel.
 func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
-	for _, o := range p.objects {
-		if o.BTF.ByteOrder() != kernel.ByteOrder() {
-			return nil, fmt.Errorf("%w: %s is %s, the kernel BTF %s", ErrByteOrder, o.Path, orderName(o.BTF.ByteOrder()), orderName(kernel.ByteOrder()))
+	if err := p.checkOrder(kernel); err != nil {
+		return nil, err
+	}
+	return p.minimize(kernel, core.NewTargetFor(kernel, p.names))
+}
+
+// MinimizeModules is Minimize for a kernel whose modules' BTF is known:
+// the local types vmlinux has no candidate for are looked for in the
+// modules, as libbpf does on the running kernel, and the minimized BTF —
+// one ordinary (base) BTF, as libbpf's btf_custom_path and cilium/ebpf's
+// KernelTypes take — holds the module types their relocations need. With
+// it libbpf decides every relocation as it does on the running kernel
+// with its vmlinux and module BTF, including for a type that vmlinux and
+// a module both define (vmlinux's wins) and types several modules define
+// (all are candidates). Result.Kernel tells which module each candidate
+// comes from.
+//
+// It fails with ErrUnrepresentable in the rare case no single BTF can do
+// that, and with errors from kmod.Set.Extend for modules that do not fit
+// the kernel.
+func (p *Plan) MinimizeModules(vmlinux *rawbtf.BTF, mods *kmod.Set) (*Result, error) {
+	if err := p.checkOrder(vmlinux); err != nil {
+		return nil, err
+	}
+	target := core.NewTargetFor(vmlinux, p.names)
+	k, err := mods.Extend(vmlinux, p.moduleNames(target))
+	if err != nil {
+		return nil, err
+	}
+	if k.BTF != vmlinux {
+		target = target.WithModules(k.BTF)
+	}
+	res, err := p.minimize(k.BTF, target)
+	if err != nil {
+		return nil, err
+	}
+	res.Kernel = k
+	return res, nil
+}
+
+// ModuleNames returns the essential names of the plan's local types for
+// which vmlinux has no candidate: those libbpf looks for in the kernel's
+// modules.
+func (p *Plan) ModuleNames(vmlinux *rawbtf.BTF) map[string]struct{} {
+	return p.moduleNames(core.NewTargetFor(vmlinux, p.names))
+}
+
+func (p *Plan) moduleNames(vmlinux *core.Target) map[string]struct{} {
+	names := map[string]struct{}{}
+	for i, o := range p.objects {
+		for _, g := range p.groups[i] {
+			lt := o.BTF.Type(g.local)
+			if len(vmlinux.Candidates(lt)) == 0 {
+				names[string(rawbtf.EssentialName(lt.NameBytes()))] = struct{}{}
+			}
 		}
 	}
-	target := core.NewTargetFor(kernel, p.names)
+	return names
+}
+
+func (p *Plan) checkOrder(kernel *rawbtf.BTF) error {
+	for _, o := range p.objects {
+		if o.BTF.ByteOrder() != kernel.ByteOrder() {
+			return fmt.Errorf("%w: %s is %s, the kernel BTF %s", ErrByteOrder, o.Path, orderName(o.BTF.ByteOrder()), orderName(kernel.ByteOrder()))
+		}
+	}
+	return nil
+}
+
+// minimize is Minimize against target, whose BTF is kernel.
+func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error) {
 	m := newMarks(kernel)
 	memo := &evalMemo{cl: p.classesForUse(), specs: map[*core.Spec]*specEvals{}}
 	for i, o := range p.objects {
@@ -235,13 +312,19 @@ func (p *Plan) Minimize(kernel *rawbtf.BTF) (*Result, error) {
 			keptLong = true
 			continue
 		}
+		if kernel.IsSplit() && p.hideShadowed(m, target, mb, newToOld) {
+			continue
+		}
 		if p.fixCandidates(m, target, memo, mb, newToOld) {
 			continue
 		}
 		bad := p.check(res, mb, newToOld)
-		if len(bad) == 0 {
+		if len(bad) == 0 && len(m.unhideable) == 0 {
 			res.BTF, res.Types = out, len(newToOld)-1
 			return res, nil
+		}
+		if len(m.hidden) > 0 || len(m.unhideable) > 0 {
+			return nil, fmt.Errorf("%w: %s; decisions would differ: %s", ErrUnrepresentable, m.shadowReport(), strings.Join(bad, "; "))
 		}
 		if round >= 8 {
 			return nil, fmt.Errorf("%w: %s", ErrSelfCheck, strings.Join(bad, "; "))

@@ -24,10 +24,17 @@ type marks struct {
 	changed bool
 	// oldToNew is fixCandidates' ID map, kept between rounds.
 	oldToNew []rawbtf.TypeID
+	// hidden holds the module types that vmlinux shadows and that are
+	// emitted without their name, unhideable those that would be wrong
+	// candidates and cannot be hidden, with the relocation concerned
+	// (see hideShadowed).
+	hidden     map[rawbtf.TypeID]bool
+	unhideable map[rawbtf.TypeID]string
 }
 
 func newMarks(b *rawbtf.BTF) *marks {
-	return &marks{b: b, flags: make([]uint8, b.NumTypes()), members: make(map[rawbtf.TypeID][]bool)}
+	return &marks{b: b, flags: make([]uint8, b.NumTypes()), members: make(map[rawbtf.TypeID][]bool),
+		hidden: map[rawbtf.TypeID]bool{}, unhideable: map[rawbtf.TypeID]string{}}
 }
 
 func (m *marks) set(id rawbtf.TypeID, f uint8) bool {

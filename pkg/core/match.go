@@ -39,7 +39,7 @@ func namesEqualEssential(a, b []byte) bool {
 // typesAreCompat is libbpf's __bpf_core_types_are_compat, used by
 // TYPE_EXISTS, TYPE_SIZE and TYPE_ID_TARGET.
 func typesAreCompat(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawbtf.TypeID, level int) (bool, error) {
-	if !kindsCompatible(lb.Type(lid).Kind(), tb.Type(tid).Kind()) {
+	if !KindsCompatible(lb.Type(lid).Kind(), tb.Type(tid).Kind()) {
 		return false, nil
 	}
 	for depth := 32; ; {
@@ -51,7 +51,7 @@ func typesAreCompat(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawbt
 		if err != nil {
 			return false, err
 		}
-		if !kindsCompatible(lt.Kind(), tt.Kind()) {
+		if !KindsCompatible(lt.Kind(), tt.Kind()) {
 			return false, nil
 		}
 		switch lt.Kind() {
@@ -264,7 +264,7 @@ func fieldsAreCompat(lb *rawbtf.BTF, lid rawbtf.TypeID, tb *rawbtf.BTF, tid rawb
 		if lt.Kind().IsComposite() && tt.Kind().IsComposite() {
 			return true, nil
 		}
-		if !kindsCompatible(lt.Kind(), tt.Kind()) {
+		if !KindsCompatible(lt.Kind(), tt.Kind()) {
 			return false, nil
 		}
 		switch lt.Kind() {

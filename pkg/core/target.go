@@ -87,15 +87,21 @@ func NewTargetFor(b *rawbtf.BTF, names map[string]struct{}) *Target {
 	return t
 }
 
-// kindsCompatible is libbpf's btf_kind_core_compat: same kind, or both
-// enums of either width.
-func kindsCompatible(a, b rawbtf.Kind) bool {
+// KindsCompatible is libbpf's btf_kind_core_compat: whether a target type
+// of kind b can be a candidate for a local type of kind a (the same kind,
+// or both enums of either width).
+func KindsCompatible(a, b rawbtf.Kind) bool {
 	return a == b || (a.IsEnum() && b.IsEnum())
 }
 
 // Candidates returns the target types libbpf considers for a local type:
 // every named type of a compatible kind with the same essential name, in
 // ID order. The result must not be modified.
+//
+// When the target is split BTF (a kernel's vmlinux BTF as base, the types
+// of its modules on top, see pkg/kmod), libbpf's bpf_core_find_cands rule
+// applies: the candidates are vmlinux's if it has any, and only otherwise
+// those of the modules.
 func (t *Target) Candidates(local rawbtf.Type) []rawbtf.TypeID {
 	name := local.NameBytes()
 	if len(name) == 0 {
@@ -107,22 +113,37 @@ func (t *Target) Candidates(local rawbtf.Type) []rawbtf.TypeID {
 		ids = t.scan(ess)
 	}
 	lk := local.Kind()
-	n := 0
+	// n counts the compatible candidates, inBase those of the base (they
+	// come first: ids are in ID order).
+	n, inBase := 0, 0
+	first := t.BTF.FirstID()
 	for _, id := range ids {
-		if kindsCompatible(t.BTF.Type(id).Kind(), lk) {
+		if KindsCompatible(t.BTF.Type(id).Kind(), lk) {
 			n++
+			if id < first {
+				inBase++
+			}
 		}
+	}
+	if inBase > 0 && inBase < n {
+		n = inBase // vmlinux has candidates: the modules are not searched
 	}
 	if n == len(ids) {
 		return ids
 	}
 	out := make([]rawbtf.TypeID, 0, n)
 	for _, id := range ids {
-		if kindsCompatible(t.BTF.Type(id).Kind(), lk) {
+		if len(out) < n && KindsCompatible(t.BTF.Type(id).Kind(), lk) {
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// FromModules reports whether candidate id comes from a kernel module: the
+// target is split BTF and id one of its own types.
+func (t *Target) FromModules(id rawbtf.TypeID) bool {
+	return t.BTF.IsSplit() && id >= t.BTF.FirstID()
 }
 
 func (t *Target) scan(ess []byte) []rawbtf.TypeID {
@@ -140,3 +161,36 @@ func (t *Target) scan(ess []byte) []rawbtf.TypeID {
 // prefixKey packs the first two bytes of a name (0 for the second of a
 // one-byte name).
 func prefixKey(b0, b1 byte) uint32 { return uint32(b0)<<8 | uint32(b1) }
+
+// WithModules returns a Target over split, a kernel's vmlinux BTF (t's
+// BTF, its base) extended with the types of some of its modules (see
+// pkg/kmod): t's index of vmlinux is reused, and only the modules' types
+// are indexed.
+func (t *Target) WithModules(split *rawbtf.BTF) *Target {
+	if split.Base() != t.BTF {
+		panic("core: WithModules of split BTF on another base")
+	}
+	nt := &Target{BTF: split, byName: make(map[string][]rawbtf.TypeID, len(t.byName)), partial: t.partial}
+	for n, ids := range t.byName {
+		nt.byName[n] = ids
+	}
+	for id := split.FirstID(); int(id) < split.NumTypes(); id++ {
+		name := split.Type(id).NameBytes()
+		if len(name) == 0 {
+			continue
+		}
+		ess := rawbtf.EssentialName(name)
+		ids, ok := nt.byName[string(ess)]
+		if !ok && t.partial {
+			continue
+		}
+		// Copy on first append: the base's lists are shared with t.
+		if len(ids) == 0 || ids[len(ids)-1] < split.FirstID() {
+			ids = append(ids[:len(ids):len(ids)], id)
+		} else {
+			ids = append(ids, id)
+		}
+		nt.byName[string(ess)] = ids
+	}
+	return nt
+}

@@ -1,0 +1,311 @@
+// Package kmod indexes the BTF of a kernel's modules and extends the
+// kernel's vmlinux BTF with the module types that CO-RE relocations can
+// match, as libbpf finds them on a running kernel.
+//
+// libbpf looks for a local type's candidates in vmlinux first; only when
+// vmlinux has none does it search every module's BTF (the types each
+// module adds to vmlinux, in /sys/kernel/btf/MODULE), and candidates from
+// several modules are then considered together. A Set holds the modules
+// of one kernel as split BTF, unparsed; Extend looks at the names each
+// module defines (a pass over type headers, not a parse) and returns
+// vmlinux extended with the types of the modules that define any of the
+// names asked for — the names whose local types have no candidate in
+// vmlinux — merged into one split BTF on vmlinux. pkg/core applies
+// libbpf's rule to such a split BTF: base types first, the modules' types
+// only when the base has no candidate.
+package kmod
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// Errors returned by this package, wrapped with details.
+var (
+	// ErrMixedReleases means the modules of a Set were built for
+	// different kernels.
+	ErrMixedReleases = errors.New("modules of different kernels")
+	// ErrWrongKernel means modules were built for another kernel than the
+	// one they are used with: their release differs, or their split BTF
+	// does not fit its vmlinux BTF (it wraps rawbtf.ErrWrongBase then).
+	ErrWrongKernel = errors.New("modules of another kernel")
+)
+
+// Module is one kernel module's BTF.
+type Module struct {
+	// Name is the module's name, as /sys/kernel/btf names it.
+	Name string
+	// Path says where it was read (see kbtf.ModuleFile.Path).
+	Path string
+	// Release is the kernel release it was built for; empty if unknown.
+	Release string
+	// data is the module's split BTF.
+	data []byte
+}
+
+// Size returns the size of the module's split BTF in bytes.
+func (m *Module) Size() int { return len(m.data) }
+
+// Set is the module BTF of one kernel. It is safe for concurrent use.
+type Set struct {
+	mods    []Module
+	release string
+	sources []string
+}
+
+// Open reads the modules at paths (see kbtf.ReadModules for the forms
+// accepted) into one Set. A module found twice, or modules of different
+// kernel releases, are errors.
+func Open(paths []string, opts *kbtf.Options) (*Set, error) {
+	var files []kbtf.ModuleFile
+	for _, p := range paths {
+		fs, err := kbtf.ReadModules(p, opts)
+		if err != nil {
+			return nil, err
+		}
+		if len(fs) == 0 {
+			return nil, fmt.Errorf("%s: no kernel module BTF found", p)
+		}
+		files = append(files, fs...)
+	}
+	s, err := New(files)
+	if err != nil {
+		return nil, err
+	}
+	s.sources = append([]string(nil), paths...)
+	return s, nil
+}
+
+// New returns a Set of the module files given; it takes ownership of
+// their BTF.
+func New(files []kbtf.ModuleFile) (*Set, error) {
+	s := &Set{mods: make([]Module, 0, len(files))}
+	var releaseFrom string
+	for _, f := range files {
+		if f.Release != "" {
+			switch {
+			case s.release == "":
+				s.release, releaseFrom = f.Release, f.Path
+			case s.release != f.Release:
+				return nil, fmt.Errorf("%w: %s is for %s, %s for %s", ErrMixedReleases, releaseFrom, s.release, f.Path, f.Release)
+			}
+		}
+		s.mods = append(s.mods, Module{Name: f.Name, Path: f.Path, Release: f.Release, data: f.BTF})
+	}
+	sort.SliceStable(s.mods, func(i, j int) bool { return s.mods[i].Name < s.mods[j].Name })
+	for i := 1; i < len(s.mods); i++ {
+		if a, b := &s.mods[i-1], &s.mods[i]; a.Name == b.Name {
+			return nil, fmt.Errorf("%w: module %s is in both %s and %s", kbtf.ErrDuplicateModule, a.Name, a.Path, b.Path)
+		}
+	}
+	return s, nil
+}
+
+// Len returns the number of modules.
+func (s *Set) Len() int { return len(s.mods) }
+
+// Modules returns the modules, sorted by name. The caller must not modify
+// them.
+func (s *Set) Modules() []Module { return s.mods }
+
+// Sources returns the paths the Set was opened from.
+func (s *Set) Sources() []string { return s.sources }
+
+// Release returns the kernel release the modules say they were built
+// for; empty when none says.
+func (s *Set) Release() string { return s.release }
+
+// CheckRelease fails with ErrWrongKernel when the modules say they were
+// built for another release than release (the kernel's uname -r, or the
+// RELEASE of btfhub's RELEASE.btf.tar.xz). Nothing is checked when either
+// is unknown (empty).
+func (s *Set) CheckRelease(release string) error {
+	if release == "" || s.release == "" || release == s.release {
+		return nil
+	}
+	return fmt.Errorf("%w: the modules are for %s, the kernel is %s", ErrWrongKernel, s.release, release)
+}
+
+// Kernel is a kernel's vmlinux BTF extended with the types of some of its
+// modules.
+type Kernel struct {
+	// BTF holds vmlinux and the modules' types: split BTF on Vmlinux,
+	// whose IDs from Vmlinux.NumTypes() on are the modules', or Vmlinux
+	// itself when no module was needed.
+	BTF *rawbtf.BTF
+	// Vmlinux is the kernel's vmlinux BTF.
+	Vmlinux *rawbtf.BTF
+	// Modules are the modules whose types BTF holds, in ID order.
+	Modules []Loaded
+}
+
+// Loaded is a module whose types a Kernel holds.
+type Loaded struct {
+	*Module
+	// First and End delimit the module's types in Kernel.BTF: IDs
+	// First to End-1.
+	First, End rawbtf.TypeID
+}
+
+// ModuleOf returns the module holding type id of k.BTF; nil for a type of
+// vmlinux.
+func (k *Kernel) ModuleOf(id rawbtf.TypeID) *Loaded {
+	i := sort.Search(len(k.Modules), func(i int) bool { return k.Modules[i].End > id })
+	if i < len(k.Modules) && id >= k.Modules[i].First {
+		return &k.Modules[i]
+	}
+	return nil
+}
+
+// Extend returns vmlinux extended with the types of every module that
+// defines a type carrying one of names as its essential name (the name
+// without a ___flavor suffix): the names of the local types that have no
+// candidate in vmlinux, which libbpf looks for in the modules. Only those
+// modules are parsed; one whose BTF does not fit vmlinux gives an error
+// wrapping ErrWrongKernel and rawbtf.ErrWrongBase, one that is malformed
+// an error wrapping rawbtf.ErrCorrupt, both naming the module.
+func (s *Set) Extend(vmlinux *rawbtf.BTF, names map[string]struct{}) (*Kernel, error) {
+	k := &Kernel{BTF: vmlinux, Vmlinux: vmlinux}
+	if len(names) == 0 || len(s.mods) == 0 {
+		return k, nil
+	}
+	want := newNameFilter(names)
+	// Offsets of the base's strings that are wanted: a module names a
+	// type with a base string when vmlinux has the same string (pahole
+	// deduplicates them), as it has for a forward declaration.
+	baseWanted := map[uint32]bool{}
+	for off := uint32(1); off < uint32(vmlinux.StringsLen()); {
+		str := vmlinux.StringBytes(off)
+		if want.has(str) {
+			baseWanted[off] = true
+		}
+		off += uint32(len(str)) + 1
+	}
+	strBase := uint32(vmlinux.StringsLen())
+	var picked []*Module
+	for i := range s.mods {
+		m := &s.mods[i]
+		ok, err := m.defines(want, baseWanted, strBase)
+		if err != nil {
+			return nil, fmt.Errorf("module %s (%s): %w", m.Name, m.Path, err)
+		}
+		if ok {
+			picked = append(picked, m)
+		}
+	}
+	if len(picked) == 0 {
+		return k, nil
+	}
+	splits := make([]*rawbtf.BTF, len(picked))
+	for i, m := range picked {
+		b, err := rawbtf.ParseSplit(m.data, vmlinux)
+		if errors.Is(err, rawbtf.ErrWrongBase) {
+			return nil, fmt.Errorf("module %s (%s): %w: %w", m.Name, m.Path, ErrWrongKernel, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("module %s (%s): %w", m.Name, m.Path, err)
+		}
+		splits[i] = b
+	}
+	merged, firsts := splits[0], []rawbtf.TypeID{splits[0].FirstID()}
+	if len(splits) > 1 {
+		var err error
+		if merged, firsts, err = rawbtf.MergeSplit(vmlinux, splits); err != nil {
+			return nil, fmt.Errorf("modules %s: %w", moduleNames(picked), err)
+		}
+	}
+	k.BTF = merged
+	for i, m := range picked {
+		end := rawbtf.TypeID(merged.NumTypes())
+		if i+1 < len(firsts) {
+			end = firsts[i+1]
+		}
+		k.Modules = append(k.Modules, Loaded{Module: m, First: firsts[i], End: end})
+	}
+	return k, nil
+}
+
+func moduleNames(ms []*Module) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// defines reports whether the module names a type with one of the wanted
+// names: baseWanted holds the wanted offsets into the base's strings,
+// strBase is where the module's own strings start.
+func (m *Module) defines(want *nameFilter, baseWanted map[uint32]bool, strBase uint32) (bool, error) {
+	own, err := rawbtf.StringsIn(m.data)
+	if err != nil {
+		return false, err
+	}
+	ownWanted := map[uint32]bool{}
+	for off := 0; off < len(own); {
+		n := 0
+		for off+n < len(own) && own[off+n] != 0 {
+			n++
+		}
+		if n > 0 && want.has(own[off:off+n]) {
+			ownWanted[strBase+uint32(off)] = true
+		}
+		off += n + 1
+	}
+	if len(ownWanted) == 0 && len(baseWanted) == 0 {
+		return false, nil
+	}
+	found := false
+	err = rawbtf.SplitNames(m.data, func(kind rawbtf.Kind, nameOff uint32) {
+		if !found && (ownWanted[nameOff] || baseWanted[nameOff]) {
+			found = true
+		}
+	})
+	return found, err
+}
+
+// nameFilter tells whether a name's essential name is among a set, ruling
+// most names out by their first two bytes.
+type nameFilter struct {
+	names    map[string]struct{}
+	prefixes [1 << 16 / 64]uint64
+}
+
+func newNameFilter(names map[string]struct{}) *nameFilter {
+	f := &nameFilter{names: names}
+	for n := range names {
+		if n == "" {
+			continue
+		}
+		k := uint32(n[0]) << 8
+		if len(n) > 1 {
+			k |= uint32(n[1])
+		}
+		f.prefixes[k/64] |= 1 << (k % 64)
+	}
+	return f
+}
+
+func (f *nameFilter) has(name []byte) bool {
+	if len(name) == 0 {
+		return false
+	}
+	// A flavor suffix can start at the second byte ("a___b" is "a"):
+	// names whose second byte is '_' are always looked up.
+	if len(name) == 1 || name[1] != '_' {
+		k := uint32(name[0]) << 8
+		if len(name) > 1 {
+			k |= uint32(name[1])
+		}
+		if f.prefixes[k/64]&(1<<(k%64)) == 0 {
+			return false
+		}
+	}
+	_, ok := f.names[string(rawbtf.EssentialName(name))]
+	return ok
+}

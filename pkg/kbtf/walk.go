@@ -25,6 +25,33 @@ type Entry struct {
 	// DISTRO/VERSION/ARCH/RELEASE.btf[.tar.xz]; they are empty when Rel does
 	// not fit it.
 	Distro, Version, Arch, Release string
+	// Modules is the full path of the kernel's module BTF, when the tree
+	// has it beside the kernel: STEM.modules.tar, optionally compressed
+	// (.xz, .gz, .zst), in the same directory as STEM.btf.tar.xz (see
+	// ReadModules for what it holds). Empty when there is none.
+	Modules string
+}
+
+// ModulesSuffix marks a kernel's module BTF beside it in a tree:
+// RELEASE.btf.tar.xz has its modules in RELEASE.modules.tar.xz (any
+// compression, or none).
+const ModulesSuffix = ".modules"
+
+// modulesStem returns the kernel stem a module archive's name is for
+// ("5.4.0-91-generic" for "5.4.0-91-generic.modules.tar.xz").
+func modulesStem(name string) (string, bool) {
+	rest := name
+	for _, s := range compressionSuffixes {
+		if strings.HasSuffix(rest, s) {
+			rest = strings.TrimSuffix(rest, s)
+			break
+		}
+	}
+	if !strings.HasSuffix(rest, ModulesSuffix+".tar") {
+		return "", false
+	}
+	stem := strings.TrimSuffix(rest, ModulesSuffix+".tar")
+	return stem, stem != ""
 }
 
 // compressionSuffixes are the compression suffixes Walk recognises.
@@ -66,7 +93,9 @@ func splitName(name string) (stem, suffix string, ok bool) {
 // Files are recognised by name, other files are ignored: NAME.btf,
 // NAME.btf.xz, NAME.btf.gz, NAME.btf.zst, NAME[.btf].tar with or without
 // .xz, .gz or .zst, NAME.tgz, and vmlinux or vmlinux-VERSION, those
-// optionally compressed. Walk does not follow symbolic links to directories; a symbolic link to a regular
+// optionally compressed. NAME.modules.tar (optionally compressed) is the
+// module BTF of the kernel NAME beside it (Entry.Modules), not a kernel;
+// one with no kernel beside it is ignored. Walk does not follow symbolic links to directories; a symbolic link to a regular
 // file is listed under the link's own name. If root is itself a file, Walk
 // returns that file alone when its name is recognised.
 //
@@ -84,6 +113,7 @@ func Walk(root string) ([]Entry, error) {
 		}
 		return entries, nil
 	}
+	modules := map[string]string{} // slash-separated dir + stem: full path
 	// WalkDir does not descend into a symbolic link given as root: resolve
 	// it first, but report paths under root as given.
 	real, err := filepath.EvalSymlinks(root)
@@ -102,8 +132,11 @@ func Walk(root string) ([]Entry, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		e, ok := newEntry(filepath.Join(root, filepath.FromSlash(rel)), rel)
-		if !ok {
+		full := filepath.Join(root, filepath.FromSlash(rel))
+		dir, name := path.Split(rel)
+		stem, isModules := modulesStem(name)
+		e, ok := newEntry(full, rel)
+		if !ok && !isModules {
 			return nil
 		}
 		switch t := de.Type(); {
@@ -116,11 +149,22 @@ func Walk(root string) ([]Entry, error) {
 		default:
 			return nil // a device, pipe or socket
 		}
+		if isModules {
+			modules[dir+stem] = full
+			return nil
+		}
 		entries = append(entries, e)
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	for i := range entries {
+		e := &entries[i]
+		dir, name := path.Split(e.Rel)
+		if stem, _, ok := splitName(name); ok {
+			e.Modules = modules[dir+stem]
+		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Rel < entries[j].Rel })
 	seen := make(map[string]string, len(entries))
@@ -137,6 +181,9 @@ func Walk(root string) ([]Entry, error) {
 // relative path rel, if its name is recognised.
 func newEntry(p, rel string) (Entry, bool) {
 	dir, name := path.Split(rel)
+	if _, ok := modulesStem(name); ok {
+		return Entry{}, false
+	}
 	stem, suffix, ok := splitName(name)
 	if !ok {
 		return Entry{}, false

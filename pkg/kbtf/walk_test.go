@@ -131,3 +131,53 @@ func TestWalkErrors(t *testing.T) {
 		t.Errorf("Walk with colliding outputs: error = %v", err)
 	}
 }
+
+// TestWalkModules: RELEASE.modules.tar.xz beside RELEASE.btf.tar.xz is
+// that kernel's module BTF, not a kernel; one with no kernel is ignored.
+func TestWalkModules(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{
+		"debian/12/x86_64/6.1.0-9-amd64.btf.tar.xz",
+		"debian/12/x86_64/6.1.0-9-amd64.modules.tar.xz",
+		"debian/12/x86_64/6.12.1-amd64.btf.tar.xz",
+		"debian/12/x86_64/6.13.0-orphan.modules.tar.zst",
+		"flat/5.4.btf",
+		"flat/5.4.modules.tar",
+		"flat/5.10.btf",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := Walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range entries {
+		got[e.Rel] = strings.TrimPrefix(e.Modules, root+string(filepath.Separator))
+	}
+	want := map[string]string{
+		"debian/12/x86_64/6.1.0-9-amd64.btf.tar.xz": filepath.FromSlash("debian/12/x86_64/6.1.0-9-amd64.modules.tar.xz"),
+		"debian/12/x86_64/6.12.1-amd64.btf.tar.xz":  "",
+		"flat/5.4.btf":  filepath.FromSlash("flat/5.4.modules.tar"),
+		"flat/5.10.btf": "",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("entries and their modules:\n got %v\nwant %v", got, want)
+	}
+	for _, name := range []string{"6.1.0-9-amd64.modules.tar.xz", "x.modules.tar", "x.modules.tar.gz"} {
+		if _, _, ok := splitName(name); ok {
+			if _, isMod := modulesStem(name); !isMod {
+				t.Errorf("%s: taken as a kernel", name)
+			}
+		}
+		if _, ok := newEntry(name, name); ok {
+			t.Errorf("%s: newEntry makes a kernel of it", name)
+		}
+	}
+}

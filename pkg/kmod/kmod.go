@@ -10,12 +10,14 @@
 // module defines (a pass over type headers, not a parse) and returns
 // vmlinux extended with the types of the modules that define any of the
 // names asked for — the names whose local types have no candidate in
-// vmlinux — merged into one split BTF on vmlinux. pkg/core applies
+// vmlinux — merged into one split BTF on vmlinux. Every module is checked
+// to fit vmlinux, needed or not. pkg/core applies
 // libbpf's rule to such a split BTF: base types first, the modules' types
 // only when the base has no candidate.
 package kmod
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -166,12 +168,13 @@ func (k *Kernel) ModuleOf(id rawbtf.TypeID) *Loaded {
 // defines a type carrying one of names as its essential name (the name
 // without a ___flavor suffix): the names of the local types that have no
 // candidate in vmlinux, which libbpf looks for in the modules. Only those
-// modules are parsed; one whose BTF does not fit vmlinux gives an error
-// wrapping ErrWrongKernel and rawbtf.ErrWrongBase, one that is malformed
-// an error wrapping rawbtf.ErrCorrupt, both naming the module.
+// modules are parsed. A module whose BTF does not fit vmlinux (it was made
+// for another kernel) gives an error wrapping ErrWrongKernel and
+// rawbtf.ErrWrongBase, whether it is needed or not; one that is malformed
+// an error wrapping rawbtf.ErrCorrupt; both name the module.
 func (s *Set) Extend(vmlinux *rawbtf.BTF, names map[string]struct{}) (*Kernel, error) {
 	k := &Kernel{BTF: vmlinux, Vmlinux: vmlinux}
-	if len(names) == 0 || len(s.mods) == 0 {
+	if len(s.mods) == 0 {
 		return k, nil
 	}
 	want := newNameFilter(names)
@@ -186,11 +189,10 @@ func (s *Set) Extend(vmlinux *rawbtf.BTF, names map[string]struct{}) (*Kernel, e
 		}
 		off += uint32(len(str)) + 1
 	}
-	strBase := uint32(vmlinux.StringsLen())
 	var picked []*Module
 	for i := range s.mods {
 		m := &s.mods[i]
-		ok, err := m.defines(want, baseWanted, strBase)
+		ok, err := m.defines(vmlinux, want, baseWanted)
 		if err != nil {
 			return nil, fmt.Errorf("module %s (%s): %w", m.Name, m.Path, err)
 		}
@@ -240,33 +242,52 @@ func moduleNames(ms []*Module) string {
 
 // defines reports whether the module names a type with one of the wanted
 // names: baseWanted holds the wanted offsets into the base's strings,
-// strBase is where the module's own strings start.
-func (m *Module) defines(want *nameFilter, baseWanted map[uint32]bool, strBase uint32) (bool, error) {
+// strBase is where the module's own strings start. Every type name is
+// also checked to be the start of a string of the base or of the module's
+// own strings: split BTF made for another kernel's vmlinux fails that
+// check (its string offsets continue another string section), so a wrong
+// module is refused even when no type of it is needed.
+func (m *Module) defines(vmlinux *rawbtf.BTF, want *nameFilter, baseWanted map[uint32]bool) (bool, error) {
 	own, err := rawbtf.StringsIn(m.data)
 	if err != nil {
 		return false, err
 	}
+	strBase := uint32(vmlinux.StringsLen())
 	ownWanted := map[uint32]bool{}
 	for off := 0; off < len(own); {
-		n := 0
-		for off+n < len(own) && own[off+n] != 0 {
-			n++
+		n := bytes.IndexByte(own[off:], 0)
+		if n < 0 {
+			n = len(own) - off
 		}
 		if n > 0 && want.has(own[off:off+n]) {
 			ownWanted[strBase+uint32(off)] = true
 		}
 		off += n + 1
 	}
-	if len(ownWanted) == 0 && len(baseWanted) == 0 {
-		return false, nil
-	}
 	found := false
+	var bad uint32
 	err = rawbtf.SplitNames(m.data, func(kind rawbtf.Kind, nameOff uint32) {
+		switch {
+		case bad != 0:
+			return
+		case nameOff < strBase:
+			if vmlinux.StringByte(nameOff-1) != 0 {
+				bad = nameOff
+			}
+		case nameOff-strBase >= uint32(len(own)) || (nameOff > strBase && own[nameOff-strBase-1] != 0):
+			bad = nameOff
+		}
 		if !found && (ownWanted[nameOff] || baseWanted[nameOff]) {
 			found = true
 		}
 	})
-	return found, err
+	if err != nil {
+		return false, err
+	}
+	if bad != 0 {
+		return false, fmt.Errorf("%w: %w: a type name at string offset %d is not a string of this vmlinux or of the module", ErrWrongKernel, rawbtf.ErrWrongBase, bad)
+	}
+	return found, nil
 }
 
 // nameFilter tells whether a name's essential name is among a set, ruling

@@ -137,8 +137,8 @@ func TestDifferentialLibbpfModules(t *testing.T) {
 			paths := map[string]string{}
 			for name, b := range map[string][]byte{
 				"V":   data,
-				"M":   flatten(ref.BTF, nil),
-				"R":   flatten(ref.BTF, shadowed(vm, ref.BTF)),
+				"M":   btfgen.Flatten(ref, false),
+				"R":   btfgen.Flatten(ref, true),
 				"min": res.BTF,
 			} {
 				paths[name] = filepath.Join(tmp, fmt.Sprintf("%s-%d.btf", name, ki))
@@ -235,113 +235,3 @@ func compareModuleObject(orc, path string, o *bpfobj.Object, vmTarget *core.Targ
 	return failures, compared, fromModules
 }
 
-// shadowed returns the types of the split BTF k (vmlinux vm with module
-// types) that are modules' and that vmlinux shadows: it has a type of a
-// compatible kind with the same essential name, which libbpf uses instead.
-func shadowed(vm, k *rawbtf.BTF) map[rawbtf.TypeID]bool {
-	vmTarget := core.NewTarget(vm)
-	out := map[rawbtf.TypeID]bool{}
-	for id := k.FirstID(); int(id) < k.NumTypes(); id++ {
-		t := k.Type(id)
-		switch t.Kind() {
-		case rawbtf.KindStruct, rawbtf.KindUnion, rawbtf.KindEnum, rawbtf.KindEnum64, rawbtf.KindTypedef:
-		default:
-			continue
-		}
-		if len(t.NameBytes()) > 0 && len(vmTarget.Candidates(t)) > 0 {
-			out[id] = true
-		}
-	}
-	return out
-}
-
-// flatten encodes every type of the split BTF k (vmlinux and module
-// types) as one base BTF, as btf_custom_path takes it, with the hidden
-// types anonymous, or elided for typedefs (what refers to them refers to
-// their target).
-func flatten(k *rawbtf.BTF, hidden map[rawbtf.TypeID]bool) []byte {
-	elided := func(id rawbtf.TypeID) bool { return hidden[id] && k.Type(id).Kind() == rawbtf.KindTypedef }
-	newID := make([]uint32, k.NumTypes())
-	n := uint32(0)
-	for id := 1; id < k.NumTypes(); id++ {
-		if !elided(rawbtf.TypeID(id)) {
-			n++
-			newID[id] = n
-		}
-	}
-	remap := func(id rawbtf.TypeID) uint32 {
-		for elided(id) {
-			id = k.Type(id).Ref()
-		}
-		return newID[id]
-	}
-	w := rawbtf.NewBuilder(k.ByteOrder())
-	str := func(off uint32) uint32 { return w.AddString(k.StringBytes(off)) }
-	for i := 1; i < k.NumTypes(); i++ {
-		id := rawbtf.TypeID(i)
-		if newID[id] == 0 {
-			continue
-		}
-		t := k.Type(id)
-		var name uint32
-		if !hidden[id] {
-			name = w.AddString(t.NameBytes())
-		}
-		kind, vlen, kflag := t.Kind(), t.Vlen(), t.KindFlag()
-		switch kind {
-		case rawbtf.KindInt:
-			w.BeginType(name, rawbtf.Info(kind, 0, kflag), t.Size())
-			w.U32(rawbtf.RawU32(t, 12))
-		case rawbtf.KindPtr, rawbtf.KindTypedef, rawbtf.KindVolatile, rawbtf.KindConst, rawbtf.KindRestrict, rawbtf.KindTypeTag, rawbtf.KindFunc:
-			w.BeginType(name, rawbtf.Info(kind, vlen, kflag), remap(t.Ref()))
-		case rawbtf.KindVar:
-			w.BeginType(name, rawbtf.Info(kind, 0, kflag), remap(t.Ref()))
-			w.U32(t.Linkage())
-		case rawbtf.KindDeclTag:
-			w.BeginType(name, rawbtf.Info(kind, 0, kflag), remap(t.Ref()))
-			w.U32(uint32(t.ComponentIdx()))
-		case rawbtf.KindArray:
-			a := t.Array()
-			w.BeginType(name, rawbtf.Info(kind, 0, false), 0)
-			w.U32(remap(a.Type))
-			w.U32(remap(a.IndexType))
-			w.U32(a.Nelems)
-		case rawbtf.KindStruct, rawbtf.KindUnion:
-			w.BeginType(name, rawbtf.Info(kind, vlen, kflag), t.Size())
-			for m := 0; m < vlen; m++ {
-				mem := t.Member(m)
-				w.U32(str(mem.NameOff))
-				w.U32(remap(mem.Type))
-				w.U32(t.MemberRawOffset(m))
-			}
-		case rawbtf.KindEnum, rawbtf.KindEnum64:
-			w.BeginType(name, rawbtf.Info(kind, vlen, kflag), t.Size())
-			for m := 0; m < vlen; m++ {
-				v := t.EnumValue(m)
-				w.U32(str(v.NameOff))
-				w.U32(uint32(v.Value))
-				if kind == rawbtf.KindEnum64 {
-					w.U32(uint32(v.Value >> 32))
-				}
-			}
-		case rawbtf.KindFuncProto:
-			w.BeginType(name, rawbtf.Info(kind, vlen, kflag), remap(t.Ref()))
-			for m := 0; m < vlen; m++ {
-				p := t.Param(m)
-				w.U32(str(p.NameOff))
-				w.U32(remap(p.Type))
-			}
-		case rawbtf.KindDatasec:
-			w.BeginType(name, rawbtf.Info(kind, vlen, kflag), t.Size())
-			for m := 0; m < vlen; m++ {
-				v := t.VarSecinfo(m)
-				w.U32(remap(v.Type))
-				w.U32(v.Offset)
-				w.U32(v.Size)
-			}
-		default: // FWD, FLOAT
-			w.BeginType(name, rawbtf.Info(kind, vlen, kflag), t.SizeOrType())
-		}
-	}
-	return w.Bytes()
-}

@@ -79,9 +79,6 @@ type classes struct {
 type group struct {
 	local rawbtf.TypeID
 	relos []int // indices into Object.Relocations, in order
-	// starts holds the positions in relos where a run of relocations of
-	// one function begins (see runs).
-	starts []int
 }
 
 // NewPlan prepares objects for minimization.
@@ -106,35 +103,8 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 			}
 			p.groups[i][g].relos = append(p.groups[i][g].relos, j)
 		}
-		for gi := range p.groups[i] {
-			p.groups[i][gi].starts = runs(o, p.groups[i][gi].relos)
-		}
 	}
 	return p
-}
-
-// runs returns where, in relos (indices into o.Relocations in libbpf's
-// order), each run of relocations of one function starts. libbpf applies
-// an object's relocations in .BTF.ext order and skips those of the
-// programs a loader does not load (bpf_program__set_autoload), so the
-// sequences of relocations it can see are the concatenations, in order, of
-// any subset of these runs. A function's relocations are contiguous in
-// .BTF.ext (records are sorted by instruction within a section); a
-// relocation in no known function is a run of its own.
-func runs(o *bpfobj.Object, relos []int) []int {
-	var starts []int
-	for k, ri := range relos {
-		r := &o.Relocations[ri]
-		if k == 0 || r.Program == "" {
-			starts = append(starts, k)
-			continue
-		}
-		prev := &o.Relocations[relos[k-1]]
-		if prev.Section != r.Section || prev.Program != r.Program {
-			starts = append(starts, k)
-		}
-	}
-	return starts
 }
 
 // classesForUse returns the classes to use for one Minimize: none for the
@@ -477,12 +447,7 @@ type behaviour struct {
 }
 
 // markGroup keeps one representative candidate per distinct behaviour over
-// the group's relocations, with what each of its matches needs — of the
-// behaviours that can take part in one of libbpf's decisions: a candidate
-// takes part in a relocation when libbpf still considers it there (it has
-// matched every earlier relocation that any candidate matched) and it
-// matches, or fails on, that relocation. Which ones can depends on the
-// programs a loader loads (see runs and participants).
+// the group's relocations, with what each of its matches needs.
 func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo *evalMemo) {
 	cands := target.Candidates(o.BTF.Type(g.local))
 	if len(cands) == 0 {
@@ -509,15 +474,6 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 			memo.specs[rep] = evals[j]
 		}
 	}
-	// The behaviours seen, and those whose representative is not marked
-	// yet because only a search over program subsets can tell whether
-	// they take part.
-	var behaviours [][]behaviour
-	type pending struct {
-		class int
-		cand  rawbtf.TypeID
-	}
-	var deferred []pending
 	// Target specs are matched into scratch and kept (cloned) only for a
 	// representative of a new behaviour: the memo keeps none.
 	scratch := make([]core.Spec, len(g.relos))
@@ -545,126 +501,22 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 			continue
 		}
 		seen[string(kb)] = true
-		behaviours = append(behaviours, slices.Clone(key))
-		// Every candidate is still considered at the first relocation of
-		// a run whose function is the only one loaded: one that matches
-		// or fails there takes part.
-		takesPart := false
-		for _, k := range g.starts {
-			if key[k].matched || key[k].failed {
-				takesPart = true
-				break
-			}
-		}
-		if !takesPart {
-			deferred = append(deferred, pending{class: len(behaviours) - 1, cand: c})
-			continue
-		}
-		p.markBehaviour(m, o, g, kernel, memo, c, key, specs)
-	}
-	if len(deferred) == 0 {
-		return
-	}
-	part, ok := participants(behaviours, g.starts)
-	for _, d := range deferred {
-		if !ok || part[d.class] {
-			p.markBehaviour(m, o, g, kernel, memo, d.cand, behaviours[d.class], nil)
-		}
-	}
-}
-
-// markBehaviour keeps what candidate c needs for the relocations of group
-// g it matches (behaviours bs), and everything reachable from it when it
-// fails on one. specs holds its target specs where already matched.
-func (p *Plan) markBehaviour(m *marks, o *bpfobj.Object, g group, kernel *rawbtf.BTF, memo *evalMemo, c rawbtf.TypeID, bs []behaviour, specs []*core.Spec) {
-	for j, b := range bs {
-		switch {
-		case b.matched:
-			var ts *core.Spec
-			if specs != nil {
-				ts = specs[j]
-			}
-			if ts == nil {
-				// Evaluated for another spec of the class.
-				ts, _ = core.MatchCandidate(memo.cl.representative(o.Relocations[g.relos[j]].Spec), kernel, c)
-			}
-			if ts != nil {
-				m.relocation(ts)
-			}
-		case b.failed:
-			m.deep(c)
-		}
-	}
-}
-
-// maxAliveSets bounds the search of participants.
-const maxAliveSets = 1 << 10
-
-// participants reports which behaviour classes take part in some decision
-// of libbpf on some sequence of relocations it can see: the concatenation
-// in order of any subset of the runs of relocations starting at starts
-// (positions into each behaviour vector). libbpf considers every
-// candidate at the first relocation of a sequence, and after a relocation
-// that any considered candidate matches, only those that matched; a
-// failing candidate fails the load. The search follows the sets of
-// classes still considered, run by run, with each run loaded or not. It
-// reports false when there are too many classes or sets to follow: the
-// caller then keeps every class.
-func participants(bs [][]behaviour, starts []int) ([]bool, bool) {
-	if len(bs) > 64 {
-		return nil, false
-	}
-	n := len(bs[0])
-	all := uint64(1)<<len(bs) - 1
-	if len(bs) == 64 {
-		all = ^uint64(0)
-	}
-	var part uint64
-	sets := map[uint64]bool{all: true}
-	for r, start := range starts {
-		end := n
-		if r+1 < len(starts) {
-			end = starts[r+1]
-		}
-		next := make(map[uint64]bool, 2*len(sets))
-		for alive := range sets {
-			next[alive] = true // the run's function is not loaded
-			live := true
-			for j := start; j < end && live; j++ {
-				var match, fail uint64
-				for c := range bs {
-					if alive&(1<<c) == 0 {
-						continue
-					}
-					switch b := bs[c][j]; {
-					case b.failed:
-						fail |= 1 << c
-					case b.matched:
-						match |= 1 << c
-					}
+		for j, b := range key {
+			switch {
+			case b.matched:
+				ts := specs[j]
+				if ts == nil {
+					// Evaluated for another spec of the class.
+					ts, _ = core.MatchCandidate(memo.cl.representative(o.Relocations[g.relos[j]].Spec), kernel, c)
 				}
-				part |= match | fail
-				switch {
-				case fail != 0:
-					live = false // libbpf fails the load here
-				case match != 0:
-					alive = match
+				if ts != nil {
+					m.relocation(ts)
 				}
-			}
-			if live {
-				next[alive] = true
+			case b.failed:
+				m.deep(c)
 			}
 		}
-		if len(next) > maxAliveSets {
-			return nil, false
-		}
-		sets = next
 	}
-	out := make([]bool, len(bs))
-	for c := range bs {
-		out[c] = part&(1<<c) != 0
-	}
-	return out, true
 }
 
 // appendBehaviourKey appends the encoding of a behaviour vector, a map

@@ -47,32 +47,20 @@ func typeDesc(b *rawbtf.BTF, id rawbtf.TypeID) string {
 	return fmt.Sprintf("%s %s %d", t.Kind(), t.Name(), sz)
 }
 
-// sameDecisions checks that the sequences of relocations libbpf can see
-// (those of any subset of the object's functions, in order) decide the
-// same on full and min: each function's relocations alone, every pair of
-// functions, and all of them. Relocations in no function (Program "")
-// count as functions of their own.
+// sameDecisions checks that every subset of relocations made of one
+// relocation, every pair, and all of them decide the same on full and min.
 func sameDecisions(tb testing.TB, o *bpfobj.Object, full, min *rawbtf.BTF) {
 	tb.Helper()
-	var units [][]int
-	for i := range o.Relocations {
-		r := &o.Relocations[i]
-		if n := len(units); n > 0 && r.Program != "" {
-			prev := &o.Relocations[units[n-1][0]]
-			if prev.Program == r.Program && prev.Section == r.Section {
-				units[n-1] = append(units[n-1], i)
-				continue
-			}
-		}
-		units = append(units, []int{i})
-	}
+	n := len(o.Relocations)
 	subsets := [][]int{}
 	all := []int{}
-	for i, u := range units {
-		all = append(all, u...)
-		subsets = append(subsets, u)
-		for _, v := range units[i+1:] {
-			subsets = append(subsets, append(slices.Clone(u), v...))
+	for i := 0; i < n; i++ {
+		all = append(all, i)
+		subsets = append(subsets, []int{i})
+		for j := 0; j < n; j++ {
+			if j != i {
+				subsets = append(subsets, []int{i, j})
+			}
 		}
 	}
 	subsets = append(subsets, all)

@@ -45,7 +45,8 @@ type BTF struct {
 	// offsets[id-idBase] is the start of own type id in types; offsets[0]
 	// is unused.
 	offsets []uint32
-	size    int    // total length of the blob
+	data    []byte // the blob
+	size    int    // its length
 	ptrSize int    // from the first "long" INT, 0 if there is none
 	longID  TypeID // that INT
 	// Split BTF (ParseSplit): the base BTF, the last type ID of the base
@@ -140,6 +141,7 @@ func parse(data []byte, base *BTF) (*BTF, error) {
 		big:     order == binary.BigEndian,
 		types:   body[typeOff : typeOff+typeLen],
 		strings: body[strOff : strOff+strLen],
+		data:    data,
 		size:    len(data),
 	}
 	if base != nil {
@@ -353,6 +355,10 @@ func (b *BTF) ByteOrder() binary.ByteOrder { return b.order }
 // NumTypes returns the number of types including void: valid IDs are
 // 0 to NumTypes()-1. For split BTF it counts the base's types too.
 func (b *BTF) NumTypes() int { return int(b.idBase) + len(b.offsets) }
+
+// Bytes returns the raw blob b was parsed from (for split BTF, its own
+// part, without the base's). The caller must not modify it.
+func (b *BTF) Bytes() []byte { return b.data }
 
 // Size returns the length in bytes of the raw blob.
 func (b *BTF) Size() int { return b.size }

@@ -107,6 +107,62 @@ func (p *Plan) ciliumRelocate(spec *btf.Spec, specErr error, bo binary.ByteOrder
 	return out
 }
 
+// ciliumRelocateModules is ciliumRelocate against the full BTF of a
+// kernel with modules: relocations that libbpf decides against the
+// modules (k.servedByModules) are relocated against their types alone
+// (modSpec), the others against vmlinux (vmSpec), and the fixups put back
+// in order. cilium/ebpf groups relocations by local type, and each local
+// type is in one group, so each of its decisions is made on the
+// candidates libbpf considers.
+func (p *Plan) ciliumRelocateModules(k *Kernel, vmSpec, modSpec *btf.Spec, bo binary.ByteOrder) ciliumFixups {
+	out := make(ciliumFixups, len(p.objs))
+	for oi, po := range p.objs {
+		if po.relocatable(bo) != "" {
+			continue
+		}
+		out[oi] = make([]progFixups, len(po.progs))
+		for pi, ps := range po.progs {
+			relos := po.relos[pi]
+			if len(relos) == 0 {
+				continue
+			}
+			var vmRelos, modRelos []*btf.CORERelocation
+			var vmAt, modAt []int
+			for j, s := range po.sites[pi] {
+				if idx, ok := po.record(ps, s); ok && k.servedByModules(po.obj, idx) {
+					modRelos, modAt = append(modRelos, relos[j]), append(modAt, j)
+				} else {
+					vmRelos, vmAt = append(vmRelos, relos[j]), append(vmAt, j)
+				}
+			}
+			fix := make([]btf.COREFixup, len(relos))
+			pf := &out[oi][pi]
+			for _, g := range []struct {
+				relos []*btf.CORERelocation
+				at    []int
+				spec  *btf.Spec
+			}{{vmRelos, vmAt, vmSpec}, {modRelos, modAt, modSpec}} {
+				if len(g.relos) == 0 {
+					continue
+				}
+				f, err := btf.CORERelocate(g.relos, []*btf.Spec{g.spec}, ps.ByteOrder, po.spec.Types.TypeID)
+				if err != nil && pf.err == nil {
+					pf.err = err
+				}
+				for i, j := range g.at {
+					if i < len(f) {
+						fix[j] = f[i]
+					}
+				}
+			}
+			if pf.err == nil {
+				pf.fix = fix
+			}
+		}
+	}
+	return out
+}
+
 // libbpfRelocate runs btftool's libbpf engine on every relocation of
 // every object against the full BTF.
 func (p *Plan) libbpfRelocate(k *Kernel) [][]core.Result {

@@ -234,4 +234,3 @@ func compareModuleObject(orc, path string, o *bpfobj.Object, vmTarget *core.Targ
 	}
 	return failures, compared, fromModules
 }
-

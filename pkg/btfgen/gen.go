@@ -232,13 +232,9 @@ func (p *Plan) MinimizeModules(vmlinux *rawbtf.BTF, mods *kmod.Set) (*Result, er
 	if err := p.checkOrder(vmlinux); err != nil {
 		return nil, err
 	}
-	target := core.NewTargetFor(vmlinux, p.names)
-	k, err := mods.Extend(vmlinux, p.moduleNames(target))
+	k, target, err := mods.ExtendFor(core.NewTargetFor(vmlinux, p.names), p.objects)
 	if err != nil {
 		return nil, err
-	}
-	if k.BTF != vmlinux {
-		target = target.WithModules(k.BTF)
 	}
 	res, err := p.minimize(k.BTF, target)
 	if err != nil {
@@ -246,26 +242,6 @@ func (p *Plan) MinimizeModules(vmlinux *rawbtf.BTF, mods *kmod.Set) (*Result, er
 	}
 	res.Kernel = k
 	return res, nil
-}
-
-// ModuleNames returns the essential names of the plan's local types for
-// which vmlinux has no candidate: those libbpf looks for in the kernel's
-// modules.
-func (p *Plan) ModuleNames(vmlinux *rawbtf.BTF) map[string]struct{} {
-	return p.moduleNames(core.NewTargetFor(vmlinux, p.names))
-}
-
-func (p *Plan) moduleNames(vmlinux *core.Target) map[string]struct{} {
-	names := map[string]struct{}{}
-	for i, o := range p.objects {
-		for _, g := range p.groups[i] {
-			lt := o.BTF.Type(g.local)
-			if len(vmlinux.Candidates(lt)) == 0 {
-				names[string(rawbtf.EssentialName(lt.NameBytes()))] = struct{}{}
-			}
-		}
-	}
-	return names
 }
 
 func (p *Plan) checkOrder(kernel *rawbtf.BTF) error {

@@ -128,7 +128,7 @@ func TestShadowedModuleTypes(t *testing.T) {
 // with core's rule is libbpf's decision there.
 func k(tb testing.TB, vm *rawbtf.BTF, set *kmod.Set, objs ...*bpfobj.Object) *rawbtf.BTF {
 	tb.Helper()
-	kk, err := set.Extend(vm, btfgen.NewPlan(objs).ModuleNames(vm))
+	kk, _, err := set.ExtendFor(core.NewTarget(vm), objs)
 	if err != nil {
 		tb.Fatal(err)
 	}

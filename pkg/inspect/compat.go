@@ -2,11 +2,14 @@ package inspect
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -44,6 +47,9 @@ type Counts struct {
 	Alternative int `json:"alternative"`
 	WillFail    int `json:"will_fail"`
 	LoadFails   int `json:"load_fails"`
+	// FromModules counts the OK relocations whose candidates come from
+	// kernel modules (vmlinux has none).
+	FromModules int `json:"from_modules,omitempty"`
 }
 
 func (c *Counts) add(s Status) {
@@ -70,6 +76,7 @@ func (c *Counts) Add(o Counts) {
 	c.Alternative += o.Alternative
 	c.WillFail += o.WillFail
 	c.LoadFails += o.LoadFails
+	c.FromModules += o.FromModules
 }
 
 // Failing reports whether a relocation will fail or the load fails.
@@ -84,14 +91,18 @@ type RelocResult struct {
 	Value *uint64 `json:"value,omitempty"`
 	// Error says why libbpf fails the load.
 	Error string `json:"error,omitempty"`
+	// Modules names the kernel modules whose types matched, when vmlinux
+	// has no candidate and the modules serve the relocation.
+	Modules []string `json:"modules,omitempty"`
 }
 
 // ObjectResult is the outcome of one object's relocations on one kernel.
 type ObjectResult struct {
 	Path string `json:"path"`
 	Counts
-	// Details lists the relocations that are not OK, in libbpf's order;
-	// every relocation when Check was asked for all of them.
+	// Details lists the relocations that are not OK or that kernel
+	// modules serve, in libbpf's order; every relocation when Check was
+	// asked for all of them.
 	Details []RelocResult `json:"details,omitempty"`
 }
 
@@ -116,6 +127,28 @@ func NeededNames(objs []*bpfobj.Object) map[string]struct{} {
 // core.Relocator per object as libbpf loads each object on its own. With
 // all set, Details lists every relocation, otherwise only those not OK.
 func Check(target *core.Target, objs []*bpfobj.Object, all bool) []ObjectResult {
+	return check(target, nil, objs, all)
+}
+
+// CheckModules is Check against a kernel's vmlinux BTF and its modules:
+// the local types vmlinux has no candidate for are looked for in the
+// modules, as libbpf does on the running kernel, and the results name the
+// modules that serve them. Errors are those of kmod.Set.Extend.
+func CheckModules(vmlinux *rawbtf.BTF, mods *kmod.Set, objs []*bpfobj.Object, all bool) ([]ObjectResult, error) {
+	target := core.NewTargetFor(vmlinux, NeededNames(objs))
+	return checkModules(target, mods, objs, all)
+}
+
+func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, all bool) ([]ObjectResult, error) {
+	k, target, err := mods.ExtendFor(target, objs)
+	if err != nil {
+		return nil, err
+	}
+	return check(target, k, objs, all), nil
+}
+
+// check is Check; k, when set, names the modules candidates come from.
+func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, all bool) []ObjectResult {
 	out := make([]ObjectResult, len(objs))
 	for i, o := range objs {
 		rl := core.NewRelocator(o.BTF, target)
@@ -128,11 +161,22 @@ func Check(target *core.Target, objs []*bpfobj.Object, all bool) []ObjectResult 
 		or := ObjectResult{Path: o.Path}
 		for j, st := range statuses {
 			or.add(st)
-			if st == OK && !all {
+			res := &results[j]
+			var mods []string
+			if k != nil && st == OK {
+				for _, c := range res.Matched {
+					if m := k.ModuleOf(c); m != nil && !slices.Contains(mods, m.Name) {
+						mods = append(mods, m.Name)
+					}
+				}
+				if len(mods) > 0 {
+					or.FromModules++
+				}
+			}
+			if st == OK && !all && len(mods) == 0 {
 				continue
 			}
-			rr := RelocResult{Reloc: newReloc(o, j), Status: st}
-			res := &results[j]
+			rr := RelocResult{Reloc: newReloc(o, j), Status: st, Modules: mods}
 			if res.Err != nil {
 				rr.Error = res.Err.Error()
 			} else if !res.Poison && o.Relocations[j].Kind != core.TypeIDTarget {
@@ -213,6 +257,9 @@ type Kernel struct {
 	Version string `json:"version,omitempty"`
 	Arch    string `json:"arch,omitempty"`
 	Release string `json:"release,omitempty"`
+	// Modules is where the kernel's module BTF is (see kbtf.ReadModules);
+	// empty when the kernel is checked without modules.
+	Modules string `json:"modules,omitempty"`
 }
 
 // KernelResult is the outcome of all objects on one kernel.
@@ -232,6 +279,9 @@ type RunOptions struct {
 	Jobs int
 	// Read reads and parses a kernel BTF. It is required.
 	Read func(path string) (*rawbtf.BTF, error)
+	// ReadModules reads a kernel's module BTF (Kernel.Modules); nil for
+	// kmod.Open with the default options.
+	ReadModules func(path string) (*kmod.Set, error)
 	// All lists every relocation in the Details, not only those not OK.
 	All bool
 	// Done, if set, is called after each kernel, from any goroutine.
@@ -257,13 +307,14 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 			for i := range next {
 				kr := KernelResult{Kernel: kernels[i]}
 				b, err := opts.Read(kernels[i].Path)
+				if err == nil {
+					kr.Objects, err = runOne(kernels[i], b, names, objs, opts)
+				}
 				if err != nil {
 					kr.Error = err.Error()
-				} else {
-					kr.Objects = Check(core.NewTargetFor(b, names), objs, opts.All)
-					for _, o := range kr.Objects {
-						kr.Add(o.Counts)
-					}
+				}
+				for _, o := range kr.Objects {
+					kr.Add(o.Counts)
 				}
 				out[i] = kr
 				if opts.Done != nil {
@@ -278,4 +329,24 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 	close(next)
 	wg.Wait()
 	return out
+}
+
+// runOne checks objs against one kernel, with its modules when it has.
+func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.Object, opts RunOptions) ([]ObjectResult, error) {
+	target := core.NewTargetFor(b, names)
+	if k.Modules == "" {
+		return check(target, nil, objs, opts.All), nil
+	}
+	read := opts.ReadModules
+	if read == nil {
+		read = func(path string) (*kmod.Set, error) { return kmod.Open([]string{path}, nil) }
+	}
+	mods, err := read(k.Modules)
+	if err != nil {
+		return nil, err
+	}
+	if err := mods.CheckRelease(k.Release); err != nil {
+		return nil, fmt.Errorf("%s: %w", k.Modules, err)
+	}
+	return checkModules(target, mods, objs, opts.All)
 }

@@ -23,6 +23,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
@@ -329,4 +331,40 @@ func (f *nameFilter) has(name []byte) bool {
 	}
 	_, ok := f.names[string(rawbtf.EssentialName(name))]
 	return ok
+}
+
+// MissingNames returns the essential names of the local root types of
+// objs' relocations that vmlinux (indexed by vm) has no candidate for:
+// those libbpf looks for in the kernel's modules.
+func MissingNames(vm *core.Target, objs []*bpfobj.Object) map[string]struct{} {
+	names := map[string]struct{}{}
+	for _, o := range objs {
+		for i := range o.Relocations {
+			r := &o.Relocations[i]
+			if r.Spec == nil || r.Kind == core.TypeIDLocal || !o.BTF.Valid(r.TypeID) {
+				continue
+			}
+			lt := o.BTF.Type(r.TypeID)
+			if len(lt.NameBytes()) > 0 && len(vm.Candidates(lt)) == 0 {
+				names[string(rawbtf.EssentialName(lt.NameBytes()))] = struct{}{}
+			}
+		}
+	}
+	return names
+}
+
+// ExtendFor is Extend for the relocations of objs: it returns vmlinux (vm's
+// BTF) extended with the modules that define the local types vmlinux has
+// no candidate for, and the candidate index of that kernel, which applies
+// libbpf's rule (vm itself when no module is needed). vm must index
+// vmlinux for the names of objs (core.NewTargetFor).
+func (s *Set) ExtendFor(vm *core.Target, objs []*bpfobj.Object) (*Kernel, *core.Target, error) {
+	k, err := s.Extend(vm.BTF, MissingNames(vm, objs))
+	if err != nil {
+		return nil, nil, err
+	}
+	if k.BTF == vm.BTF {
+		return k, vm, nil
+	}
+	return k, vm.WithModules(k.BTF), nil
 }

@@ -308,22 +308,14 @@ func (k *Kernel) targetFor(p *Plan) *core.Target {
 		return k.target
 	}
 	k.vmTarget = k.target
-	missing := map[string]struct{}{}
-	for _, po := range p.objs {
-		o := po.obj
-		for _, r := range o.Relocations {
-			if r.Kind == core.TypeIDLocal || !o.BTF.Valid(r.TypeID) {
-				continue
-			}
-			lt := o.BTF.Type(r.TypeID)
-			if len(lt.NameBytes()) > 0 && len(k.vmTarget.Candidates(lt)) == 0 {
-				missing[string(rawbtf.EssentialName(lt.NameBytes()))] = struct{}{}
-			}
-		}
+	objs := make([]*bpfobj.Object, len(p.objs))
+	for i, po := range p.objs {
+		objs[i] = po.obj
 	}
-	k.ext, k.extErr = k.mods.Extend(k.btf, missing)
-	if k.extErr == nil && k.ext.BTF != k.btf {
-		k.target = k.vmTarget.WithModules(k.ext.BTF)
+	var target *core.Target
+	k.ext, target, k.extErr = k.mods.ExtendFor(k.vmTarget, objs)
+	if k.extErr == nil {
+		k.target = target
 	}
 	return k.target
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -314,7 +315,7 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}
 	if opts.Verify {
 		// Verify before writing: a BTF that fails is never written.
-		if err := newVerifyHook()(data, res.BTF, objs); err != nil {
+		if err := newVerifyHook()(data, res.BTF, nil, objs); err != nil {
 			return &FailedError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
 		}
 	}
@@ -339,7 +340,7 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 }
 
 // verifyHookIf returns the --verify hook when on is set, else nil.
-func verifyHookIf(on bool) func(full, min []byte, objs []*bpfobj.Object) error {
+func verifyHookIf(on bool) func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Object) error {
 	if !on {
 		return nil
 	}

@@ -290,7 +290,7 @@ func TestMinCoreBTFVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := newVerifyHook()
-	if err := hook(full, partial, objs); err != nil {
+	if err := hook(full, partial, nil, objs); err != nil {
 		t.Errorf("equivalent output rejected: %v", err)
 	}
 	// An output made for execsnoop alone does not serve taskstate.
@@ -299,7 +299,7 @@ func TestMinCoreBTFVerify(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	small, _ := os.ReadFile(only)
-	if err := newVerifyHook()(full, small, objs); !errors.Is(err, errNotEquivalent) || !strings.Contains(err.Error(), "taskstate") {
+	if err := newVerifyHook()(full, small, nil, objs); !errors.Is(err, errNotEquivalent) || !strings.Contains(err.Error(), "taskstate") {
 		t.Errorf("hook on an incomplete BTF: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/verify"
 )
 
@@ -17,14 +18,20 @@ var errNotEquivalent = errors.New("minimized BTF not equivalent")
 // verify: true call for every generated BTF before it is written. The
 // objects are read by cilium/ebpf once per run, the full BTF once per
 // kernel. An error names the first broken relocation.
-func newVerifyHook() func(full, min []byte, objs []*bpfobj.Object) error {
+func newVerifyHook() func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Object) error {
 	var (
 		once sync.Once
 		plan *verify.Plan
 	)
-	return func(full, min []byte, objs []*bpfobj.Object) error {
+	return func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Object) error {
 		once.Do(func() { plan = verify.NewPlan(objs) })
-		k, err := verify.NewKernel(full)
+		var k *verify.Kernel
+		var err error
+		if mods != nil {
+			k, err = verify.NewKernelModules(full, mods)
+		} else {
+			k, err = verify.NewKernel(full)
+		}
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -64,18 +65,27 @@ type Options struct {
 	// Version identifies the generator (btftool's version); outputs made by
 	// another version are redone.
 	Version string
-	// KernelOptions is passed to kbtf.ReadFile.
+	// KernelOptions is passed to kbtf.ReadFile and kmod.Open.
 	KernelOptions *kbtf.Options
+	// Modules is a tree mirroring Input that holds the kernels' module
+	// BTF: the kernel DIR/RELEASE.btf.tar.xz of Input has its modules in
+	// Modules/DIR/RELEASE.modules.tar.xz (see kbtf.FindModules), as
+	// ../shared/modules mirrors ../shared/kernels. Module archives beside
+	// the kernels in Input itself (kbtf.Entry.Modules) are used without
+	// it; Modules wins where both have one. A kernel with modules is
+	// minimized with them (btfgen.Plan.MinimizeModules); one without, as
+	// before.
+	Modules string
 	// Progress, when not nil, is called once per kernel as it finishes
 	// (processed, skipped or failed), from a single goroutine, in
 	// completion order. A slow callback slows the run down, it does not
 	// race it.
 	Progress func(Event)
 	// Verify, when not nil, is called for every minimized kernel with the
-	// full and the minimized raw BTF and the plan's objects; an error fails
-	// that kernel and nothing is written for it. It is called concurrently
-	// from the workers.
-	Verify func(full, min []byte, objs []*bpfobj.Object) error
+	// full and the minimized raw BTF, the kernel's modules (nil when it has
+	// none) and the plan's objects; an error fails that kernel and nothing
+	// is written for it. It is called concurrently from the workers.
+	Verify func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Object) error
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -116,10 +126,14 @@ type KernelResult struct {
 	Err error `json:"-"`
 	// Error is Err's text, for JSON.
 	Error string `json:"error,omitempty"`
+	// Modules is the kernel's module BTF archive, when it has one.
+	Modules string `json:"modules,omitempty"`
 
-	sha256 string // of the minimized BTF, when done
-	inKey  inputKey
-	data   []byte // minimized BTF, kept for a bundle only
+	sha256  string // of the minimized BTF, when done
+	inKey   inputKey
+	modules string    // Modules, also when the JSON leaves it out
+	modKey  *inputKey // of the module archive
+	data    []byte    // minimized BTF, kept for a bundle only
 }
 
 // ObjectMisses counts the relocations of one plan object that match
@@ -297,7 +311,7 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	for _, k := range results {
 		switch k.Status {
 		case StatusDone, StatusSkipped:
-			m.Kernels[k.OutRel] = manifestEntry{Input: k.Rel, inputKey: k.inKey, OutSize: k.BytesOut, OutSHA256: k.sha256}
+			m.Kernels[k.OutRel] = manifestEntry{Input: k.Rel, inputKey: k.inKey, Modules: k.modKey, OutSize: k.BytesOut, OutSHA256: k.sha256}
 		default:
 			delete(m.Kernels, k.OutRel)
 		}
@@ -433,6 +447,18 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *Kerne
 	}
 	k.BytesIn = fi.Size()
 	k.inKey = inputKey{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
+	k.modules = e.Modules
+	if r.opts.Modules != "" {
+		if mp := kbtf.FindModules(r.opts.Modules, e.OutRel); mp != "" {
+			k.modules = mp
+		}
+	}
+	if k.modules != "" {
+		k.Modules = k.modules
+		if k.modKey, err = r.modulesKey(e, k.modules); err != nil {
+			return fail(err)
+		}
+	}
 	// The input's digest decides skipping only when the last run made
 	// this output from this input; otherwise it is taken from the bytes
 	// read below rather than by reading the file twice.
@@ -462,15 +488,30 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *Kerne
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", e.Path, err))
 	}
-	res, err := r.plan.Minimize(kernel)
+	var mods *kmod.Set
+	if k.modules != "" {
+		if mods, err = kmod.Open([]string{k.modules}, r.opts.KernelOptions); err == nil {
+			err = mods.CheckRelease(e.Release)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", k.modules, err))
+		}
+	}
+	var res *btfgen.Result
+	if mods != nil {
+		res, err = r.plan.MinimizeModules(kernel, mods)
+	} else {
+		res, err = r.plan.Minimize(kernel)
+	}
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", e.Path, err))
 	}
 	if r.opts.Verify != nil {
-		if err := r.opts.Verify(data, res.BTF, r.plan.Objects()); err != nil {
+		if err := r.opts.Verify(data, res.BTF, mods, r.plan.Objects()); err != nil {
 			return fail(fmt.Errorf("%s: verify: %w", e.Path, err))
 		}
 	}
+	mods = nil // drop the modules' BTF before writing
 	data, kernel = nil, nil // drop the full BTF before writing
 	for i := range res.Objects {
 		if u, f := res.Objects[i].Unsatisfied(); len(u)+len(f) > 0 {
@@ -515,6 +556,27 @@ func (r *runner) fillSHA(e *kbtf.Entry, k *KernelResult) error {
 	return nil
 }
 
+// modulesKey identifies the content of the module archive at path for
+// kernel e: its digest comes from the last run's manifest when its size
+// and mtime are those recorded, else from reading it.
+func (r *runner) modulesKey(e *kbtf.Entry, path string) (*inputKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	key := &inputKey{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
+	if r.old != nil {
+		if o, ok := r.old.Kernels[e.OutRel]; ok && o.Modules != nil && o.Modules.Size == key.Size && o.Modules.MtimeNS == key.MtimeNS {
+			key.SHA256 = o.Modules.SHA256
+			return key, nil
+		}
+	}
+	if key.SHA256, err = hashFile(path); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
 // skip reports whether the kernel's output from the last run can stay, and
 // for a bundle loads it.
 // mayHaveDone reports whether the last run recorded e's output as made
@@ -532,7 +594,7 @@ func (r *runner) skip(k *KernelResult) bool {
 		return false
 	}
 	o, ok := r.old.Kernels[k.OutRel]
-	if !ok || o.Input != k.Rel || o.SHA256 != k.inKey.SHA256 {
+	if !ok || o.Input != k.Rel || o.SHA256 != k.inKey.SHA256 || (o.Modules == nil) != (k.modKey == nil) || (o.Modules != nil && o.Modules.SHA256 != k.modKey.SHA256) {
 		return false
 	}
 	if r.bundle {

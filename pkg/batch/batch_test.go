@@ -20,6 +20,7 @@ import (
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -510,7 +511,7 @@ func TestVerifyHook(t *testing.T) {
 	var mu sync.Mutex
 	calls := 0
 	out := filepath.Join(t.TempDir(), "out")
-	sum, err := run(t, batch.Options{Input: rawTree(t), Output: out, Verify: func(full, min []byte, objs []*bpfobj.Object) error {
+	sum, err := run(t, batch.Options{Input: rawTree(t), Output: out, Verify: func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Object) error {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++

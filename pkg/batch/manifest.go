@@ -18,7 +18,8 @@ import (
 //
 // A kernel is unchanged when its input's SHA-256 is (size and mtime equal
 // to the recorded ones are taken to mean the same content, without reading
-// it), the objects' contents hash the same, the generator version is the
+// it), so is that of its module BTF archive (if any), the objects'
+// contents hash the same, the generator version is the
 // same, and the output recorded is still there with the recorded size (for
 // a bundle: the recorded content).
 const ManifestName = ".btftool-manifest.json"
@@ -44,8 +45,10 @@ type inputKey struct {
 type manifestEntry struct {
 	Input string `json:"input"`
 	inputKey
-	OutSize   int64  `json:"output_size"`
-	OutSHA256 string `json:"output_sha256"`
+	// Modules identifies the kernel's module BTF archive, if it had one.
+	Modules   *inputKey `json:"modules,omitempty"`
+	OutSize   int64     `json:"output_size"`
+	OutSHA256 string    `json:"output_sha256"`
 }
 
 func newManifest(version, objects string) *manifest {

@@ -194,3 +194,17 @@ func newEntry(p, rel string) (Entry, bool) {
 	}
 	return e, true
 }
+
+// FindModules returns the module BTF archive of the kernel whose output
+// path relative to its tree is outRel (Entry.OutRel, "DIR/STEM.btf") in the
+// tree at root, which mirrors the kernels' tree: root/DIR/STEM.modules.tar,
+// optionally compressed (.xz, .gz, .zst). It returns "" when there is none.
+func FindModules(root, outRel string) string {
+	base := filepath.Join(root, filepath.FromSlash(strings.TrimSuffix(outRel, ".btf")+ModulesSuffix+".tar"))
+	for _, s := range append([]string{""}, compressionSuffixes...) {
+		if fi, err := os.Stat(base + s); err == nil && fi.Mode().IsRegular() {
+			return base + s
+		}
+	}
+	return ""
+}

@@ -511,7 +511,7 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *Kerne
 			return fail(fmt.Errorf("%s: verify: %w", e.Path, err))
 		}
 	}
-	mods = nil // drop the modules' BTF before writing
+	mods = nil              // drop the modules' BTF before writing
 	data, kernel = nil, nil // drop the full BTF before writing
 	for i := range res.Objects {
 		if u, f := res.Objects[i].Unsatisfied(); len(u)+len(f) > 0 {

@@ -169,13 +169,29 @@ func TestMigrationRecipes(t *testing.T) {
 	migNeedTools(t, "bpftool", "tar", "xz", "bash")
 	tmp := t.TempDir()
 	bin := migBuildBtftool(t, tmp)
-	in, err := filepath.Abs(filepath.Join(root, "testdata/kernels"))
-	if err != nil {
-		t.Fatal(err)
+	// The old recipes know no module BTF: btftool gets the kernels alone,
+	// without the module archives testdata has beside some of them.
+	src, err := kbtf.Walk(filepath.Join(root, "testdata/kernels"))
+	if err != nil || len(src) == 0 {
+		t.Fatalf("no kernels in testdata/kernels: %v", err)
+	}
+	in := filepath.Join(tmp, "kernels")
+	for _, k := range src {
+		data, err := os.ReadFile(k.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(in, filepath.FromSlash(k.Rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	kernels, err := kbtf.Walk(in)
-	if err != nil || len(kernels) == 0 {
-		t.Fatalf("no kernels in %s: %v", in, err)
+	if err != nil || len(kernels) != len(src) {
+		t.Fatalf("copying the kernels: %v", err)
 	}
 	// bpftool aborts on btfdump.bpf.o on some kernels: both tools get the
 	// objects bpftool accepts.

@@ -12,11 +12,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/btftool/btftool/internal/verifytest"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
-	"github.com/btftool/btftool/pkg/verify/verifytest"
 )
 
 const verifyKernel = "../../testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz"

@@ -134,11 +134,19 @@ func TestDifferentialLibbpfModules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			merged, err := btfgen.Flatten(ref, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hidden, err := btfgen.Flatten(ref, true)
+			if err != nil {
+				t.Fatal(err)
+			}
 			paths := map[string]string{}
 			for name, b := range map[string][]byte{
 				"V":   data,
-				"M":   btfgen.Flatten(ref, false),
-				"R":   btfgen.Flatten(ref, true),
+				"M":   merged,
+				"R":   hidden,
 				"min": res.BTF,
 			} {
 				paths[name] = filepath.Join(tmp, fmt.Sprintf("%s-%d.btf", name, ki))

@@ -254,35 +254,24 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-// swapped re-encodes b in the other byte order with rawbtf.Builder.
+// swapped re-encodes b in the other byte order with rawbtf.Encoder.
 func swapped(tb testing.TB, b *rawbtf.BTF) *rawbtf.BTF {
 	tb.Helper()
 	var order binary.ByteOrder = binary.BigEndian
 	if b.ByteOrder() == binary.BigEndian {
 		order = binary.LittleEndian
 	}
-	rb := rawbtf.NewBuilder(order)
+	enc := rawbtf.NewEncoder(order)
 	for id := 1; id < b.NumTypes(); id++ {
-		t := b.Type(rawbtf.TypeID(id))
-		raw := t.Raw()
-		rb.BeginType(rb.AddString(t.NameBytes()), rawbtf.RawU32(t, 4), rawbtf.RawU32(t, 8))
-		// Which words of the records are name offsets.
-		step := 0
-		switch t.Kind() {
-		case rawbtf.KindStruct, rawbtf.KindUnion, rawbtf.KindEnum64:
-			step = 3
-		case rawbtf.KindEnum, rawbtf.KindFuncProto:
-			step = 2
-		}
-		for w := 0; 12+4*w < len(raw); w++ {
-			v := rawbtf.RawU32(t, uint32(12+4*w))
-			if step > 0 && w%step == 0 {
-				v = rb.AddString(b.StringBytes(v))
-			}
-			rb.U32(v)
+		if _, err := enc.Copy(b.Type(rawbtf.TypeID(id)), rawbtf.Edit{}); err != nil {
+			tb.Fatal(err)
 		}
 	}
-	out, err := rawbtf.Parse(rb.Bytes())
+	raw, err := enc.Bytes()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := rawbtf.Parse(raw)
 	if err != nil {
 		tb.Fatal(err)
 	}

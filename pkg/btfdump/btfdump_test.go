@@ -74,13 +74,13 @@ func allKinds() []byte {
 	b.Ref(rawbtf.KindRestrict, "", p)                                                                                                                             // 16
 	fp := b.FuncProto(i32, btftest.P{Name: "x", Type: i32}, btftest.P{Type: 0})                                                                                   // 17
 	b.Func("f", fp)                                                                                                                                               // 18
-	v := b.Raw("var", rawbtf.Info(rawbtf.KindVar, 0, false), uint32(i32), 1)                                                                                      // 19
-	b.Raw(".data", rawbtf.Info(rawbtf.KindDatasec, 1, false), 4, uint32(v), 0, 4)                                                                                 // 20
+	v := b.Raw("var", btftest.Info(rawbtf.KindVar, 0, false), uint32(i32), 1)                                                                                     // 19
+	b.Raw(".data", btftest.Info(rawbtf.KindDatasec, 1, false), 4, uint32(v), 0, 4)                                                                                // 20
 	b.Float("double", 8)                                                                                                                                          // 21
-	b.Raw("tag", rawbtf.Info(rawbtf.KindDeclTag, 0, false), uint32(s), 1)                                                                                         // 22
-	b.Raw("tag2", rawbtf.Info(rawbtf.KindDeclTag, 0, false), uint32(s), 0xffffffff)                                                                               // 23
-	b.Raw("user", rawbtf.Info(rawbtf.KindTypeTag, 0, false), uint32(i32))                                                                                         // 24
-	b.Raw("", rawbtf.Info(rawbtf.KindFunc, 2, false), uint32(fp))                                                                                                 // 25
+	b.Raw("tag", btftest.Info(rawbtf.KindDeclTag, 0, false), uint32(s), 1)                                                                                        // 22
+	b.Raw("tag2", btftest.Info(rawbtf.KindDeclTag, 0, false), uint32(s), 0xffffffff)                                                                              // 23
+	b.Raw("user", btftest.Info(rawbtf.KindTypeTag, 0, false), uint32(i32))                                                                                        // 24
+	b.Raw("", btftest.Info(rawbtf.KindFunc, 2, false), uint32(fp))                                                                                                // 25
 	return b.Bytes()
 }
 

@@ -5,11 +5,13 @@ import (
 )
 
 // emit encodes the kept types of the kernel BTF in their original order,
-// in the kernel's byte order. References to types not kept (pointer
-// targets never followed) become void. Hidden types (see hideShadowed)
-// are emitted anonymous, or elided for typedefs. It returns the encoding
-// and the kernel type ID of every new ID.
-func emit(k *rawbtf.BTF, m *marks) ([]byte, []rawbtf.TypeID) {
+// in the kernel's byte order and the classic format. References to types
+// not kept (pointer targets never followed) become void; kept types of
+// kinds rawbtf does not know become placeholders (rawbtf.Encoder.Copy).
+// Hidden types (see hideShadowed) are emitted anonymous, or elided for
+// typedefs. It returns the encoding and the kernel type ID of every new
+// ID.
+func emit(k *rawbtf.BTF, m *marks) ([]byte, []rawbtf.TypeID, error) {
 	oldToNew := make(map[rawbtf.TypeID]rawbtf.TypeID)
 	newToOld := []rawbtf.TypeID{0}
 	// A hidden typedef is elided: what refers to it refers to its target.
@@ -22,84 +24,28 @@ func emit(k *rawbtf.BTF, m *marks) ([]byte, []rawbtf.TypeID) {
 			newToOld = append(newToOld, rawbtf.TypeID(id))
 		}
 	}
-	remap := func(id rawbtf.TypeID) uint32 {
-		for n := 0; n < 1<<16 && elided(id); n++ {
-			id = k.Type(id).Ref()
-		}
-		return uint32(oldToNew[id])
+	enc := rawbtf.NewEncoder(k.ByteOrder())
+	var id rawbtf.TypeID
+	edit := rawbtf.Edit{
+		Remap: func(old rawbtf.TypeID) rawbtf.TypeID {
+			for n := 0; n < 1<<16 && elided(old); n++ {
+				old = k.Type(old).Ref()
+			}
+			return oldToNew[old]
+		},
+		Keep: func(i int) bool { return m.memberKept(id, i) },
 	}
-	b := rawbtf.NewBuilder(k.ByteOrder())
-	for _, id := range newToOld[1:] {
+	for _, id = range newToOld[1:] {
 		t := k.Type(id)
-		var name uint32
-		if !m.hidden[id] {
-			name = b.AddString(t.NameBytes())
+		ed := edit
+		if !t.Kind().IsComposite() {
+			ed.Keep = nil // enums, prototypes and data sections whole
 		}
-		kind, vlen, kflag := t.Kind(), t.Vlen(), t.KindFlag()
-		switch kind {
-		case rawbtf.KindInt:
-			b.BeginType(name, rawbtf.Info(kind, 0, kflag), t.Size())
-			b.U32(rawbtf.RawU32(t, 12))
-		case rawbtf.KindPtr, rawbtf.KindTypedef, rawbtf.KindVolatile, rawbtf.KindConst,
-			rawbtf.KindRestrict, rawbtf.KindTypeTag, rawbtf.KindFunc:
-			b.BeginType(name, rawbtf.Info(kind, vlen, kflag), remap(t.Ref()))
-		case rawbtf.KindVar:
-			b.BeginType(name, rawbtf.Info(kind, 0, kflag), remap(t.Ref()))
-			b.U32(t.Linkage())
-		case rawbtf.KindDeclTag:
-			b.BeginType(name, rawbtf.Info(kind, 0, kflag), remap(t.Ref()))
-			b.U32(uint32(t.ComponentIdx()))
-		case rawbtf.KindArray:
-			a := t.Array()
-			b.BeginType(name, rawbtf.Info(kind, 0, false), 0)
-			b.U32(remap(a.Type))
-			b.U32(remap(a.IndexType))
-			b.U32(a.Nelems)
-		case rawbtf.KindStruct, rawbtf.KindUnion:
-			n := 0
-			for i := 0; i < vlen; i++ {
-				if m.memberKept(id, i) {
-					n++
-				}
-			}
-			b.BeginType(name, rawbtf.Info(kind, n, kflag), t.Size())
-			for i := 0; i < vlen; i++ {
-				if !m.memberKept(id, i) {
-					continue
-				}
-				mem := t.Member(i)
-				b.U32(b.AddString(k.StringBytes(mem.NameOff)))
-				b.U32(remap(mem.Type))
-				b.U32(t.MemberRawOffset(i))
-			}
-		case rawbtf.KindEnum, rawbtf.KindEnum64:
-			b.BeginType(name, rawbtf.Info(kind, vlen, kflag), t.Size())
-			for i := 0; i < vlen; i++ {
-				v := t.EnumValue(i)
-				b.U32(b.AddString(k.StringBytes(v.NameOff)))
-				b.U32(uint32(v.Value))
-				if kind == rawbtf.KindEnum64 {
-					b.U32(uint32(v.Value >> 32))
-				}
-			}
-		case rawbtf.KindFuncProto:
-			b.BeginType(name, rawbtf.Info(kind, vlen, kflag), remap(t.Ref()))
-			for i := 0; i < vlen; i++ {
-				p := t.Param(i)
-				b.U32(b.AddString(k.StringBytes(p.NameOff)))
-				b.U32(remap(p.Type))
-			}
-		case rawbtf.KindDatasec:
-			b.BeginType(name, rawbtf.Info(kind, vlen, kflag), t.Size())
-			for i := 0; i < vlen; i++ {
-				v := t.VarSecinfo(i)
-				b.U32(remap(v.Type))
-				b.U32(v.Offset)
-				b.U32(v.Size)
-			}
-		default: // FWD, FLOAT
-			b.BeginType(name, rawbtf.Info(kind, vlen, kflag), t.SizeOrType())
+		ed.Anonymous = m.hidden[id]
+		if _, err := enc.Copy(t, ed); err != nil {
+			return nil, nil, err
 		}
 	}
-	return b.Bytes(), newToOld
+	out, err := enc.Bytes()
+	return out, newToOld, err
 }

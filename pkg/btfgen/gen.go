@@ -180,6 +180,11 @@ type Result struct {
 	// type IDs of Objects (core.Result.Matched) are those of Kernel.BTF:
 	// Kernel.ModuleOf tells which module a candidate comes from.
 	Kernel *kmod.Kernel
+	// Unknown lists the kernel types of kinds rawbtf does not know that
+	// kept types refer to. The classic format cannot hold them: BTF has
+	// a placeholder in their place (rawbtf.Encoder.Placeholder), which
+	// no relocation matches, as none matches them.
+	Unknown []rawbtf.TypeID
 }
 
 // ObjectResult is the decisions for one object.
@@ -276,7 +281,10 @@ func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error
 	keptLong := kernel.PtrSize() != 8
 	for round := 0; ; round++ {
 		m.fixFlexArrays()
-		out, newToOld := emit(kernel, m)
+		out, newToOld, err := emit(kernel, m)
+		if err != nil {
+			return nil, err
+		}
 		mb, err := rawbtf.Parse(out)
 		if err != nil {
 			return nil, fmt.Errorf("%w: re-reading output: %w", ErrSelfCheck, err)
@@ -297,6 +305,11 @@ func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error
 		bad := p.check(res, mb, newToOld)
 		if len(bad) == 0 && len(m.unhideable) == 0 {
 			res.BTF, res.Types = out, len(newToOld)-1
+			for _, id := range newToOld[1:] {
+				if !kernel.Type(id).Kind().Known() {
+					res.Unknown = append(res.Unknown, id)
+				}
+			}
 			return res, nil
 		}
 		if len(m.hidden) > 0 || len(m.unhideable) > 0 {

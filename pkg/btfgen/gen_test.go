@@ -351,7 +351,7 @@ func TestKindsBpftoolAbortsOn(t *testing.T) {
 	// bar: tag (n), pointer (n+1), bar (n+2), foo (n+3).
 	bar := b.Struct("bar", 8, btftest.M{Name: "f", Type: b.Ptr(b.Ref(rawbtf.KindTypeTag, "user", b.Next()+3))})
 	b.Struct("foo", 4, btftest.M{Name: "v", Type: i})
-	b.Raw("dtag", rawbtf.Info(rawbtf.KindDeclTag, 0, false), uint32(bar), 0xffffffff)
+	b.Raw("dtag", btftest.Info(rawbtf.KindDeclTag, 0, false), uint32(bar), 0xffffffff)
 	b.Func("f", b.FuncProto(i, btftest.P{Name: "x", Type: i}))
 	kernel := b.BTF()
 	o := object(t, local,

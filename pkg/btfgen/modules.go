@@ -131,7 +131,10 @@ func (m *marks) shadowReport() string {
 // running kernel (see hideShadowed for where that is exact). Without
 // hideShadowed it is the plain merge of vmlinux and the modules, in which
 // libbpf would take shadowed module types as candidates too.
-func Flatten(k *kmod.Kernel, hideShadowed bool) []byte {
+//
+// It fails, wrapping rawbtf.ErrEncode, for a type the classic format
+// cannot hold (more than 65535 members, say).
+func Flatten(k *kmod.Kernel, hideShadowed bool) ([]byte, error) {
 	b := k.BTF
 	m := newMarks(b)
 	for id := 1; id < b.NumTypes(); id++ {
@@ -149,6 +152,6 @@ func Flatten(k *kmod.Kernel, hideShadowed bool) []byte {
 			}
 		}
 	}
-	out, _ := emit(b, m)
-	return out
+	out, _, err := emit(b, m)
+	return out, err
 }

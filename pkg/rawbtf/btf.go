@@ -10,7 +10,21 @@ import (
 // Magic is the BTF magic number.
 const Magic = 0xeB9F
 
-const headerLen = 24
+// The header is 24 bytes in the classic format, 32 when it also locates a
+// layout section (kernel 7.1's uapi/linux/btf.h).
+const (
+	headerLen       = 24
+	layoutHeaderLen = 32
+)
+
+// MaxVlen is the largest number of members, enumerators, parameters or
+// variables a type can have: vlen takes bits 0-23 of the info word.
+const MaxVlen = 1<<24 - 1
+
+// MaxClassicVlen is the largest vlen readers from before the 24-bit vlen
+// (libbpf before 2026, cilium/ebpf v0.22) decode correctly: they read
+// bits 0-15 only.
+const MaxClassicVlen = 1<<16 - 1
 
 // MaxStringLen is the longest name Parse accepts. The kernel allows 512
 // bytes (KSYM_NAME_LEN) for identifiers; anything near this limit is
@@ -47,8 +61,14 @@ type BTF struct {
 	offsets []uint32
 	data    []byte // the blob
 	size    int    // its length
-	ptrSize int    // from the first "long" INT, 0 if there is none
-	longID  TypeID // that INT
+	hdrLen  uint32 // header length from the header
+	// layout is the layout section, one 4-byte entry per kind: b's own,
+	// or for split BTF without one its base's (as libbpf does). nil when
+	// there is none.
+	layout    []byte
+	ownLayout bool
+	ptrSize   int    // from the first "long" INT, 0 if there is none
+	longID    TypeID // that INT
 	// Split BTF (ParseSplit): the base BTF, the last type ID of the base
 	// (0 for a base BTF) and the length of its string section, where the
 	// own strings start (0 for a base BTF).
@@ -126,6 +146,12 @@ func parse(data []byte, base *BTF) (*BTF, error) {
 	if hdrLen < headerLen || uint64(hdrLen) > uint64(len(data)) {
 		return nil, fmt.Errorf("%w: header length %d out of range", ErrCorrupt, hdrLen)
 	}
+	// A header of 32 bytes or more locates the layout section; bytes
+	// beyond the fields known here are ignored, as libbpf does.
+	var layoutOff, layoutLen uint32
+	if hdrLen >= layoutHeaderLen {
+		layoutOff, layoutLen = order.Uint32(data[24:]), order.Uint32(data[28:])
+	}
 	body := data[hdrLen:]
 	if uint64(typeOff)+uint64(typeLen) > uint64(len(body)) {
 		return nil, fmt.Errorf("%w: type section [%d, +%d) beyond end of data (%d bytes)", ErrCorrupt, typeOff, typeLen, len(body))
@@ -143,6 +169,13 @@ func parse(data []byte, base *BTF) (*BTF, error) {
 		strings: body[strOff : strOff+strLen],
 		data:    data,
 		size:    len(data),
+		hdrLen:  hdrLen,
+	}
+	if layoutLen != 0 {
+		if err := checkLayout(layoutOff, layoutLen, typeOff, typeLen, strOff, strLen, len(body)); err != nil {
+			return nil, err
+		}
+		b.layout, b.ownLayout = body[layoutOff:layoutOff+layoutLen], true
 	}
 	if base != nil {
 		if base.order != order {
@@ -150,6 +183,11 @@ func parse(data []byte, base *BTF) (*BTF, error) {
 		}
 		b.base, b.idBase, b.strBase = base, TypeID(base.NumTypes()-1), uint32(len(base.strings))
 		b.ptrSize, b.longID = base.ptrSize, base.longID
+		if b.layout == nil {
+			// Split BTF shares its base's layout (libbpf's
+			// btf_type_size_unknown).
+			b.layout = base.layout
+		}
 	}
 	switch {
 	case len(b.strings) > 0 && b.strings[len(b.strings)-1] != 0:
@@ -171,6 +209,91 @@ func parse(data []byte, base *BTF) (*BTF, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// layoutEntryLen is the size of one struct btf_layout: info_sz (u8),
+// elem_sz (u8), flags (u16).
+const layoutEntryLen = 4
+
+// checkLayout validates the location of the layout section as the kernel
+// does (btf_parse_layout_sec, btf_check_sec_info): 4-byte aligned, whole
+// entries, within the data and overlapping neither other section.
+func checkLayout(off, n, typeOff, typeLen, strOff, strLen uint32, body int) error {
+	end := uint64(off) + uint64(n)
+	overlaps := func(o, l uint32) bool { return l != 0 && uint64(o) < end && uint64(off) < uint64(o)+uint64(l) }
+	switch {
+	case off%4 != 0:
+		return fmt.Errorf("%w: layout section offset %d not 4-byte aligned", ErrCorrupt, off)
+	case n%layoutEntryLen != 0:
+		return fmt.Errorf("%w: layout section length %d is not a multiple of %d", ErrCorrupt, n, layoutEntryLen)
+	case end > uint64(body):
+		return fmt.Errorf("%w: layout section [%d, +%d) beyond end of data (%d bytes)", ErrCorrupt, off, n, body)
+	case overlaps(typeOff, typeLen):
+		return fmt.Errorf("%w: layout section [%d, +%d) overlaps the type section", ErrCorrupt, off, n)
+	case overlaps(strOff, strLen):
+		return fmt.Errorf("%w: layout section [%d, +%d) overlaps the string section", ErrCorrupt, off, n)
+	}
+	return nil
+}
+
+// KindLayout is one entry of the layout section: how a type of one kind
+// is encoded, so that a reader can skip kinds it does not know.
+type KindLayout struct {
+	// InfoSize is the length of the single record after the common
+	// 12-byte header (4 for an INT's encoding word).
+	InfoSize uint8
+	// ElemSize is the length of each of the type's vlen records (12 for
+	// a struct's members).
+	ElemSize uint8
+	// Flags is unused so far.
+	Flags uint16
+}
+
+// Layout returns the layout section's entry for kind k; ok is false when
+// there is no layout section or it does not describe k. Split BTF without
+// a layout section of its own uses its base's.
+func (b *BTF) Layout(k Kind) (l KindLayout, ok bool) {
+	at := int(k) * layoutEntryLen
+	if at+layoutEntryLen > len(b.layout) {
+		return KindLayout{}, false
+	}
+	e := b.layout[at:]
+	return KindLayout{InfoSize: e[0], ElemSize: e[1], Flags: b.order.Uint16(e[2:])}, true
+}
+
+// LayoutKinds returns the number of kinds the layout section describes,
+// 0 when there is none.
+func (b *BTF) LayoutKinds() int { return len(b.layout) / layoutEntryLen }
+
+// HasLayout reports whether b's own header locates a layout section.
+func (b *BTF) HasLayout() bool { return b.ownLayout }
+
+// HeaderLen returns the length of b's header: 24 in the classic format, 32
+// (or more) in the format with a layout section.
+func (b *BTF) HeaderLen() int { return int(b.hdrLen) }
+
+// unknownLen returns the length of the records after the common header of
+// type id of unknown kind k, from the layout section.
+func (b *BTF) unknownLen(id int, nameOff uint32, k Kind, vlen int) (int, error) {
+	l, ok := b.Layout(k)
+	switch {
+	case !ok && len(b.layout) == 0:
+		return 0, fmt.Errorf("%w: type [%d]%s has unknown kind %d, and there is no layout section to skip it by", ErrCorrupt, id, b.quotedName(nameOff), k)
+	case !ok:
+		return 0, fmt.Errorf("%w: type [%d]%s has unknown kind %d, beyond the %d kinds of the layout section", ErrCorrupt, id, b.quotedName(nameOff), k, b.LayoutKinds())
+	case l.InfoSize%4 != 0 || l.ElemSize%4 != 0:
+		return 0, fmt.Errorf("%w: type [%d]%s of unknown kind %d: layout entry (info %d, element %d bytes) not in 4-byte words", ErrCorrupt, id, b.quotedName(nameOff), k, l.InfoSize, l.ElemSize)
+	}
+	return int(l.InfoSize) + vlen*int(l.ElemSize), nil
+}
+
+// quotedName returns " 'name'" for a valid, non-empty name offset, "" for
+// others.
+func (b *BTF) quotedName(off uint32) string {
+	if off == 0 || int64(off) >= int64(b.StringsLen()) {
+		return ""
+	}
+	return fmt.Sprintf(" '%s'", b.StringBytes(off))
 }
 
 // index fills b.offsets and validates every record.
@@ -205,18 +328,25 @@ func (b *BTF) index() error {
 		nameOff := u32(t[off:])
 		info := u32(t[off+4:])
 		st := u32(t[off+8:])
-		kind := Kind(info >> 24 & 0x1f)
-		vlen := int(info & 0xffff)
-		if kind > maxKind {
-			return fmt.Errorf("%w: type [%d] has unknown kind %d", ErrCorrupt, id, kind)
-		}
+		kind := Kind(info >> 24 & kindMask)
+		vlen := int(info & vlenMask)
 		if nameOff >= nstr && nameOff != 0 {
 			return fmt.Errorf("%w: type [%d] name offset %d beyond string section (%d bytes)", ErrCorrupt, id, nameOff, nstr)
 		}
 		if midBaseString(nameOff) {
 			return fmt.Errorf("%w: type [%d] name offset %d falls inside a string of the base", ErrWrongBase, id, nameOff)
 		}
-		extra := extraLen(kind, vlen)
+		var extra int
+		if kind <= maxKind {
+			extra = extraLen(kind, vlen)
+		} else {
+			// A kind this package does not know: skipped by the layout
+			// section, its records uninterpreted.
+			var err error
+			if extra, err = b.unknownLen(id, nameOff, kind, vlen); err != nil {
+				return err
+			}
+		}
 		if len(t)-off-12 < extra {
 			return fmt.Errorf("%w: type [%d] %s with %d entries truncated at offset %d", ErrCorrupt, id, kind, vlen, off)
 		}
@@ -472,11 +602,19 @@ func (t Type) info() uint32 {
 // BTF returns the BTF the type belongs to.
 func (t Type) BTF() *BTF { return t.b }
 
-// Kind returns the type's kind; KindUnknown for void.
-func (t Type) Kind() Kind { return Kind(t.info() >> 24 & 0x1f) }
+// The info word: vlen in bits 0-23, kind in bits 24-30, kind flag in bit 31.
+const (
+	vlenMask = MaxVlen
+	kindMask = 0x7f
+)
+
+// Kind returns the type's kind; KindUnknown for void. It may be a kind
+// this package does not know (see Kind.Known), skipped by the layout
+// section.
+func (t Type) Kind() Kind { return Kind(t.info() >> 24 & kindMask) }
 
 // Vlen returns the number of members, enumerators, parameters or variables.
-func (t Type) Vlen() int { return int(t.info() & 0xffff) }
+func (t Type) Vlen() int { return int(t.info() & vlenMask) }
 
 // KindFlag returns the kind flag: bitfield encoding for structs and unions,
 // signedness for enums, union for forward declarations, attribute for tags.
@@ -580,13 +718,18 @@ func (t Type) Linkage() uint32 {
 // itself).
 func (t Type) ComponentIdx() int32 { return int32(t.u32(12)) }
 
-// Raw returns the type's encoded bytes, common header included.
+// Raw returns the type's encoded bytes, common header included. For a
+// kind this package does not know, the layout section gives their length.
 func (t Type) Raw() []byte {
 	if t.ID == 0 {
 		return nil
 	}
-	return t.b.types[t.off : t.off+12+uint32(extraLen(t.Kind(), t.Vlen()))]
+	k, vlen := t.Kind(), t.Vlen()
+	n := extraLen(k, vlen)
+	if !k.Known() {
+		// Parse checked the layout entry.
+		l, _ := t.b.Layout(k)
+		n = int(l.InfoSize) + vlen*int(l.ElemSize)
+	}
+	return t.b.types[t.off : t.off+12+uint32(n)]
 }
-
-// RawU32 returns the 32-bit word at byte offset at of t's encoding.
-func RawU32(t Type, at uint32) uint32 { return t.u32(at) }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/btftool/btftool/internal/btftest"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -13,6 +14,11 @@ func FuzzParse(f *testing.F) {
 	f.Add(sample(binary.LittleEndian))
 	f.Add(sample(binary.BigEndian))
 	f.Add([]byte{0x9f, 0xeb, 1, 0})
+	small := btftest.New()
+	small.Int("int", 4, true)
+	small.Unknown(kindLocSec, "inline.text", 2, 0, 12, 1)
+	small.Typedef("t", 1)
+	f.Add(small.WithLayout(locLayouts).Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := rawbtf.Parse(data)
 		if err != nil {
@@ -21,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		for id := 0; id < b.NumTypes(); id++ {
 			ty := b.Type(rawbtf.TypeID(id))
 			_ = ty.Name()
+			_ = ty.Raw()
 			_, _ = b.ResolveSize(ty.ID)
 			_, _ = b.Skip(ty.ID)
 			switch k := ty.Kind(); {

@@ -87,6 +87,11 @@ func (k Kind) C() string {
 	return string(s)
 }
 
+// Known reports whether k is a kind this package knows, the kinds of the
+// kernel up to 6.0 (ENUM64). Parse skips the types of other kinds by the
+// layout section; their records cannot be read, only their common header.
+func (k Kind) Known() bool { return k <= maxKind }
+
 // IsComposite reports whether k is a struct or a union.
 func (k Kind) IsComposite() bool { return k == KindStruct || k == KindUnion }
 

@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,12 +9,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/btftool/btftool/internal/btftest"
+	"github.com/btftool/btftool/internal/verifytest"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
 	"github.com/btftool/btftool/pkg/verify"
-	"github.com/btftool/btftool/pkg/verify/verifytest"
 )
 
 const kernelPath = "../../testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz"
@@ -219,8 +219,8 @@ func TestCheckBadMinimized(t *testing.T) {
 	fx := getFixture(t)
 	// A type referring past the last type: complete, but malformed.
 	danglingRef := func() []byte {
-		b := rawbtf.NewBuilder(binary.LittleEndian)
-		b.BeginType(0, rawbtf.Info(rawbtf.KindPtr, 0, false), 7)
+		b := btftest.New()
+		b.Ptr(7)
 		return b.Bytes()
 	}
 	tests := []struct {

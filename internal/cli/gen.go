@@ -375,6 +375,17 @@ type genReport struct {
 	Failed      int            `json:"failed"`
 	Seconds     float64        `json:"seconds"`
 	Objects     []objectReport `json:"objects"`
+	// Unknown lists the kernel types of kinds btftool does not know that
+	// kept types refer to: the output has placeholders in their place.
+	Unknown []unknownKindReport `json:"unknown_kinds,omitempty"`
+}
+
+// unknownKindReport is a kernel type of a kind btftool does not know.
+type unknownKindReport struct {
+	ID    rawbtf.TypeID `json:"id"`
+	Kind  int           `json:"kind"`
+	Name  string        `json:"name,omitempty"`
+	Bytes int           `json:"bytes"`
 }
 
 type objectReport struct {
@@ -449,12 +460,22 @@ func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfg
 		rep.Failed += orp.Failed
 		rep.Objects = append(rep.Objects, orp)
 	}
+	for _, id := range res.Unknown {
+		t := kernel.Type(id)
+		rep.Unknown = append(rep.Unknown, unknownKindReport{ID: id, Kind: int(t.Kind()), Name: t.Name(), Bytes: len(t.Raw())})
+	}
 	return rep
 }
 
-// writeText prints one line per object that needs attention.
+// writeText prints one line per object that needs attention, and one
+// per kernel type of unknown kind that the output stands a placeholder
+// for.
 func (rep *genReport) writeText(w io.Writer, verbose bool) {
 	kname := filepath.Base(rep.Input)
+	for _, u := range rep.Unknown {
+		fmt.Fprintf(w, "btftool: %s: type [%d] '%s' of unknown kind %d (%d bytes) is referred to by kept types: %s has a placeholder in its place, which no relocation matches\n",
+			kname, u.ID, u.Name, u.Kind, u.Bytes, filepath.Base(rep.Output))
+	}
 	for _, o := range rep.Objects {
 		name := filepath.Base(o.Path)
 		switch {

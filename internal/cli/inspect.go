@@ -201,12 +201,18 @@ func writeSummaryText(w io.Writer, path, format string, s *inspect.Summary) {
 	fmt.Fprintf(tw, "shape:\t%s (%s)\n", s.Shape, s.Reason)
 	fmt.Fprintf(tw, "byte order:\t%s\n", s.ByteOrder)
 	fmt.Fprintf(tw, "size:\t%d bytes\n", s.Size)
+	if s.HeaderLen != 24 || s.LayoutKinds > 0 {
+		fmt.Fprintf(tw, "header:\t%d bytes, layout section of %d kinds\n", s.HeaderLen, s.LayoutKinds)
+	}
 	fmt.Fprintf(tw, "strings:\t%d bytes\n", s.StringsSize)
 	fmt.Fprintf(tw, "types:\t%d\n", s.Types)
 	for _, k := range s.Kinds {
 		fmt.Fprintf(tw, "  %s\t%d\n", k.Kind, k.Count)
 	}
 	fmt.Fprintf(tw, "sparse structs:\t%d\n", s.Sparse)
+	if s.UnknownKinds > 0 {
+		fmt.Fprintf(tw, "unknown kinds:\t%d types, skipped by the layout section\n", s.UnknownKinds)
+	}
 	tw.Flush()
 	if len(s.Largest) > 0 {
 		fmt.Fprintln(w, "largest types:")

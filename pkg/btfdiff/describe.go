@@ -80,6 +80,14 @@ func writeType(sb *strings.Builder, b *rawbtf.BTF, id rawbtf.TypeID, depth int) 
 			sb.WriteString(" {...}")
 		}
 	default:
+		if !k.Known() {
+			// Skipped by the layout section: nothing but its kind and
+			// name can be said.
+			sb.WriteString(k.C())
+			if name := t.NameBytes(); len(name) > 0 {
+				sb.WriteByte(' ')
+			}
+		}
 		sb.Write(t.NameBytes())
 	}
 }

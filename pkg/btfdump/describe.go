@@ -39,6 +39,11 @@ type Type struct {
 	Values       []EnumValue  `json:"values,omitempty"`
 	Params       []Param      `json:"params,omitempty"`
 	Vars         []VarSecinfo `json:"vars,omitempty"`
+	// KindNumber and Bytes describe a type of a kind rawbtf does not know
+	// (Kind "UNKNOWN_KIND(22)"), skipped by the layout section: its kind
+	// and encoded length. Vlen is set too.
+	KindNumber *int `json:"kind_number,omitempty"`
+	Bytes      *int `json:"bytes,omitempty"`
 }
 
 // Member is a member of a STRUCT or UNION.
@@ -136,6 +141,10 @@ func Describe(b *rawbtf.BTF, id rawbtf.TypeID) Type {
 		d.Size = ptr(t.Size())
 	case rawbtf.KindDeclTag:
 		d.TypeID, d.ComponentIdx = ptr(t.Ref()), ptr(t.ComponentIdx())
+	default:
+		if !k.Known() {
+			d.KindNumber, d.Vlen, d.Bytes = ptr(int(k)), ptr(t.Vlen()), ptr(len(t.Raw()))
+		}
 	}
 	return d
 }

@@ -8,12 +8,23 @@ import (
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
-// kindName is the kind as bpftool's btf_kind_str spells it.
+// kindName is the kind as bpftool's btf_kind_str spells it, and
+// "UNKNOWN_KIND(22)" for a kind rawbtf does not know (see appendUnknown).
 func kindName(k rawbtf.Kind) string {
 	if k == rawbtf.KindUnknown {
 		return "UNKNOWN"
 	}
 	return k.String()
+}
+
+// appendUnknown appends what can be said of a type of a kind rawbtf does
+// not know, which Parse skipped by the layout section: its vlen and
+// encoded length.
+func appendUnknown(buf []byte, t rawbtf.Type) []byte {
+	buf = append(buf, " vlen="...)
+	buf = appendU(buf, uint32(t.Vlen()))
+	buf = append(buf, " bytes="...)
+	return appendU(buf, uint32(len(t.Raw())))
 }
 
 // name is bpftool's btf_str: "(anon)" for offset 0.
@@ -231,6 +242,10 @@ func AppendRaw(buf []byte, b *rawbtf.BTF, id rawbtf.TypeID) []byte {
 		buf = appendU(buf, uint32(t.Ref()))
 		buf = append(buf, " component_idx="...)
 		buf = strconv.AppendInt(buf, int64(t.ComponentIdx()), 10)
+	default:
+		if !k.Known() {
+			buf = appendUnknown(buf, t)
+		}
 	}
 	return append(buf, '\n')
 }

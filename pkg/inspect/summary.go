@@ -31,6 +31,16 @@ type Summary struct {
 	Kinds []KindCount `json:"kinds"`
 	// StringsSize is the length of the string section in bytes.
 	StringsSize int `json:"strings_size"`
+	// HeaderLen is the header's length: 24 in the classic format, 32 in
+	// the format with a layout section (kernel 7.1).
+	HeaderLen int `json:"header_len"`
+	// LayoutKinds is the number of kinds the layout section describes, 0
+	// without one.
+	LayoutKinds int `json:"layout_kinds"`
+	// UnknownKinds is the number of types of kinds rawbtf does not know,
+	// skipped by the layout section (Kinds names them UNKNOWN_KIND(N)):
+	// they cannot be CO-RE candidates and no minimized BTF holds them.
+	UnknownKinds int `json:"unknown_kind_types"`
 	// Largest lists the ten largest structs and unions, largest first.
 	Largest []SizedType `json:"largest"`
 	// Sparse is the number of structs whose members cover less than half
@@ -58,16 +68,20 @@ type SizedType struct {
 
 // Summarize describes b.
 func Summarize(b *rawbtf.BTF) *Summary {
-	s := &Summary{ByteOrder: "little-endian", Size: b.Size(), Types: b.NumTypes() - 1, StringsSize: b.StringsLen()}
+	s := &Summary{ByteOrder: "little-endian", Size: b.Size(), Types: b.NumTypes() - 1, StringsSize: b.StringsLen(),
+		HeaderLen: b.HeaderLen(), LayoutKinds: b.LayoutKinds()}
 	if b.ByteOrder() == binary.BigEndian {
 		s.ByteOrder = "big-endian"
 	}
-	var counts [32]int
+	var counts [128]int // kinds have 7 bits
 	var comps []SizedType
 	for id := 1; id < b.NumTypes(); id++ {
 		t := b.Type(rawbtf.TypeID(id))
 		k := t.Kind()
 		counts[k]++
+		if !k.Known() {
+			s.UnknownKinds++
+		}
 		if !k.IsComposite() {
 			continue
 		}

@@ -56,16 +56,22 @@ var kindNames = [...]string{
 	KindEnum64:    "ENUM64",
 }
 
-// String returns the kind as bpftool prints it ("STRUCT", "FUNC_PROTO").
+// String returns the kind as bpftool prints it ("STRUCT", "FUNC_PROTO"),
+// and a kind this package does not know as "UNKNOWN_KIND(22)".
 func (k Kind) String() string {
 	if k <= maxKind {
 		return kindNames[k]
 	}
-	return fmt.Sprintf("KIND(%d)", uint8(k))
+	return fmt.Sprintf("UNKNOWN_KIND(%d)", uint8(k))
 }
 
-// C returns the kind as libbpf's btf_kind_str spells it ("struct", "func_proto").
+// C returns the kind as libbpf's btf_kind_str spells it ("struct",
+// "func_proto"), and a kind this package does not know as "unknown kind
+// 22".
 func (k Kind) C() string {
+	if !k.Known() {
+		return fmt.Sprintf("unknown kind %d", uint8(k))
+	}
 	switch k {
 	case KindUnknown:
 		return "void"

@@ -226,21 +226,44 @@ type Kernel struct {
 // caller can go on while cilium/ebpf decodes. An error from rawbtf wraps
 // ErrFullBTF; one from cilium/ebpf is returned by Check, also wrapping
 // ErrFullBTF. The Kernel aliases raw.
+//
+// cilium/ebpf v0.22 knows neither the layout section nor 24-bit vlens: it
+// is given the full BTF re-encoded in the classic format when needed (see
+// ciliumView). A full BTF it cannot be given at all is an error wrapping
+// ErrFullBTF.
 func NewKernel(raw []byte) (*Kernel, error) {
 	k := &Kernel{raw: raw, specDone: make(chan struct{})}
-	go func() {
+	load := func(data []byte) {
 		defer close(k.specDone)
-		k.spec, k.specErr = btf.LoadSpecFromReader(bytes.NewReader(raw))
+		k.spec, k.specErr = btf.LoadSpecFromReader(bytes.NewReader(data))
 		if k.specErr != nil {
 			k.specErr = fmt.Errorf("%w: cilium/ebpf: %w", ErrFullBTF, k.specErr)
 		}
-	}()
+	}
+	// Only a BTF with a layout section can have types of unknown kinds:
+	// any other cilium/ebpf reads as it is, while rawbtf parses it.
+	layout := hasLayoutSection(raw)
+	if !layout {
+		go load(raw)
+	}
 	b, err := rawbtf.Parse(raw)
+	if err == nil {
+		err = checkVlens(b)
+	}
 	if err != nil {
-		<-k.specDone
+		if !layout {
+			<-k.specDone
+		}
 		return nil, fmt.Errorf("%w: %w", ErrFullBTF, err)
 	}
 	k.btf = b
+	if layout {
+		view, err := ciliumView(b, raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFullBTF, err)
+		}
+		go load(view)
+	}
 	return k, nil
 }
 
@@ -260,6 +283,60 @@ func NewKernelModules(raw []byte, mods *kmod.Set) (*Kernel, error) {
 	}
 	k.mods = mods
 	return k, nil
+}
+
+// hasLayoutSection reports whether the header of raw BTF locates a layout
+// section (kernel 7.1's format).
+func hasLayoutSection(raw []byte) bool {
+	if len(raw) < 32 {
+		return false
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if binary.BigEndian.Uint16(raw) == rawbtf.Magic {
+		order = binary.BigEndian
+	}
+	return order.Uint32(raw[4:]) >= 32 && order.Uint32(raw[28:]) != 0
+}
+
+// errWide means a type has more entries than cilium/ebpf reads.
+var errWide = errors.New("cilium/ebpf v0.22 reads at most 65535 members, enumerators, parameters or variables per type")
+
+// checkVlens fails for a type of a known kind with more entries than
+// cilium/ebpf v0.22 reads: it decodes 16 bits of vlen, and would misread
+// the type and all after it without an error.
+func checkVlens(b *rawbtf.BTF) error {
+	for id := 1; id < b.NumTypes(); id++ {
+		t := b.Type(rawbtf.TypeID(id))
+		if t.Vlen() > rawbtf.MaxClassicVlen && t.Kind().Known() {
+			return fmt.Errorf("%w: type [%d] %s '%s' has %d", errWide, id, t.Kind().C(), t.NameBytes(), t.Vlen())
+		}
+	}
+	return nil
+}
+
+// ciliumView returns the full BTF b (parsed from raw) as cilium/ebpf v0.22
+// can read it. It fails on types of kinds 20 to 31 and misreads those of
+// kinds from 32 (it decodes 5 bits of kind), and it ignores the layout
+// section: when b has types of kinds rawbtf does not know, it is given b
+// re-encoded in the classic format with each of them replaced by a
+// placeholder (rawbtf.Encoder.Copy), which no CO-RE relation matches, as
+// none matches the type it stands for. IDs stay as they are, so both
+// engines name the same types.
+func ciliumView(b *rawbtf.BTF, raw []byte) ([]byte, error) {
+	unknown := false
+	for id := 1; id < b.NumTypes() && !unknown; id++ {
+		unknown = !b.Type(rawbtf.TypeID(id)).Kind().Known()
+	}
+	if !unknown {
+		return raw, nil
+	}
+	enc := rawbtf.NewEncoder(b.ByteOrder())
+	for id := 1; id < b.NumTypes(); id++ {
+		if _, err := enc.Copy(b.Type(rawbtf.TypeID(id)), rawbtf.Edit{}); err != nil {
+			return nil, err
+		}
+	}
+	return enc.Bytes()
 }
 
 // ciliumSpec waits for cilium/ebpf's spec of the kernel.

@@ -374,3 +374,47 @@ func (b *Builder) BTF() *rawbtf.BTF {
 	}
 	return spec
 }
+
+// The kinds of the 2026 location information (BTF_KIND_LOC_PARAM,
+// LOC_PROTO and LOCSEC: inline sites), which rawbtf does not know.
+const (
+	KindLocParam rawbtf.Kind = 20
+	KindLocProto rawbtf.Kind = 21
+	KindLocSec   rawbtf.Kind = 22
+)
+
+// LocationLayouts are the layout section entries of the location kinds,
+// for WithLayout.
+var LocationLayouts = map[rawbtf.Kind]rawbtf.KindLayout{
+	KindLocParam: {InfoSize: 4, ElemSize: 4},
+	KindLocProto: {ElemSize: 4},
+	KindLocSec:   {ElemSize: 12},
+}
+
+// AddLocations adds location information as a kernel with inline sites
+// has it: a LOC_PARAM, a LOC_PROTO referring to it and a LOCSEC of sites
+// entries (sites may exceed 65535: vlen has 24 bits). WithLayout with
+// LocationLayouts makes it readable.
+func (b *Builder) AddLocations(sites int) {
+	param := b.Unknown(KindLocParam, "", 1, 4, 4, 8)
+	b.add(typ{info: Info(KindLocProto, 1, false), extra: []any{uint32(param)}})
+	b.Unknown(KindLocSec, "inline.text", sites, 0, 12, 1)
+}
+
+// NewFormatOf re-encodes the base BTF full in the format with a layout
+// section, as a 2026 kernel's: location information (AddLocations) of
+// sites sites follows its types and, when wide is not 0, a struct
+// btftool_wide of wide int members.
+func NewFormatOf(full *rawbtf.BTF, sites, wide int) []byte {
+	b := FromBTF(full)
+	b.AddLocations(sites)
+	if wide > 0 {
+		i := b.Int("int", 4, true)
+		ms := make([]M, wide)
+		for j := range ms {
+			ms[j] = M{Name: "m", Type: i, BitOff: uint32(32 * j)}
+		}
+		b.Struct("btftool_wide", uint32(4*wide), ms...)
+	}
+	return b.WithLayout(LocationLayouts).Bytes()
+}

@@ -11,9 +11,9 @@ import (
 )
 
 // kindLocSec is BTF_KIND_LOCSEC (2026), a kind rawbtf does not know.
-const kindLocSec rawbtf.Kind = 22
+const kindLocSec = btftest.KindLocSec
 
-var locSecLayout = map[rawbtf.Kind]rawbtf.KindLayout{kindLocSec: {ElemSize: 12}}
+var locSecLayout = btftest.LocationLayouts
 
 // newFormatTask is kernelTask in the format with a layout section, with
 // types of an unknown kind before and after task_struct (one with a

@@ -11,20 +11,14 @@ import (
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
-// Kinds of the 2026 location information (BTF_KIND_LOC_PARAM, LOC_PROTO,
-// LOCSEC) that rawbtf does not know, with the layout the kernel's encoder
-// gives them.
+// Kinds of the 2026 location information, which rawbtf does not know.
 const (
-	kindLocParam rawbtf.Kind = 20
-	kindLocProto rawbtf.Kind = 21
-	kindLocSec   rawbtf.Kind = 22
+	kindLocParam = btftest.KindLocParam
+	kindLocProto = btftest.KindLocProto
+	kindLocSec   = btftest.KindLocSec
 )
 
-var locLayouts = map[rawbtf.Kind]rawbtf.KindLayout{
-	kindLocParam: {InfoSize: 4, ElemSize: 4},
-	kindLocProto: {ElemSize: 4},
-	kindLocSec:   {ElemSize: 12},
-}
+var locLayouts = btftest.LocationLayouts
 
 // newFormat builds a BTF with a layout section: known types around types
 // of unknown kinds, the last with a 24-bit vlen.

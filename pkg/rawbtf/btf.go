@@ -308,6 +308,7 @@ func (b *BTF) index() error {
 		}
 		return binary.LittleEndian.Uint32(p)
 	}
+	lens := b.recordLens()
 	nstr := b.strBase + uint32(len(b.strings))
 	// A name pointing into the base must point at one of its strings.
 	midBaseString := func(off uint32) bool {
@@ -336,17 +337,14 @@ func (b *BTF) index() error {
 		if midBaseString(nameOff) {
 			return fmt.Errorf("%w: type [%d] name offset %d falls inside a string of the base", ErrWrongBase, id, nameOff)
 		}
-		var extra int
-		if kind <= maxKind {
-			extra = extraLen(kind, vlen)
-		} else {
-			// A kind this package does not know: skipped by the layout
-			// section, its records uninterpreted.
-			var err error
-			if extra, err = b.unknownLen(id, nameOff, kind, vlen); err != nil {
-				return err
-			}
+		// A kind this package does not know is skipped by the layout
+		// section, its records uninterpreted.
+		rl := lens[kind]
+		if rl.elem < 0 {
+			_, err := b.unknownLen(id, nameOff, kind, vlen)
+			return err
 		}
+		extra := int(rl.info) + vlen*int(rl.elem)
 		if len(t)-off-12 < extra {
 			return fmt.Errorf("%w: type [%d] %s with %d entries truncated at offset %d", ErrCorrupt, id, kind, vlen, off)
 		}
@@ -462,6 +460,31 @@ func (b *BTF) checkCycles() error {
 		}
 	}
 	return nil
+}
+
+// recordLen is the length of the single record after a type's common
+// header (info) and of each of its vlen records (elem); elem is -1 for a
+// kind that cannot be read.
+type recordLen struct{ info, elem int32 }
+
+// recordLens returns the record lengths of every kind: the known kinds'
+// (extraLen), and those the layout section gives for the others.
+func (b *BTF) recordLens() *[kindMask + 1]recordLen {
+	var lens [kindMask + 1]recordLen
+	for k := range lens {
+		kind := Kind(k)
+		switch {
+		case kind.Known():
+			one, two := extraLen(kind, 1), extraLen(kind, 2)
+			lens[k] = recordLen{info: int32(2*one - two), elem: int32(two - one)}
+		default:
+			lens[k].elem = -1
+			if l, ok := b.Layout(kind); ok && l.InfoSize%4 == 0 && l.ElemSize%4 == 0 {
+				lens[k] = recordLen{info: int32(l.InfoSize), elem: int32(l.ElemSize)}
+			}
+		}
+	}
+	return &lens
 }
 
 // extraLen returns the length of the records following the common header.

@@ -308,7 +308,8 @@ func (b *BTF) index() error {
 		}
 		return binary.LittleEndian.Uint32(p)
 	}
-	lens := b.recordLens()
+	var lens [kindMask + 1]recordLen
+	b.recordLens(&lens)
 	nstr := b.strBase + uint32(len(b.strings))
 	// A name pointing into the base must point at one of its strings.
 	midBaseString := func(off uint32) bool {
@@ -467,10 +468,9 @@ func (b *BTF) checkCycles() error {
 // kind that cannot be read.
 type recordLen struct{ info, elem int32 }
 
-// recordLens returns the record lengths of every kind: the known kinds'
+// recordLens fills in the record lengths of every kind: the known kinds'
 // (extraLen), and those the layout section gives for the others.
-func (b *BTF) recordLens() *[kindMask + 1]recordLen {
-	var lens [kindMask + 1]recordLen
+func (b *BTF) recordLens(lens *[kindMask + 1]recordLen) {
 	for k := range lens {
 		kind := Kind(k)
 		switch {
@@ -484,7 +484,6 @@ func (b *BTF) recordLens() *[kindMask + 1]recordLen {
 			}
 		}
 	}
-	return &lens
 }
 
 // extraLen returns the length of the records following the common header.

@@ -59,6 +59,19 @@
 //     root type), cilium/ebpf fails the whole program, with its own
 //     wording; errors are compared by class only.
 //
+// # The 2026 BTF format
+//
+// cilium/ebpf v0.22 parses the 32-byte header of kernel 7.1's format but
+// not its layout section, and decodes 5 bits of kind and 16 of vlen. A
+// full BTF with types of kinds rawbtf does not know is therefore given to
+// it re-encoded in the classic format, each such type replaced by a
+// placeholder that no relocation matches (as none matches the type it
+// stands for), IDs unchanged; btftool's engine reads the BTF as it is. A
+// full BTF with a type of a known kind of more than 65535 members,
+// enumerators, parameters or variables cannot be given to cilium/ebpf at
+// all: NewKernel refuses it, naming the type, rather than let it be
+// misread.
+//
 // Type IDs for local_type_id relocations are the object's own BTF IDs, as
 // libbpf uses them; cilium/ebpf's loader instead numbers the types of the
 // BTF it builds for the program, so only the two relocation runs here are

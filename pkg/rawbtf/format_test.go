@@ -188,3 +188,55 @@ func TestParseSplitNewFormat(t *testing.T) {
 		}
 	}
 }
+
+// Merged split BTF keeps the types of unknown kinds, laid out by the
+// splits' own layout sections or their base's; SplitNames walks past them.
+func TestMergeSplitNewFormat(t *testing.T) {
+	bb := btftest.New()
+	i := bb.Int("int", 4, true)
+	classic := bb.BTF()
+	withLayout := bb.WithLayout(locLayouts).BTF()
+	module := func(base *rawbtf.BTF, name string, layout bool) *btftest.Builder {
+		sb := btftest.NewSplit(base)
+		sb.Unknown(kindLocSec, "inline.text", 3, 0, 12, 0)
+		sb.Struct(name, 4, btftest.M{Name: "x", Type: i})
+		if layout {
+			sb.WithLayout(locLayouts)
+		}
+		return sb
+	}
+	for _, tc := range []struct {
+		name   string
+		base   *rawbtf.BTF
+		layout bool
+	}{
+		{"own layouts", classic, true},
+		{"the base's layout", withLayout, false},
+	} {
+		a, b := module(tc.base, "a", tc.layout), module(tc.base, "b", tc.layout)
+		var names []string
+		err := rawbtf.SplitNamesOn(b.Bytes(), tc.base, func(k rawbtf.Kind, off uint32) { names = append(names, k.String()) })
+		if err != nil || strings.Join(names, " ") != "UNKNOWN_KIND(22) STRUCT" {
+			t.Errorf("%s: SplitNamesOn: %v, %v", tc.name, names, err)
+		}
+		if err := rawbtf.SplitNames(b.Bytes(), func(rawbtf.Kind, uint32) {}); (err == nil) != tc.layout {
+			t.Errorf("%s: SplitNames without the base: %v", tc.name, err)
+		}
+		merged, firsts, err := rawbtf.MergeSplit(tc.base, []*rawbtf.BTF{a.BTF(), b.BTF()})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for j, want := range []string{"a", "b"} {
+			if u, s := merged.Type(firsts[j]), merged.Type(firsts[j]+1); u.Kind() != kindLocSec || u.Vlen() != 3 || s.Name() != want {
+				t.Errorf("%s: module %d: %s vlen %d, then %q", tc.name, j, u.Kind(), u.Vlen(), s.Name())
+			}
+		}
+	}
+	// Splits that lay the same unknown kind out differently cannot merge.
+	odd := btftest.NewSplit(classic)
+	odd.Unknown(kindLocSec, "inline.text", 1, 0, 8, 0)
+	odd.WithLayout(map[rawbtf.Kind]rawbtf.KindLayout{kindLocSec: {ElemSize: 8}})
+	if _, _, err := rawbtf.MergeSplit(classic, []*rawbtf.BTF{module(classic, "a", true).BTF(), odd.BTF()}); !errors.Is(err, rawbtf.ErrCorrupt) {
+		t.Errorf("different layouts of one kind: %v, want ErrCorrupt", err)
+	}
+}

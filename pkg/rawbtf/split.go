@@ -1,6 +1,7 @@
 package rawbtf
 
 import (
+	"encoding/binary"
 	"fmt"
 )
 
@@ -55,6 +56,9 @@ func MergeSplit(base *BTF, splits []*BTF) (merged *BTF, firsts []TypeID, err err
 			if k.hasRef() {
 				put(2, mapID)
 			}
+			// The records of a type of a kind this package does not know
+			// are copied as they are: which of their words are IDs or
+			// names cannot be told.
 			switch k {
 			case KindArray:
 				put(3, mapID)
@@ -86,21 +90,69 @@ func MergeSplit(base *BTF, splits []*BTF) (merged *BTF, firsts []TypeID, err err
 		strs = append(strs, s.strings...)
 		next += TypeID(len(s.offsets) - 1)
 	}
+	layout, err := mergedLayout(base, splits)
+	if err != nil {
+		return nil, nil, err
+	}
 	order := base.order
-	hdr := make([]byte, headerLen, headerLen+len(types)+len(strs))
+	hlen := headerLen
+	if layout != nil {
+		hlen = layoutHeaderLen
+	}
+	hdr := make([]byte, hlen, hlen+len(types)+len(layout)+len(strs))
 	order.PutUint16(hdr, Magic)
 	hdr[2] = 1
-	order.PutUint32(hdr[4:], headerLen)
+	order.PutUint32(hdr[4:], uint32(hlen))
 	order.PutUint32(hdr[8:], 0)
 	order.PutUint32(hdr[12:], uint32(len(types)))
-	order.PutUint32(hdr[16:], uint32(len(types)))
+	order.PutUint32(hdr[16:], uint32(len(types)+len(layout)))
 	order.PutUint32(hdr[20:], uint32(len(strs)))
-	data := append(append(hdr, types...), strs...)
+	if layout != nil {
+		order.PutUint32(hdr[24:], uint32(len(types)))
+		order.PutUint32(hdr[28:], uint32(len(layout)))
+	}
+	data := append(append(append(hdr, types...), layout...), strs...)
 	merged, err = ParseSplit(data, base)
 	if err != nil {
 		return nil, nil, fmt.Errorf("merging split BTF: %w", err)
 	}
 	return merged, firsts, nil
+}
+
+// mergedLayout returns the layout section of MergeSplit's result: none
+// when no split has types of kinds this package does not know, else one
+// describing every kind the splits' layouts (their own, or the base's)
+// describe. Splits that describe a kind they use differently are an
+// error.
+func mergedLayout(base *BTF, splits []*BTF) ([]byte, error) {
+	var merged []byte
+	var from []int // the split whose entry merged holds, per kind
+	need := false
+	for i, s := range splits {
+		for id := s.FirstID(); int(id) < s.NumTypes() && !need; id++ {
+			need = !s.Type(id).Kind().Known()
+		}
+		l := s.layout
+		for k := 0; k < len(l)/layoutEntryLen; k++ {
+			e := l[k*layoutEntryLen : (k+1)*layoutEntryLen]
+			if k*layoutEntryLen >= len(merged) {
+				merged = append(merged, e...)
+				from = append(from, i)
+				continue
+			}
+			if m := merged[k*layoutEntryLen:][:layoutEntryLen]; string(m) != string(e) && !Kind(k).Known() {
+				return nil, fmt.Errorf("%w: split BTF %d and %d lay kind %d out differently", ErrCorrupt, from[k]+1, i+1, k)
+			}
+		}
+	}
+	if !need {
+		return nil, nil
+	}
+	// Kinds described by the base's layout only keep its entries.
+	if len(base.layout) > len(merged) {
+		merged = append(merged, base.layout[len(merged):]...)
+	}
+	return merged, nil
 }
 
 // SplitNames calls fn with the kind and name offset of every named type
@@ -111,11 +163,30 @@ func MergeSplit(base *BTF, splits []*BTF) (merged *BTF, firsts []TypeID, err err
 // the base's string section length names a base string; the others name
 // the split's own strings (StringsIn), from that length on. It returns an
 // error wrapping ErrNotBTF or ErrCorrupt when the data cannot be walked.
+//
+// Types of kinds this package does not know are skipped by the data's
+// layout section; SplitNamesOn also uses its base's, as ParseSplit does.
 func SplitNames(data []byte, fn func(kind Kind, nameOff uint32)) error {
+	return SplitNamesOn(data, nil, fn)
+}
+
+// SplitNamesOn is SplitNames for split BTF data on base: types of kinds
+// this package does not know are skipped by the data's layout section or,
+// when it has none, by base's. base may be nil.
+func SplitNamesOn(data []byte, base *BTF, fn func(kind Kind, nameOff uint32)) error {
 	sec, err := sections(data)
 	if err != nil {
 		return err
 	}
+	view := &BTF{big: sec.big, order: binary.LittleEndian, layout: sec.layout}
+	if sec.big {
+		view.order = binary.BigEndian
+	}
+	if view.layout == nil && base != nil {
+		view.layout = base.layout
+	}
+	var lens [kindMask + 1]recordLen
+	view.recordLens(&lens)
 	t := sec.types
 	for off := 0; off < len(t); {
 		if len(t)-off < 12 {
@@ -123,11 +194,12 @@ func SplitNames(data []byte, fn func(kind Kind, nameOff uint32)) error {
 		}
 		nameOff := sec.u32(t[off:])
 		info := sec.u32(t[off+4:])
-		kind := Kind(info >> 24 & 0x1f)
-		if kind > maxKind {
-			return fmt.Errorf("%w: type at offset %d has unknown kind %d", ErrCorrupt, off, kind)
+		kind := Kind(info >> 24 & kindMask)
+		rl := lens[kind]
+		if rl.elem < 0 {
+			return fmt.Errorf("%w: type at offset %d has unknown kind %d, which no layout section describes", ErrCorrupt, off, kind)
 		}
-		extra := extraLen(kind, int(info&0xffff))
+		extra := int(rl.info) + int(info&vlenMask)*int(rl.elem)
 		if len(t)-off-12 < extra {
 			return fmt.Errorf("%w: type at offset %d truncated", ErrCorrupt, off)
 		}
@@ -152,8 +224,8 @@ func StringsIn(data []byte) ([]byte, error) {
 
 // rawSections are the sections of raw BTF located from its header.
 type rawSections struct {
-	big            bool
-	types, strings []byte
+	big                    bool
+	types, strings, layout []byte
 }
 
 func (s *rawSections) u32(p []byte) uint32 {
@@ -191,5 +263,13 @@ func sections(data []byte) (*rawSections, error) {
 		return nil, fmt.Errorf("%w: sections beyond end of data (%d bytes)", ErrCorrupt, len(body))
 	}
 	s.types, s.strings = body[typeOff:typeOff+typeLen], body[strOff:strOff+strLen]
+	if hdrLen >= layoutHeaderLen {
+		if layoutOff, layoutLen := s.u32(data[24:]), s.u32(data[28:]); layoutLen != 0 {
+			if err := checkLayout(layoutOff, layoutLen, typeOff, typeLen, strOff, strLen, len(body)); err != nil {
+				return nil, err
+			}
+			s.layout = body[layoutOff : layoutOff+layoutLen]
+		}
+	}
 	return s, nil
 }

@@ -268,7 +268,7 @@ func (m *Module) defines(vmlinux *rawbtf.BTF, want *nameFilter, baseWanted map[u
 	}
 	found := false
 	var bad uint32
-	err = rawbtf.SplitNames(m.data, func(kind rawbtf.Kind, nameOff uint32) {
+	err = rawbtf.SplitNamesOn(m.data, vmlinux, func(kind rawbtf.Kind, nameOff uint32) {
 		switch {
 		case bad != 0:
 			return

@@ -180,14 +180,14 @@ func (s *Set) Extend(vmlinux *rawbtf.BTF, names map[string]struct{}) (*Kernel, e
 		return k, nil
 	}
 	want := newNameFilter(names)
-	// Offsets of the base's strings that are wanted: a module names a
+	// The base's strings that are wanted, by offset: a module names a
 	// type with a base string when vmlinux has the same string (pahole
 	// deduplicates them), as it has for a forward declaration.
-	baseWanted := map[uint32]bool{}
+	baseWanted := make([]uint64, (vmlinux.StringsLen()+63)/64)
 	for off := uint32(1); off < uint32(vmlinux.StringsLen()); {
 		str := vmlinux.StringBytes(off)
 		if want.has(str) {
-			baseWanted[off] = true
+			baseWanted[off/64] |= 1 << (off % 64)
 		}
 		off += uint32(len(str)) + 1
 	}
@@ -243,43 +243,38 @@ func moduleNames(ms []*Module) string {
 }
 
 // defines reports whether the module names a type with one of the wanted
-// names: baseWanted holds the wanted offsets into the base's strings,
-// strBase is where the module's own strings start. Every type name is
-// also checked to be the start of a string of the base or of the module's
-// own strings: split BTF made for another kernel's vmlinux fails that
-// check (its string offsets continue another string section), so a wrong
-// module is refused even when no type of it is needed.
-func (m *Module) defines(vmlinux *rawbtf.BTF, want *nameFilter, baseWanted map[uint32]bool) (bool, error) {
+// names: baseWanted marks the wanted offsets into the base's strings.
+// Every type name is also checked to be the start of a string of the base
+// or of the module's own strings: split BTF made for another kernel's
+// vmlinux fails that check (its string offsets continue another string
+// section), so a wrong module is refused even when no type of it is
+// needed.
+func (m *Module) defines(vmlinux *rawbtf.BTF, want *nameFilter, baseWanted []uint64) (bool, error) {
 	own, err := rawbtf.StringsIn(m.data)
 	if err != nil {
 		return false, err
 	}
 	strBase := uint32(vmlinux.StringsLen())
-	ownWanted := map[uint32]bool{}
-	for off := 0; off < len(own); {
-		n := bytes.IndexByte(own[off:], 0)
-		if n < 0 {
-			n = len(own) - off
-		}
-		if n > 0 && want.has(own[off:off+n]) {
-			ownWanted[strBase+uint32(off)] = true
-		}
-		off += n + 1
-	}
 	found := false
 	var bad uint32
 	err = rawbtf.SplitNamesOn(m.data, vmlinux, func(kind rawbtf.Kind, nameOff uint32) {
-		switch {
-		case bad != 0:
+		if bad != 0 {
 			return
-		case nameOff < strBase:
+		}
+		if nameOff < strBase {
 			if vmlinux.StringByte(nameOff-1) != 0 {
 				bad = nameOff
+			} else if !found && baseWanted[nameOff/64]&(1<<(nameOff%64)) != 0 {
+				found = true
 			}
-		case nameOff-strBase >= uint32(len(own)) || (nameOff > strBase && own[nameOff-strBase-1] != 0):
-			bad = nameOff
+			return
 		}
-		if !found && (ownWanted[nameOff] || baseWanted[nameOff]) {
+		rel := nameOff - strBase
+		if rel >= uint32(len(own)) || (rel > 0 && own[rel-1] != 0) {
+			bad = nameOff
+			return
+		}
+		if !found && want.hasAt(own, int(rel)) {
 			found = true
 		}
 	})
@@ -312,6 +307,25 @@ func newNameFilter(names map[string]struct{}) *nameFilter {
 		f.prefixes[k/64] |= 1 << (k % 64)
 	}
 	return f
+}
+
+// hasAt is has for the NUL-terminated string at off in strs, which it
+// reads whole only when its first bytes are those of a wanted name.
+func (f *nameFilter) hasAt(strs []byte, off int) bool {
+	if off >= len(strs) || strs[off] == 0 {
+		return false
+	}
+	if off+1 < len(strs) && strs[off+1] != '_' {
+		k := uint32(strs[off])<<8 | uint32(strs[off+1])
+		if f.prefixes[k/64]&(1<<(k%64)) == 0 {
+			return false
+		}
+	}
+	n := bytes.IndexByte(strs[off:], 0)
+	if n < 0 {
+		n = len(strs) - off
+	}
+	return f.has(strs[off : off+n])
 }
 
 func (f *nameFilter) has(name []byte) bool {

@@ -134,11 +134,11 @@ func TestDifferentialLibbpfModules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			merged, err := btfgen.Flatten(ref, false)
+			merged, err := ref.Flatten(false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			hidden, err := btfgen.Flatten(ref, true)
+			hidden, err := ref.Flatten(true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/btftool/btftool/pkg/core"
-	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -119,39 +118,4 @@ func (m *marks) shadowReport() string {
 		parts = append(parts, desc)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// Flatten encodes a kernel with modules — vmlinux and all of the modules'
-// types k holds — as one ordinary BTF, such as libbpf's btf_custom_path and
-// cilium/ebpf's KernelTypes take, in the kernel's byte order. With
-// hideShadowed, the module types that vmlinux shadows (it has a type of a
-// compatible kind with the same essential name, which libbpf takes
-// instead) are emitted without their name, or elided for typedefs, so
-// that libbpf searching the one BTF finds the candidates it finds on the
-// running kernel (see hideShadowed for where that is exact). Without
-// hideShadowed it is the plain merge of vmlinux and the modules, in which
-// libbpf would take shadowed module types as candidates too.
-//
-// It fails, wrapping rawbtf.ErrEncode, for a type the classic format
-// cannot hold (more than 65535 members, say).
-func Flatten(k *kmod.Kernel, hideShadowed bool) ([]byte, error) {
-	b := k.BTF
-	m := newMarks(b)
-	for id := 1; id < b.NumTypes(); id++ {
-		m.flags[id] = kept | allMembers
-	}
-	if hideShadowed && b != k.Vmlinux {
-		vm := core.NewTarget(k.Vmlinux)
-		for id := b.FirstID(); int(id) < b.NumTypes(); id++ {
-			t := b.Type(id)
-			switch t.Kind() {
-			case rawbtf.KindStruct, rawbtf.KindUnion, rawbtf.KindEnum, rawbtf.KindEnum64, rawbtf.KindTypedef:
-				if len(t.NameBytes()) > 0 && len(vm.Candidates(t)) > 0 {
-					m.hidden[id] = true
-				}
-			}
-		}
-	}
-	out, _, err := emit(b, m)
-	return out, err
 }

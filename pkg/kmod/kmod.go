@@ -382,3 +382,57 @@ func (s *Set) ExtendFor(vm *core.Target, objs []*bpfobj.Object) (*Kernel, *core.
 	}
 	return k, vm.WithModules(k.BTF), nil
 }
+
+// Flatten encodes the kernel — vmlinux and all of the modules' types k
+// holds — as one ordinary BTF, such as libbpf's btf_custom_path and
+// cilium/ebpf's KernelTypes take, in the kernel's byte order and the
+// classic format. With hideShadowed, the module types that vmlinux
+// shadows (it has a type of a compatible kind with the same essential
+// name, which libbpf takes instead) are encoded without their name, or
+// elided for typedefs (what refers to one refers to its target), so that
+// libbpf searching the one BTF finds the candidates it finds on the
+// running kernel wherever it does not compare those types' names (see
+// docs/modules.md). Without hideShadowed it is the plain merge of vmlinux
+// and the modules, in which libbpf takes shadowed module types as
+// candidates too.
+func (k *Kernel) Flatten(hideShadowed bool) ([]byte, error) {
+	b := k.BTF
+	hidden := map[rawbtf.TypeID]bool{}
+	if hideShadowed && b != k.Vmlinux {
+		vm := core.NewTarget(k.Vmlinux)
+		for id := b.FirstID(); int(id) < b.NumTypes(); id++ {
+			t := b.Type(id)
+			switch t.Kind() {
+			case rawbtf.KindStruct, rawbtf.KindUnion, rawbtf.KindEnum, rawbtf.KindEnum64, rawbtf.KindTypedef:
+				if len(t.NameBytes()) > 0 && len(vm.Candidates(t)) > 0 {
+					hidden[id] = true
+				}
+			}
+		}
+	}
+	elided := func(id rawbtf.TypeID) bool { return hidden[id] && b.Type(id).Kind() == rawbtf.KindTypedef }
+	newID := make([]rawbtf.TypeID, b.NumTypes())
+	n := rawbtf.TypeID(0)
+	for id := 1; id < b.NumTypes(); id++ {
+		if !elided(rawbtf.TypeID(id)) {
+			n++
+			newID[id] = n
+		}
+	}
+	enc := rawbtf.NewEncoder(b.ByteOrder())
+	remap := func(id rawbtf.TypeID) rawbtf.TypeID {
+		for n := 0; n < 1<<16 && elided(id); n++ {
+			id = b.Type(id).Ref()
+		}
+		return newID[id]
+	}
+	for id := rawbtf.TypeID(1); int(id) < b.NumTypes(); id++ {
+		if newID[id] == 0 {
+			continue
+		}
+		if _, err := enc.Copy(b.Type(id), rawbtf.Edit{Remap: remap, Anonymous: hidden[id]}); err != nil {
+			return nil, fmt.Errorf("type [%d]: %w", id, err)
+		}
+	}
+	return enc.Bytes()
+}

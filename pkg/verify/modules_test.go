@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,6 +72,15 @@ func TestCheckModules(t *testing.T) {
 			}
 			if relocated == 0 {
 				t.Error("nf_conn_acct was not relocated against the module")
+			}
+			if os.Geteuid() == 0 {
+				rep, err := plan.Check(k, res.BTF, verify.Options{Load: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Loads) == 0 || rep.LoadMismatches() != 0 {
+					t.Errorf("load check with modules: %d loads, %d mismatches: %+v %v", len(rep.Loads), rep.LoadMismatches(), rep.Loads, rep.Notes)
+				}
 			}
 			rep, err = plan.Check(k, without.BTF, verify.Options{})
 			if err != nil {

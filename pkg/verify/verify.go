@@ -565,11 +565,20 @@ func (p *Plan) Check(k *Kernel, min []byte, opts Options) (*Report, error) {
 	}
 	p.compare(rep, k, fullTypes, minSpec, full.fixes, minFixes, libbpf)
 	if opts.Load {
+		loadSpec := full.spec
 		if k.modSpec != nil {
-			rep.Notes = append(rep.Notes, "load check skipped: not yet supported with kernel modules")
-		} else {
-			p.load(rep, full.spec, minSpec)
+			// cilium/ebpf's loader takes one spec: vmlinux and the
+			// modules' types, shadowed ones hidden, in which it finds the
+			// candidates libbpf finds on the running kernel.
+			flat, err := k.ext.Flatten(true)
+			if err == nil {
+				loadSpec, err = btf.LoadSpecFromReader(bytes.NewReader(flat))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w: kernel with modules as one BTF: %w", ErrFullBTF, err)
+			}
 		}
+		p.load(rep, loadSpec, minSpec)
 	}
 	return rep, nil
 }

@@ -103,14 +103,7 @@ func TestDifferentialLibbpfModules(t *testing.T) {
 	compared, fromModules := 0, 0
 	for ki, k := range moduleKernels(t) {
 		t.Run(k.Rel, func(t *testing.T) {
-			data, _, err := kbtf.ReadFile(k.Path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vm, err := rawbtf.Parse(data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			data, vm := readKernel(t, k.Path)
 			set, err := kmod.Open([]string{k.modules}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -155,23 +148,15 @@ func TestDifferentialLibbpfModules(t *testing.T) {
 				}
 			}
 			vmTarget := core.NewTarget(vm)
-			sem := make(chan struct{}, 4)
-			var wg sync.WaitGroup
 			var failures []string
-			for oi, o := range objPaths {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer func() { <-sem; wg.Done() }()
-					f, n, nm := compareModuleObject(orc, o, objs[oi], vmTarget, paths)
-					mu.Lock()
-					defer mu.Unlock()
-					failures = append(failures, f...)
-					compared += n
-					fromModules += nm
-				}()
-			}
-			wg.Wait()
+			parallel(len(objPaths), func(oi int) {
+				f, n, nm := compareModuleObject(orc, objPaths[oi], objs[oi], vmTarget, paths)
+				mu.Lock()
+				defer mu.Unlock()
+				failures = append(failures, f...)
+				compared += n
+				fromModules += nm
+			})
 			sort.Strings(failures)
 			for _, f := range failures {
 				t.Error(f)

@@ -86,25 +86,13 @@ func (po *planObject) relocatable(bo binary.ByteOrder) string {
 // CO-RE relocations against spec, in order bo. A nil spec fails every
 // program with specErr.
 func (p *Plan) ciliumRelocate(spec *btf.Spec, specErr error, bo binary.ByteOrder) ciliumFixups {
-	out := make(ciliumFixups, len(p.objs))
-	for oi, po := range p.objs {
-		if po.relocatable(bo) != "" {
-			continue
+	return p.eachProgram(bo, func(po *planObject, pi int, ps *ebpf.ProgramSpec) progFixups {
+		if spec == nil {
+			return progFixups{err: specErr}
 		}
-		out[oi] = make([]progFixups, len(po.progs))
-		for pi, ps := range po.progs {
-			relos := po.relos[pi]
-			if len(relos) == 0 {
-				continue
-			}
-			if spec == nil {
-				out[oi][pi].err = specErr
-				continue
-			}
-			out[oi][pi].fix, out[oi][pi].err = btf.CORERelocate(relos, []*btf.Spec{spec}, ps.ByteOrder, po.spec.Types.TypeID)
-		}
-	}
-	return out
+		fix, err := btf.CORERelocate(po.relos[pi], []*btf.Spec{spec}, ps.ByteOrder, po.spec.Types.TypeID)
+		return progFixups{fix: fix, err: err}
+	})
 }
 
 // ciliumRelocateModules is ciliumRelocate against the full BTF of a
@@ -115,6 +103,47 @@ func (p *Plan) ciliumRelocate(spec *btf.Spec, specErr error, bo binary.ByteOrder
 // type is in one group, so each of its decisions is made on the
 // candidates libbpf considers.
 func (p *Plan) ciliumRelocateModules(k *Kernel, vmSpec, modSpec *btf.Spec, bo binary.ByteOrder) ciliumFixups {
+	return p.eachProgram(bo, func(po *planObject, pi int, ps *ebpf.ProgramSpec) progFixups {
+		relos := po.relos[pi]
+		var vmRelos, modRelos []*btf.CORERelocation
+		var vmAt, modAt []int
+		for j, s := range po.sites[pi] {
+			if idx, ok := po.record(ps, s); ok && k.servedByModules(po.obj, idx) {
+				modRelos, modAt = append(modRelos, relos[j]), append(modAt, j)
+			} else {
+				vmRelos, vmAt = append(vmRelos, relos[j]), append(vmAt, j)
+			}
+		}
+		var pf progFixups
+		fix := make([]btf.COREFixup, len(relos))
+		for _, g := range []struct {
+			relos []*btf.CORERelocation
+			at    []int
+			spec  *btf.Spec
+		}{{vmRelos, vmAt, vmSpec}, {modRelos, modAt, modSpec}} {
+			if len(g.relos) == 0 {
+				continue
+			}
+			f, err := btf.CORERelocate(g.relos, []*btf.Spec{g.spec}, ps.ByteOrder, po.spec.Types.TypeID)
+			if err != nil && pf.err == nil {
+				pf.err = err
+			}
+			for i, j := range g.at {
+				if i < len(f) {
+					fix[j] = f[i]
+				}
+			}
+		}
+		if pf.err == nil {
+			pf.fix = fix
+		}
+		return pf
+	})
+}
+
+// eachProgram calls relocate for every program with CO-RE relocations of
+// every object cilium/ebpf can relocate against BTF in order bo.
+func (p *Plan) eachProgram(bo binary.ByteOrder, relocate func(po *planObject, pi int, ps *ebpf.ProgramSpec) progFixups) ciliumFixups {
 	out := make(ciliumFixups, len(p.objs))
 	for oi, po := range p.objs {
 		if po.relocatable(bo) != "" {
@@ -122,41 +151,8 @@ func (p *Plan) ciliumRelocateModules(k *Kernel, vmSpec, modSpec *btf.Spec, bo bi
 		}
 		out[oi] = make([]progFixups, len(po.progs))
 		for pi, ps := range po.progs {
-			relos := po.relos[pi]
-			if len(relos) == 0 {
-				continue
-			}
-			var vmRelos, modRelos []*btf.CORERelocation
-			var vmAt, modAt []int
-			for j, s := range po.sites[pi] {
-				if idx, ok := po.record(ps, s); ok && k.servedByModules(po.obj, idx) {
-					modRelos, modAt = append(modRelos, relos[j]), append(modAt, j)
-				} else {
-					vmRelos, vmAt = append(vmRelos, relos[j]), append(vmAt, j)
-				}
-			}
-			fix := make([]btf.COREFixup, len(relos))
-			pf := &out[oi][pi]
-			for _, g := range []struct {
-				relos []*btf.CORERelocation
-				at    []int
-				spec  *btf.Spec
-			}{{vmRelos, vmAt, vmSpec}, {modRelos, modAt, modSpec}} {
-				if len(g.relos) == 0 {
-					continue
-				}
-				f, err := btf.CORERelocate(g.relos, []*btf.Spec{g.spec}, ps.ByteOrder, po.spec.Types.TypeID)
-				if err != nil && pf.err == nil {
-					pf.err = err
-				}
-				for i, j := range g.at {
-					if i < len(f) {
-						fix[j] = f[i]
-					}
-				}
-			}
-			if pf.err == nil {
-				pf.fix = fix
+			if len(po.relos[pi]) > 0 {
+				out[oi][pi] = relocate(po, pi, ps)
 			}
 		}
 	}

@@ -259,110 +259,135 @@ func parseStreamBackwards(src []byte, end int) (stream, error) {
 	}
 	footerPos := end - headerSize
 	f := src[footerPos:end]
-	if string(f[10:12]) != footerMagic {
-		if end == len(src) && string(src[:len(headerMagic)]) != headerMagic {
-			return s, corrupt(0, "bad stream header magic")
-		}
-		return s, corrupt(footerPos+10, "bad stream footer magic")
+	if string(f[10:12]) != footerMagic && end == len(src) && string(src[:len(headerMagic)]) != headerMagic {
+		return s, corrupt(0, "bad stream header magic")
 	}
-	if crc32.ChecksumIEEE(f[4:10]) != binary.LittleEndian.Uint32(f) {
-		return s, corrupt(footerPos, "stream footer CRC32 mismatch")
-	}
-	backward := (uint64(binary.LittleEndian.Uint32(f[4:])) + 1) * 4
-	if backward < 8 {
-		// Indicator, count, padding, CRC32: an Index takes 8 bytes or more.
-		return s, corrupt(footerPos+4, "backward size %d is too small for an index", backward)
+	backward, err := parseFooter(f, footerPos)
+	if err != nil {
+		return s, err
 	}
 	if uint64(footerPos-headerSize) < backward {
 		return s, corrupt(footerPos+4, "backward size %d does not fit in the file", backward)
 	}
 	s.indexStart = footerPos - int(backward)
-	index := src[s.indexStart:footerPos]
+	records, blocksSize, err := parseIndex(src[s.indexStart:footerPos], s.indexStart)
+	if err != nil {
+		return s, err
+	}
+	s.records = records
+	s.start = s.indexStart - int(blocksSize) - headerSize
+	s.check, err = parseStreamHeader(src[s.start:s.start+headerSize], s.start, f, footerPos)
+	return s, err
+}
 
+// parseFooter checks the Stream Footer f, found at offset footerPos, and
+// returns the Backward Size it declares: the size of the Index before it.
+func parseFooter(f []byte, footerPos int) (backward uint64, err error) {
+	if string(f[10:12]) != footerMagic {
+		return 0, corrupt(footerPos+10, "bad stream footer magic")
+	}
+	if crc32.ChecksumIEEE(f[4:10]) != binary.LittleEndian.Uint32(f) {
+		return 0, corrupt(footerPos, "stream footer CRC32 mismatch")
+	}
+	backward = (uint64(binary.LittleEndian.Uint32(f[4:])) + 1) * 4
+	if backward < 8 {
+		// Indicator, count, padding, CRC32: an Index takes 8 bytes or more.
+		return 0, corrupt(footerPos+4, "backward size %d is too small for an index", backward)
+	}
+	return backward, nil
+}
+
+// parseIndex parses the Index index, found at offset indexStart, and
+// returns its records and the total size of the Blocks they describe, which
+// it checks fit before the Index along with a Stream Header.
+func parseIndex(index []byte, indexStart int) ([]record, uint64, error) {
 	// Index: indicator, count, records, padding, CRC32.
 	if index[0] != 0 {
-		return s, corrupt(s.indexStart, "no index indicator where the backward size points")
+		return nil, 0, corrupt(indexStart, "no index indicator where the backward size points")
 	}
+	footerPos := indexStart + len(index)
 	body := index[:len(index)-4]
 	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(index[len(index)-4:]) {
-		return s, corrupt(footerPos-4, "index CRC32 mismatch")
+		return nil, 0, corrupt(footerPos-4, "index CRC32 mismatch")
 	}
 	p := 1
 	count, n := readVLI(body[p:])
 	if n <= 0 {
-		return s, corrupt(s.indexStart+p, "bad number of records in index")
+		return nil, 0, corrupt(indexStart+p, "bad number of records in index")
 	}
 	p += n
 	// Each record takes at least two bytes: this bounds the allocation.
 	if count > uint64(len(body)-p)/2 {
-		return s, corrupt(s.indexStart+1, "index declares %d records, more than fit in it", count)
+		return nil, 0, corrupt(indexStart+1, "index declares %d records, more than fit in it", count)
 	}
-	s.records = make([]record, count)
+	records := make([]record, count)
 	var blocksSize uint64
-	for i := range s.records {
+	for i := range records {
 		unpadded, n := readVLI(body[p:])
 		if n <= 0 {
-			return s, corrupt(s.indexStart+p, "bad unpadded size in index record %d", i)
+			return nil, 0, corrupt(indexStart+p, "bad unpadded size in index record %d", i)
 		}
 		p += n
 		uncompressed, n := readVLI(body[p:])
 		if n <= 0 {
-			return s, corrupt(s.indexStart+p, "bad uncompressed size in index record %d", i)
+			return nil, 0, corrupt(indexStart+p, "bad uncompressed size in index record %d", i)
 		}
 		p += n
 		// A Block is at least an 8-byte header, one byte of LZMA2
 		// data and its Check; liblzma's minimum is 5 bytes.
 		if unpadded < 5 || unpadded > vliMax-3 {
-			return s, corrupt(s.indexStart+p, "invalid unpadded size %d in index record %d", unpadded, i)
+			return nil, 0, corrupt(indexStart+p, "invalid unpadded size %d in index record %d", unpadded, i)
 		}
 		// An LZMA2 chunk of at most 2 MiB takes at least 10 bytes,
 		// an uncompressed chunk is no smaller than its data: a
 		// bound that no valid Block exceeds, and that keeps a small
 		// input from declaring a huge output.
 		if uncompressed/maxExpansion >= unpadded {
-			return s, corrupt(s.indexStart+p, "uncompressed size %d in index record %d is impossible for %d bytes of input", uncompressed, i, unpadded)
+			return nil, 0, corrupt(indexStart+p, "uncompressed size %d in index record %d is impossible for %d bytes of input", uncompressed, i, unpadded)
 		}
 		blocksSize += (unpadded + 3) &^ 3
-		if blocksSize > uint64(s.indexStart) {
-			return s, corrupt(s.indexStart, "index records describe more blocks than fit before the index")
+		if blocksSize > uint64(indexStart) {
+			return nil, 0, corrupt(indexStart, "index records describe more blocks than fit before the index")
 		}
-		s.records[i] = record{unpadded, uncompressed}
+		records[i] = record{unpadded, uncompressed}
 	}
 	// Index Padding: 0-3 null bytes up to a multiple of four (len(body) is
 	// one, as the backward size and the CRC32 are).
 	if len(body)-p > 3 {
-		return s, corrupt(s.indexStart+p, "index is longer than its %d records", count)
+		return nil, 0, corrupt(indexStart+p, "index is longer than its %d records", count)
 	}
 	for ; p < len(body); p++ {
 		if body[p] != 0 {
-			return s, corrupt(s.indexStart+p, "non-null index padding")
+			return nil, 0, corrupt(indexStart+p, "non-null index padding")
 		}
 	}
-
-	if uint64(s.indexStart)-blocksSize < headerSize {
-		return s, corrupt(s.indexStart, "index records describe more blocks than fit before the index")
+	if uint64(indexStart)-blocksSize < headerSize {
+		return nil, 0, corrupt(indexStart, "index records describe more blocks than fit before the index")
 	}
-	s.start = s.indexStart - int(blocksSize) - headerSize
-	h := src[s.start : s.start+headerSize]
+	return records, blocksSize, nil
+}
+
+// parseStreamHeader checks the Stream Header h, found at offset start,
+// against the Stream Footer f at footerPos, and returns the check ID.
+func parseStreamHeader(h []byte, start int, f []byte, footerPos int) (byte, error) {
 	if string(h[:len(headerMagic)]) != headerMagic {
-		return s, corrupt(s.start, "bad stream header magic")
+		return 0, corrupt(start, "bad stream header magic")
 	}
 	if crc32.ChecksumIEEE(h[6:8]) != binary.LittleEndian.Uint32(h[8:]) {
-		return s, corrupt(s.start+6, "stream header CRC32 mismatch")
+		return 0, corrupt(start+6, "stream header CRC32 mismatch")
 	}
 	if h[6] != f[8] || h[7] != f[9] {
-		return s, corrupt(footerPos+8, "stream flags differ in stream header and footer")
+		return 0, corrupt(footerPos+8, "stream flags differ in stream header and footer")
 	}
 	if h[6] != 0 || h[7]&0xf0 != 0 {
-		return s, unsupported(s.start+6, "reserved stream flags 0x%02x%02x", h[6], h[7])
+		return 0, unsupported(start+6, "reserved stream flags 0x%02x%02x", h[6], h[7])
 	}
-	s.check = h[7]
-	switch s.check {
+	switch check := h[7]; check {
 	case checkNone, checkCRC32, checkCRC64, checkSHA256:
+		return check, nil
 	default:
-		return s, unsupported(s.start+7, "check ID 0x%x", s.check)
+		return 0, unsupported(start+7, "check ID 0x%x", check)
 	}
-	return s, nil
 }
 
 // readVLI decodes a variable-length integer from the start of b. It returns

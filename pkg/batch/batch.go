@@ -272,10 +272,11 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	if !opts.Force {
 		old = last
 	}
-	var prev *Bundle // the previous bundle, when some of it can be reused
+	var prev *previousBundle // the previous bundle, when some of it can be reused
 	if bundle && old != nil {
-		if b, err := OpenBundle(opts.Output); err == nil {
+		if b, err := openPrevious(opts.Output); err == nil {
 			prev = b
+			defer prev.Close()
 		} else {
 			old = nil
 		}
@@ -319,7 +320,7 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	var werr error
 	if bundle {
 		if cancelled == nil && !failedFast {
-			n, err := writeBundle(opts.Output, results)
+			n, err := writeBundle(opts.Output, results, opts.Version, plan.Objects())
 			if err != nil {
 				werr = err
 			} else {
@@ -352,7 +353,7 @@ type runner struct {
 	opts   *Options
 	bundle bool
 	old    *manifest
-	prev   *Bundle
+	prev   *previousBundle
 }
 
 // run processes entries on a worker pool and returns one result per entry,

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/btftool/btftool/pkg/batch"
+	"github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
@@ -327,11 +328,12 @@ func TestBadKernel(t *testing.T) {
 				t.Errorf("processed %d, want 3", sum.Processed)
 			}
 			if tc.bundle {
-				b, err := batch.OpenBundle(out)
+				b, err := bundle.OpenFile(out, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := len(b.Index().Kernels); n != 3 {
+				defer b.Close()
+				if n := len(b.Entries()); n != 3 {
 					t.Errorf("bundle has %d kernels, want 3", n)
 				}
 				return

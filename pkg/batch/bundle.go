@@ -2,13 +2,13 @@ package batch
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,313 +16,353 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
-)
 
-// IndexName is the name of the index in a bundle.
-const IndexName = "index.json"
-
-// Bundle errors.
-var (
-	// ErrNotFound means no kernel of the bundle has the release (and
-	// architecture) asked for.
-	ErrNotFound = errors.New("kernel not in bundle")
-	// ErrAmbiguous means several kernels of the bundle, with different
-	// BTF, have the release asked for (the same release string shipped by
-	// two distributions or for two architectures).
-	ErrAmbiguous = errors.New("several kernels match")
-	// ErrBadBundle means the data is not a bundle: not a tar archive
-	// compressed with xz, gzip or zstd, no valid index.json, or files that
-	// do not match their index entries.
-	ErrBadBundle = errors.New("not a valid bundle")
+	"github.com/btftool/btftool/internal/atomicfile"
+	"github.com/btftool/btftool/internal/xzenc"
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/bundle"
 )
 
 // bundleSuffixes are the output names that make a bundle, and how each is
 // compressed.
-var bundleSuffixes = []string{".tar.xz", ".tar.gz", ".tar.zst"}
+var bundleSuffixes = map[string]string{".tar.xz": "xz", ".tar.gz": "gzip", ".tar.zst": "zstd"}
 
 // IsBundle reports whether output names a bundle: a name ending in
 // .tar.xz, .tar.gz or .tar.zst.
-func IsBundle(output string) bool {
-	for _, s := range bundleSuffixes {
+func IsBundle(output string) bool { return bundleCompression(output) != "" }
+
+func bundleCompression(output string) string {
+	for s, c := range bundleSuffixes {
 		if strings.HasSuffix(output, s) {
-			return true
+			return c
 		}
 	}
-	return false
+	return ""
 }
 
-// Index is the content of a bundle's index.json.
-type Index struct {
-	// Format is the index format version, 1.
-	Format int `json:"format"`
-	// Kernels lists the kernels, sorted by Path.
-	Kernels []IndexEntry `json:"kernels"`
+// BundleFile is one BTF file of a bundle to write.
+type BundleFile struct {
+	// Entry describes the file: Path, Release, Distro, Version and Arch
+	// are written as given; the rest is computed.
+	Entry bundle.Entry
+	Data  []byte
 }
 
-// IndexEntry describes one BTF file of a bundle.
-type IndexEntry struct {
-	// Path is the file's path in the bundle, slash-separated and without
-	// the "./" prefix the tar member name has:
-	// "ubuntu/20.04/x86_64/5.4.0-91-generic.btf".
-	Path string `json:"path"`
-	// Release is the kernel release (uname -r); Distro, Version and Arch
-	// the btfhub layout's directories (os-release ID and VERSION_ID,
-	// uname -m). Empty when the input was not in the btfhub layout.
-	Release string `json:"release"`
-	Distro  string `json:"distro"`
-	Version string `json:"version"`
-	Arch    string `json:"arch"`
-	// Size and SHA256 (hex) are those of the BTF file.
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+// BundleInfo is what a bundle records besides its files.
+type BundleInfo struct {
+	// Generator names the program and version that made the BTF
+	// ("btftool v0.9.0").
+	Generator string
+	// Objects are the BPF objects the BTF was minimized for.
+	Objects []bundle.Object
+	// Compression is "xz", "zstd" or "gzip".
+	Compression string
+	// BlockSize is the largest uncompressed size of a block of BTF
+	// files, zero for DefaultBundleBlockSize. A file larger than it
+	// gets a block of its own.
+	BlockSize int
 }
+
+// DefaultBundleBlockSize is the default BundleInfo.BlockSize: 1 MiB. A
+// reader decompresses one block to get one file; kernels in the same block
+// compress against each other.
+const DefaultBundleBlockSize = 1 << 20
 
 // bundleTime is the modification time of every bundle member.
 var bundleTime = time.Unix(0, 0)
 
+// EncodeBundle returns the bytes of a bundle of format 2 (see package
+// bundle) holding files.
+//
+// The tar archive holds ./index.json first, in a compressed block of its
+// own; then each distinct BTF once, as a member named after the first of
+// its paths in sort order, in blocks of at most BlockSize bytes taken in
+// path order (so that neighbouring kernels compress against each other);
+// then, for every other path with the same content, a hard link to that
+// member. The blocks are xz Blocks of one xz Stream, zstd frames followed
+// by a seek table (the zstd seekable format), or gzip members. Every member
+// is a regular file or a hard link with mode 0644, uid and gid 0, no user
+// or group name and mtime 0: the bytes depend on the contents only.
+func EncodeBundle(files []BundleFile, info BundleInfo) ([]byte, error) {
+	blocks, err := layoutBundle(files, info)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	switch info.Compression {
+	case "xz":
+		w, err := xzenc.NewWriter(&out)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range blocks {
+			if err := w.WriteBlock(b); err != nil {
+				return nil, err
+			}
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+	case "zstd":
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+			zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow(info.blockSize())))
+		if err != nil {
+			return nil, err
+		}
+		var table []byte
+		for _, b := range blocks {
+			n := out.Len()
+			out.Write(enc.EncodeAll(b, nil))
+			table = binary32(binary32(table, uint32(out.Len()-n)), uint32(len(b)))
+		}
+		enc.Close()
+		// The seek table: a skippable frame whose last 9 bytes are
+		// the number of frames, a descriptor (no checksums) and the
+		// seekable format's magic number.
+		table = append(binary32(table, uint32(len(blocks))), 0)
+		table = binary32(table, 0x8F92EAB1)
+		out.Write(binary32(binary32(nil, 0x184D2A5E), uint32(len(table))))
+		out.Write(table)
+	case "gzip":
+		zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range blocks {
+			zw.Reset(&out)
+			if _, err := zw.Write(b); err != nil {
+				return nil, err
+			}
+			if err := zw.Close(); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%w: bundle compression %q (want xz, zstd or gzip)", ErrBadOptions, info.Compression)
+	}
+	return out.Bytes(), nil
+}
+
+func (info *BundleInfo) blockSize() int {
+	if info.BlockSize <= 0 {
+		return DefaultBundleBlockSize
+	}
+	return info.BlockSize
+}
+
+// zstdWindow is the window for blocks of n bytes: a power of two that
+// holds a block, at least 1 MiB.
+func zstdWindow(n int) int {
+	w := 1 << 20
+	for w < n && w < 1<<27 {
+		w <<= 1
+	}
+	return w
+}
+
+func binary32(b []byte, v uint32) []byte {
+	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+}
+
+// layoutBundle returns the tar archive of a bundle cut into the blocks
+// that are compressed separately.
+func layoutBundle(files []BundleFile, info BundleInfo) ([][]byte, error) {
+	files = append([]BundleFile(nil), files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Entry.Path < files[j].Entry.Path })
+	idx := bundle.Index{Format: bundle.FormatBlocks, Generator: info.Generator, Objects: info.Objects, Kernels: make([]bundle.Entry, len(files))}
+	for i := range files {
+		e := files[i].Entry
+		e.Size, e.SHA256 = int64(len(files[i].Data)), sha256Hex(files[i].Data)
+		e.Member, e.Offset = "", 0
+		if i > 0 && e.Path == files[i-1].Entry.Path {
+			return nil, fmt.Errorf("%s: two files with this path", e.Path)
+		}
+		idx.Kernels[i] = e
+	}
+
+	// The BTF files, each content once, then the hard links, as one tar
+	// stream that starts after the index: offsets are relative to its
+	// start until the index's size is known.
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	first := map[string]int{} // SHA-256 to the entry that stores it
+	var cuts []int            // where each block of files ends in tarBuf
+	var links []int
+	for i := range idx.Kernels {
+		e := &idx.Kernels[i]
+		if j, ok := first[e.SHA256]; ok {
+			e.Member, e.Offset = idx.Kernels[j].Member, idx.Kernels[j].Offset
+			links = append(links, i)
+			continue
+		}
+		first[e.SHA256] = i
+		n := tarSize(e.Path, e.Size)
+		if start := lastCut(cuts); tarBuf.Len() > start && tarBuf.Len()-start+n > info.blockSize() {
+			cuts = append(cuts, tarBuf.Len())
+		}
+		if err := tw.WriteHeader(tarHeader(e.Path, e.Size)); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Path, err)
+		}
+		e.Member, e.Offset = "./"+e.Path, int64(tarBuf.Len())
+		if _, err := tw.Write(files[i].Data); err != nil {
+			return nil, err
+		}
+		if err := tw.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	for _, i := range links {
+		e := &idx.Kernels[i]
+		if err := tw.WriteHeader(linkHeader(e.Path, e.Member)); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Path, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	cuts = append(cuts, tarBuf.Len())
+
+	// The index: its padded size shifts every offset, and the offsets
+	// change its size. Grow the reserved size until the index fits,
+	// then pad it with blanks to the size reserved.
+	reserved := tarSize(bundle.IndexName, 0)
+	var index []byte
+	for {
+		shifted := idx
+		shifted.Kernels = append([]bundle.Entry(nil), idx.Kernels...)
+		for i := range shifted.Kernels {
+			shifted.Kernels[i].Offset += int64(reserved)
+		}
+		var err error
+		if index, err = json.MarshalIndent(&shifted, "", " "); err != nil {
+			return nil, err
+		}
+		index = append(index, '\n')
+		if need := tarSize(bundle.IndexName, int64(len(index))); need > reserved {
+			reserved = need
+			continue
+		}
+		index = append(index, bytes.Repeat([]byte{' '}, reserved-blockSizeTar-len(index))...)
+		break
+	}
+	var head bytes.Buffer
+	hw := tar.NewWriter(&head)
+	if err := hw.WriteHeader(tarHeader(bundle.IndexName, int64(len(index)))); err != nil {
+		return nil, err
+	}
+	if _, err := hw.Write(index); err != nil {
+		return nil, err
+	}
+	if err := hw.Flush(); err != nil {
+		return nil, err
+	}
+	if head.Len() != reserved {
+		return nil, fmt.Errorf("bundle index takes %d bytes, %d reserved", head.Len(), reserved)
+	}
+
+	blocks := [][]byte{head.Bytes()}
+	data, start := tarBuf.Bytes(), 0
+	for _, c := range cuts {
+		if c > start {
+			blocks = append(blocks, data[start:c])
+		}
+		start = c
+	}
+	return blocks, nil
+}
+
+const blockSizeTar = 512
+
+func lastCut(cuts []int) int {
+	if len(cuts) == 0 {
+		return 0
+	}
+	return cuts[len(cuts)-1]
+}
+
+// tarHeader is the header of the member for p, of size bytes.
+func tarHeader(p string, size int64) *tar.Header {
+	h := &tar.Header{
+		Typeflag: tar.TypeReg, Name: "./" + p, Size: size,
+		Mode: 0o644, ModTime: bundleTime, Format: tar.FormatPAX,
+	}
+	if len(h.Name) < 100 {
+		h.Format = tar.FormatUSTAR
+	}
+	return h
+}
+
+// linkHeader is the header of a hard link at p to member.
+func linkHeader(p, member string) *tar.Header {
+	h := tarHeader(p, 0)
+	h.Typeflag, h.Linkname = tar.TypeLink, member
+	if len(member) >= 100 {
+		h.Format = tar.FormatPAX
+	}
+	return h
+}
+
+// tarSize is the size of the member for p in the tar archive: its header
+// or headers and its data, padded.
+func tarSize(p string, size int64) int {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(tarHeader(p, 0))
+	return b.Len() + int(size+blockSizeTar-1)/blockSizeTar*blockSizeTar
+}
+
+// previousBundle is the bundle a run is about to replace.
+type previousBundle = bundle.Bundle
+
+// openPrevious opens the bundle a run is about to replace, to reuse the
+// files of unchanged kernels.
+func openPrevious(path string) (*previousBundle, error) { return bundle.OpenFile(path, nil) }
+
+// bundleInfo is what a run records in its bundle.
+func bundleInfo(output, version string, objs []*bpfobj.Object) (BundleInfo, error) {
+	info := BundleInfo{Generator: strings.TrimSpace("btftool " + version), Compression: bundleCompression(output)}
+	names := map[string]int{}
+	for _, o := range objs {
+		names[filepath.Base(o.Path)]++
+	}
+	for _, o := range objs {
+		data, err := os.ReadFile(o.Path)
+		if err != nil {
+			return info, err
+		}
+		name := filepath.Base(o.Path)
+		if names[name] > 1 {
+			name = path.Clean(filepath.ToSlash(o.Path))
+		}
+		sum := sha256.Sum256(data)
+		info.Objects = append(info.Objects, bundle.Object{Name: name, SHA256: hex.EncodeToString(sum[:])})
+	}
+	return info, nil
+}
+
 // writeBundle writes the done and skipped kernels of results to a bundle
 // at path, atomically, and returns its size.
-//
-// Members are named "./" + path, as "tar -C DIR ." names them (what bcc
-// libbpf-tools' btf_helpers.c looks up), index.json first, then the BTF
-// files sorted by path; every member is a regular file with mode 0644,
-// uid and gid 0, no user or group name and mtime 0, so that the bytes
-// depend on the contents only. Compression settings are fixed: xz with an
-// 8 MiB dictionary and CRC64, gzip level 9, zstd "best" level with a
-// single encoder goroutine.
-func writeBundle(path string, results []*KernelResult) (size int64, err error) {
-	var idx Index
-	idx.Format = 1
-	files := map[string][]byte{}
+func writeBundle(path string, results []*KernelResult, version string, objs []*bpfobj.Object) (int64, error) {
+	info, err := bundleInfo(path, version, objs)
+	if err != nil {
+		return 0, err
+	}
+	var files []BundleFile
 	for _, k := range results {
 		if k.Status == StatusFailed {
 			continue
 		}
-		files[k.OutRel] = k.data
-		idx.Kernels = append(idx.Kernels, IndexEntry{
-			Path: k.OutRel, Release: k.Release, Distro: k.Distro, Version: k.Version, Arch: k.Arch,
-			Size: int64(len(k.data)), SHA256: sha256Hex(k.data),
+		files = append(files, BundleFile{
+			Entry: bundle.Entry{Path: k.OutRel, Release: k.Release, Distro: k.Distro, Version: k.Version, Arch: k.Arch},
+			Data:  k.data,
 		})
 	}
-	sort.Slice(idx.Kernels, func(i, j int) bool { return idx.Kernels[i].Path < idx.Kernels[j].Path })
-	index, err := json.MarshalIndent(&idx, "", "  ")
+	data, err := EncodeBundle(files, info)
 	if err != nil {
-		return 0, err
-	}
-	index = append(index, '\n')
-
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return 0, err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 256<<10)
-	zw, err := newCompressor(path, bw)
-	if err != nil {
-		return 0, err
-	}
-	tw := tar.NewWriter(zw)
-	add := func(name string, data []byte) error {
-		hdr := &tar.Header{
-			Typeflag: tar.TypeReg, Name: "./" + name, Size: int64(len(data)),
-			Mode: 0o644, ModTime: bundleTime, Format: tar.FormatPAX,
-		}
-		if len(hdr.Name) < 100 {
-			hdr.Format = tar.FormatUSTAR
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		_, err := tw.Write(data)
-		return err
-	}
-	if err = add(IndexName, index); err != nil {
 		return 0, fmt.Errorf("%s: %w", path, err)
 	}
-	for _, e := range idx.Kernels {
-		if err = add(e.Path, files[e.Path]); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	if err = tw.Close(); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	if err = zw.Close(); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return 0, err
 	}
-	if err = f.Sync(); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	if err = f.Close(); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
-}
-
-// newCompressor returns the compressing writer for a bundle named path.
-func newCompressor(path string, w io.Writer) (io.WriteCloser, error) {
-	switch {
-	case strings.HasSuffix(path, ".tar.xz"):
-		return xz.WriterConfig{DictCap: 8 << 20, CheckSum: xz.CRC64}.NewWriter(w)
-	case strings.HasSuffix(path, ".tar.gz"):
-		return gzip.NewWriterLevel(w, gzip.BestCompression)
-	case strings.HasSuffix(path, ".tar.zst"):
-		return zstd.NewWriter(w,
-			zstd.WithEncoderLevel(zstd.SpeedBestCompression),
-			zstd.WithEncoderConcurrency(1),
-			zstd.WithWindowSize(8<<20))
-	}
-	return nil, fmt.Errorf("%w: %s: not a bundle name (.tar.xz, .tar.gz, .tar.zst)", ErrBadOptions, path)
-}
-
-// Bundle is a bundle read into memory.
-type Bundle struct {
-	index Index
-	files map[string][]byte
-}
-
-// maxBundleSize bounds the decompressed size ReadBundle accepts.
-const maxBundleSize = 1 << 30
-
-// OpenBundle reads the bundle at path.
-func OpenBundle(path string) (*Bundle, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := ReadBundle(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return b, nil
-}
-
-// ReadBundle reads a bundle (xz, gzip or zstd compressed, or plain tar,
-// recognised by content) from r: for example one embedded in a program
-// with go:embed, through bytes.NewReader. It checks every file against
-// its index entry; errors wrap ErrBadBundle.
-func ReadBundle(r io.Reader) (*Bundle, error) {
-	br := bufio.NewReader(r)
-	head, _ := br.Peek(6)
-	var zr io.Reader = br
-	switch {
-	case bytes.HasPrefix(head, []byte("\xfd7zXZ\x00")):
-		x, err := xz.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
-		}
-		zr = x
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		g, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
-		}
-		defer g.Close()
-		zr = g
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
-		}
-		defer z.Close()
-		zr = z
-	}
-	b := &Bundle{files: map[string][]byte{}}
-	tr := tar.NewReader(io.LimitReader(zr, maxBundleSize))
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrBadBundle, hdr.Name, err)
-		}
-		b.files[strings.TrimPrefix(hdr.Name, "./")] = data
-	}
-	index, ok := b.files[IndexName]
-	if !ok {
-		return nil, fmt.Errorf("%w: no %s", ErrBadBundle, IndexName)
-	}
-	delete(b.files, IndexName)
-	if err := json.Unmarshal(index, &b.index); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrBadBundle, IndexName, err)
-	}
-	for _, e := range b.index.Kernels {
-		data, ok := b.files[e.Path]
-		if !ok || int64(len(data)) != e.Size || sha256Hex(data) != e.SHA256 {
-			return nil, fmt.Errorf("%w: %s does not match its index entry", ErrBadBundle, e.Path)
-		}
-	}
-	return b, nil
-}
-
-// Index returns the bundle's index. The caller must not modify it.
-func (b *Bundle) Index() *Index { return &b.index }
-
-// ReadFile returns the content of the BTF file at path in the bundle
-// (IndexEntry.Path). The caller must not modify it.
-func (b *Bundle) ReadFile(path string) ([]byte, error) {
-	data, ok := b.files[strings.TrimPrefix(path, "./")]
-	if !ok {
-		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
-	}
-	return data, nil
-}
-
-// Lookup returns the BTF for the kernel release (uname -r) on the
-// architecture arch (uname -m or GOARCH spelling; "" for any), and its
-// index entry. Several entries with the same content count as one; several
-// with different content give an error wrapping ErrAmbiguous, and a loader
-// should then choose among Index().Kernels by Distro and Version
-// (os-release ID and VERSION_ID). No match gives ErrNotFound.
-func (b *Bundle) Lookup(release, arch string) ([]byte, *IndexEntry, error) {
-	var found *IndexEntry
-	for i := range b.index.Kernels {
-		e := &b.index.Kernels[i]
-		if e.Release != release || (arch != "" && canonicalArch(e.Arch) != canonicalArch(arch)) {
-			continue
-		}
-		if found != nil && found.SHA256 != e.SHA256 {
-			return nil, nil, fmt.Errorf("%s: %s and %s: %w", release, found.Path, e.Path, ErrAmbiguous)
-		}
-		if found == nil {
-			found = e
-		}
-	}
-	if found == nil {
-		return nil, nil, fmt.Errorf("%s: %w", release, ErrNotFound)
-	}
-	return b.files[found.Path], found, nil
+	return int64(len(data)), nil
 }

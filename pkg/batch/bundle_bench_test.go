@@ -34,7 +34,7 @@ func BenchmarkWriteBundle(b *testing.B) {
 			out := filepath.Join(b.TempDir(), "b"+suffix)
 			var size int64
 			for b.Loop() {
-				if size, err = writeBundle(out, results); err != nil {
+				if size, err = writeBundle(out, results, "test", nil); err != nil {
 					b.Fatal(err)
 				}
 			}

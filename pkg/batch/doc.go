@@ -11,10 +11,10 @@
 // before the manifest records the outputs, rather than once per kernel),
 // and cancelling the context leaves no partial or temporary file behind.
 //
-// A bundle ([IsBundle]) is a tar archive compressed as a whole (xz, gzip or
-// zstd), holding RELEASE.btf files at the paths of the input tree and an
-// index.json describing them. It is deterministic: the same inputs give the
-// same bytes. [OpenBundle] and [ReadBundle] read one back, and
-// [Bundle.Lookup] finds the BTF of a running kernel by its release
-// (uname -r).
+// A bundle ([IsBundle], [EncodeBundle]) is a tar archive compressed with
+// xz, gzip or zstd, holding RELEASE.btf files at the paths of the input tree
+// and an index.json describing them, the objects and the generator; its
+// layout and format are those package
+// [github.com/btftool/btftool/pkg/bundle] reads, which loaders import
+// alone. It is deterministic: the same inputs give the same bytes.
 package batch

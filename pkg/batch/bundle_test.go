@@ -131,7 +131,7 @@ func TestBundleLayout(t *testing.T) {
 		"ubuntu/20.04/x86_64/5.4.0-1-generic.btf": a,
 		"ubuntu/20.04/x86_64/5.4.0-2-generic.btf": a, // the same BTF: stored once
 		"ubuntu/20.04/arm64/5.4.0-1-generic.btf":  b,
-		long: a,
+		long:                                      a,
 	})
 	for _, suffix := range suffixes {
 		t.Run(suffix, func(t *testing.T) {

@@ -286,8 +286,8 @@ var archAliases = map[string]string{
 	"i386": "x86", "i486": "x86", "i586": "x86", "i686": "x86", "386": "x86", "x86": "x86",
 	"arm": "arm", "armhf": "arm", "armel": "arm", "armv5l": "arm", "armv5tel": "arm", "armv6l": "arm", "armv7l": "arm", "armv7": "arm",
 	"ppc64le": "ppc64le", "ppc64el": "ppc64le",
-	"s390x": "s390x",
-	"riscv64": "riscv64",
+	"s390x":       "s390x",
+	"riscv64":     "riscv64",
 	"loongarch64": "loong64", "loong64": "loong64",
 	"mips64": "mips64", "mips64el": "mips64le", "mips64le": "mips64le",
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,21 +15,14 @@ import (
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/bundle"
+	"github.com/btftool/btftool/pkg/bundle/kerneltypes"
 )
 
 const (
 	object  = "../../testdata/bpf/execsnoop.bpf.o"
 	program = "trace_execve"
 )
-
-// withoutVmlinux makes kernelTypes behave as on a kernel without its own
-// BTF for the rest of the test.
-func withoutVmlinux(tb testing.TB) {
-	tb.Helper()
-	old := vmlinuxPath
-	vmlinuxPath = filepath.Join(tb.TempDir(), "no-vmlinux")
-	tb.Cleanup(func() { vmlinuxPath = old })
-}
 
 // needBPF skips the test unless it can load BPF programs relocated against
 // the running kernel's BTF.
@@ -37,13 +31,14 @@ func needBPF(tb testing.TB) {
 	if os.Geteuid() != 0 {
 		tb.Skip("not root: cannot load BPF programs")
 	}
-	if _, err := os.Stat(vmlinuxPath); err != nil {
-		tb.Skipf("running kernel has no BTF: %v", err)
+	if _, ok := bundle.HostVmlinux(""); !ok {
+		tb.Skipf("running kernel has no %s", bundle.VmlinuxPath)
 	}
 }
 
 // bundleFor minimizes the kernel BTF files of tree for object into a
-// bundle and returns it, as 'btftool gen min_core_btf TREE BUNDLE OBJECT'.
+// bundle and returns it, as 'btftool gen min_core_btf TREE BUNDLE OBJECT'
+// run by go generate does.
 func bundleFor(tb testing.TB, tree string) []byte {
 	tb.Helper()
 	obj, err := bpfobj.Open(object)
@@ -52,7 +47,7 @@ func bundleFor(tb testing.TB, tree string) []byte {
 	}
 	out := filepath.Join(tb.TempDir(), "min_core_btfs.tar.zst")
 	if _, err := batch.Run(context.Background(), btfgen.NewPlan([]*bpfobj.Object{obj}),
-		batch.Options{Input: tree, Output: out, Jobs: 1}); err != nil {
+		batch.Options{Input: tree, Output: out, Jobs: 1, Version: "dev"}); err != nil {
 		tb.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
@@ -62,19 +57,47 @@ func bundleFor(tb testing.TB, tree string) []byte {
 	return data
 }
 
-// loadAndCheck loads object relocated against the types kernelTypes picks
-// for the running kernel from bundle, and requires them to come from want.
-func loadAndCheck(t *testing.T, bundle []byte, want string) {
+// hostBundle returns a bundle made from the running kernel's own BTF, laid
+// out as in btfhub (DISTRO/VERSION/ARCH/RELEASE.btf), since testdata has no
+// BTF of the kernel CI runs on.
+func hostBundle(t *testing.T) (data []byte, entry string) {
 	t.Helper()
-	release, machine, err := uname()
+	target, err := bundle.HostTarget("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kt, source, err := kernelTypes(bundle, release, machine)
+	full, err := os.ReadFile(bundle.VmlinuxPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(source, want) {
+	entry = "local/1/" + target.Machine + "/" + target.Release + ".btf"
+	tree := t.TempDir()
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(tree, entry)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, entry), full, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data = bundleFor(t, tree)
+	b, err := bundle.Open(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := b.Entries(); len(e) != 1 || e[0].Size*100 > int64(len(full)) {
+		t.Fatalf("bundle %+v: not one minimized entry (the full BTF has %d bytes)", e, len(full))
+	}
+	return data, entry
+}
+
+// loadAndCheck loads object relocated against the types kernelTypes picks
+// from embedded, and requires them to come from want.
+func loadAndCheck(t *testing.T, embedded []byte, opts *kerneltypes.Options, want string) {
+	t.Helper()
+	kt, source, err := kernelTypes(embedded, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(source.String(), want) {
 		t.Fatalf("types from %q, want %q", source, want)
 	}
 	coll, err := load(object, kt)
@@ -89,63 +112,58 @@ func loadAndCheck(t *testing.T, bundle []byte, want string) {
 	if prog == nil || prog.FD() < 0 {
 		t.Fatalf("%s not loaded (programs: %v)", program, coll.Programs)
 	}
-	t.Logf("loaded %s (%s) on %s %s with types from %s", program, prog, release, machine, source)
+	t.Logf("loaded %s (%s) with types from %s", program, prog, source)
 }
 
 // The running kernel has BTF: it is used as is.
 func TestLoadWithRunningKernelBTF(t *testing.T) {
 	needBPF(t)
-	loadAndCheck(t, nil, vmlinuxPath)
+	loadAndCheck(t, minCoreBTFs, nil, bundle.VmlinuxPath)
 }
 
-// The running kernel's BTF is hidden: the program loads with nothing but
-// the minimized BTF that a bundle holds for this kernel's release. The
-// bundle is made here from the running kernel's own BTF, laid out as in
-// btfhub (DISTRO/VERSION/ARCH/RELEASE.btf), since testdata has no 6.18.
+// The program loads with nothing but the minimized BTF that a bundle holds
+// for this kernel: UseBundle (the -bundle flag) pretends the kernel has no
+// BTF of its own.
 func TestLoadWithBundle(t *testing.T) {
 	needBPF(t)
-	release, machine, err := uname()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree := t.TempDir()
-	dir := filepath.Join(tree, "local", "1", machine)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	full, err := os.ReadFile(vmlinuxPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, release+".btf"), full, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bundle := bundleFor(t, tree)
-
-	b, err := batch.ReadBundle(bytes.NewReader(bundle))
-	if err != nil {
-		t.Fatal(err)
-	}
-	small, entry, err := b.Lookup(release, machine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(small)*100 > len(full) {
-		t.Fatalf("%s: %d bytes, not minimized (the full BTF has %d)", entry.Path, len(small), len(full))
-	}
-	t.Logf("%s: %d bytes of BTF instead of %d", entry.Path, len(small), len(full))
-
-	withoutVmlinux(t)
-	loadAndCheck(t, bundle, "bundle:local/1/"+machine+"/"+release+".btf")
+	data, entry := hostBundle(t)
+	loadAndCheck(t, data, &kerneltypes.Options{UseBundle: true}, "bundle entry "+entry)
 }
 
-// A kernel without BTF and missing from the bundle gives an error that
-// says so and wraps batch.ErrNotFound.
+// The command itself, built with the host's bundle embedded, loads the
+// program with -bundle.
+func TestCommandWithBundle(t *testing.T) {
+	needBPF(t)
+	if os.Getenv("LOADER_TEST_MAIN") == "" {
+		// Run main in a child process, which embeds the host's bundle.
+		data, entry := hostBundle(t)
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "bundle"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "-test.run=^TestCommandWithBundle$")
+		cmd.Env = append(os.Environ(), "LOADER_TEST_MAIN="+filepath.Join(dir, "bundle"))
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "loaded "+program+" with BTF from bundle entry "+entry) {
+			t.Fatalf("loader -bundle: %v\n%s", err, out)
+		}
+		return
+	}
+	minCoreBTFs, _ = os.ReadFile(os.Getenv("LOADER_TEST_MAIN"))
+	os.Args = []string{"loader", "-bundle", object}
+	main()
+}
+
+// A kernel missing from the bundle gives an error that says so and wraps
+// bundle.ErrNotFound.
 func TestUnknownKernel(t *testing.T) {
-	withoutVmlinux(t)
-	_, _, err := kernelTypes(minCoreBTFs, "3.10.0-1160.el7.x86_64", "x86_64")
-	if !errors.Is(err, batch.ErrNotFound) {
-		t.Fatalf("got %v, want an error wrapping batch.ErrNotFound", err)
+	_, _, err := kernelTypes(minCoreBTFs, &kerneltypes.Options{UseBundle: true, Target: &bundle.Target{Release: "3.10.0-1160.el7.x86_64", Machine: "x86_64"}})
+	if !errors.Is(err, bundle.ErrNotFound) {
+		t.Fatalf("got %v, want an error wrapping bundle.ErrNotFound", err)
 	}
 	for _, want := range []string{"3.10.0-1160.el7.x86_64", "no entry", "kernel not in bundle"} {
 		if !strings.Contains(err.Error(), want) {
@@ -164,20 +182,12 @@ func TestEmbeddedBundleUpToDate(t *testing.T) {
 		t.Fatalf("btf/min_core_btfs.tar.zst is stale (%d bytes, regenerated %d): run go generate ./examples/loader",
 			len(minCoreBTFs), len(got))
 	}
-	b, err := batch.ReadBundle(bytes.NewReader(minCoreBTFs))
+	_, src, err := kernelTypes(minCoreBTFs, &kerneltypes.Options{UseBundle: true, Target: &bundle.Target{Release: "6.1.0-56-amd64", Machine: "amd64"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, entry, err := b.Lookup("6.1.0-56-amd64", "amd64")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("%s: %v", entry.Path, err)
-	}
-	if _, err := spec.AnyTypeByName("task_struct"); err != nil {
-		t.Fatalf("%s: %v", entry.Path, err)
+	if src.Match.Entry.Path != "debian/12/x86_64/6.1.0-56-amd64.btf" {
+		t.Fatalf("matched %s", src)
 	}
 }
 

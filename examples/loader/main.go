@@ -2,21 +2,25 @@
 // on kernels with and without their own BTF.
 //
 // It embeds a bundle of minimized BTFs made by btftool (see the go:generate
-// line) and picks the kernel types at start-up: the running kernel's own
-// BTF when it has one (/sys/kernel/btf/vmlinux), else the bundle's entry
-// for the running kernel's release and machine (uname -r, uname -m).
+// line) and picks the kernel types at start-up with package
+// pkg/bundle/kerneltypes: the running kernel's own BTF when it has one
+// (/sys/kernel/btf/vmlinux), else the bundle's entry for the running
+// kernel (uname -r, uname -m and /etc/os-release). -bundle uses the bundle
+// even where the kernel has BTF; -root names the host's root when the
+// loader runs in a container.
 //
 //	go generate ./examples/loader
-//	go run ./examples/loader testdata/bpf/execsnoop.bpf.o   # as root
+//	go run ./examples/loader testdata/bpf/execsnoop.bpf.o           # as root
+//	go run ./examples/loader -bundle testdata/bpf/execsnoop.bpf.o   # pretend there is no BTF
 //
 // The bundle here is cut from testdata/kernels (Debian 6.1 and 6.12); a
 // real loader's comes from a btfhub-archive checkout (configs/go-loader-bundle.yaml).
 package main
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"maps"
@@ -25,9 +29,9 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"golang.org/x/sys/unix"
 
-	"github.com/btftool/btftool/pkg/batch"
+	"github.com/btftool/btftool/pkg/bundle"
+	"github.com/btftool/btftool/pkg/bundle/kerneltypes"
 )
 
 //go:generate go run ../../cmd/btftool gen min_core_btf --quiet --force ../../testdata/kernels btf/min_core_btfs.tar.zst ../../testdata/bpf/execsnoop.bpf.o
@@ -35,33 +39,20 @@ import (
 //go:embed btf/min_core_btfs.tar.zst
 var minCoreBTFs []byte
 
-// vmlinuxPath is where a kernel built with CONFIG_DEBUG_INFO_BTF exposes
-// its own BTF. Tests point it elsewhere to force the bundle path.
-var vmlinuxPath = "/sys/kernel/btf/vmlinux"
-
 // kernelTypes returns the BTF to relocate BPF programs against and where it
-// came from: the running kernel's own BTF when it has one, else the entry
-// of bundle (a btftool bundle) for release and arch (uname -r, uname -m).
-// A kernel in neither gives an error wrapping batch.ErrNotFound.
-func kernelTypes(bundle []byte, release, arch string) (*btf.Spec, string, error) {
-	if _, err := os.Stat(vmlinuxPath); err == nil {
-		spec, err := btf.LoadSpec(vmlinuxPath)
-		return spec, vmlinuxPath, err
-	}
-	b, err := batch.ReadBundle(bytes.NewReader(bundle))
+// came from, choosing between the running kernel's own BTF and the entry of
+// the embedded bundle as opts says.
+func kernelTypes(embedded []byte, opts *kerneltypes.Options) (*btf.Spec, kerneltypes.Source, error) {
+	b, err := bundle.Open(embedded, nil)
 	if err != nil {
-		return nil, "", err
+		return nil, kerneltypes.Source{}, err
 	}
-	raw, entry, err := b.Lookup(release, arch)
-	if err != nil {
-		return nil, "", fmt.Errorf("no BTF for kernel %s (%s): it has no %s and the embedded bundle has no entry for it: %w",
-			release, arch, vmlinuxPath, err)
+	defer b.Close()
+	spec, src, err := kerneltypes.Load(b, opts)
+	if errors.Is(err, bundle.ErrNotFound) {
+		err = fmt.Errorf("no BTF for this kernel: it has none of its own and the embedded bundle has no entry for it: %w", err)
 	}
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, "", fmt.Errorf("bundle %s: %w", entry.Path, err)
-	}
-	return spec, "bundle:" + entry.Path, nil
+	return spec, src, err
 }
 
 // load loads every program and map of the BPF object at path, relocated
@@ -81,34 +72,30 @@ func load(path string, kt *btf.Spec) (*ebpf.Collection, error) {
 	return coll, err
 }
 
-// uname returns the running kernel's release and machine.
-func uname() (release, machine string, err error) {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return "", "", err
-	}
-	return unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Machine[:]), nil
-}
-
 func main() {
 	log.SetFlags(0)
-	if len(os.Args) != 2 {
-		log.Fatal("usage: loader OBJECT.bpf.o")
+	var opts kerneltypes.Options
+	flag.BoolVar(&opts.UseBundle, "bundle", false, "use the embedded bundle even when the kernel has BTF of its own")
+	flag.StringVar(&opts.Root, "root", "", "the host's root file system, when running in a container (`DIR`, e.g. /host)")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: loader [-bundle] [-root DIR] OBJECT.bpf.o")
+		flag.PrintDefaults()
 	}
-	release, machine, err := uname()
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	kt, source, err := kernelTypes(minCoreBTFs, &opts)
 	if err != nil {
 		log.Fatal(err)
 	}
-	kt, source, err := kernelTypes(minCoreBTFs, release, machine)
-	if err != nil {
-		log.Fatal(err)
-	}
-	coll, err := load(os.Args[1], kt)
+	coll, err := load(flag.Arg(0), kt)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer coll.Close()
 	for _, name := range slices.Sorted(maps.Keys(coll.Programs)) {
-		fmt.Printf("loaded %s on %s %s with BTF from %s\n", name, release, machine, source)
+		fmt.Printf("loaded %s with BTF from %s\n", name, source)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/btftool/btftool/pkg/batch"
+	bundlepkg "github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/kbtf"
 )
 
@@ -135,11 +136,12 @@ func TestGenDirectoryModeJSON(t *testing.T) {
 	if !sum.Bundle || sum.Processed != 2 || len(sum.Kernels) != 2 || len(sum.Objects) != 2 || sum.BundleBytes == 0 {
 		t.Errorf("summary %+v", sum)
 	}
-	b, err := batch.OpenBundle(bundle)
+	b, err := bundlepkg.OpenFile(bundle, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Lookup("6.1.0-56-amd64", "amd64"); err != nil {
+	defer b.Close()
+	if _, err := b.Match(bundlepkg.Target{Release: "6.1.0-56-amd64", Machine: "amd64"}); err != nil {
 		t.Error(err)
 	}
 }

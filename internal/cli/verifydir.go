@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/btftool/btftool/pkg/batch"
+	"github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/verify"
 )
@@ -39,7 +40,7 @@ type minimizedSource func(e kbtf.Entry) (data []byte, name string, err error)
 
 func openMinimized(path string) (minimizedSource, error) {
 	if batch.IsBundle(path) {
-		b, err := batch.OpenBundle(path)
+		b, err := bundle.OpenFile(path, nil)
 		if err != nil {
 			return nil, inputError(err)
 		}

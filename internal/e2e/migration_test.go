@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/btftool/btftool/internal/testfs"
-	"github.com/btftool/btftool/pkg/batch"
+	bundlepkg "github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/verify"
@@ -253,10 +253,11 @@ func TestMigrationRecipes(t *testing.T) {
 			}
 		}
 
-		b, err := batch.OpenBundle(bundle)
+		b, err := bundlepkg.OpenFile(bundle, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer b.Close()
 		newFiles := map[string][]byte{}
 		for _, e := range b.Index().Kernels {
 			data, err := b.ReadFile(e.Path)
@@ -264,8 +265,8 @@ func TestMigrationRecipes(t *testing.T) {
 				t.Fatal(err)
 			}
 			newFiles[e.Path] = data
-			if got, _, err := b.Lookup(e.Release, e.Arch); err != nil || !bytes.Equal(got, data) {
-				t.Errorf("Lookup(%s, %s): %v", e.Release, e.Arch, err)
+			if m, err := b.Match(bundlepkg.Target{Release: e.Release, Machine: e.Arch}); err != nil || m.Entry.SHA256 != e.SHA256 {
+				t.Errorf("Match(%s, %s): %v", e.Release, e.Arch, err)
 			}
 		}
 		migCompareOutputs(t, kernels, objs, testfs.ReadTree(t, filepath.Join(oldWork, "min_core_btfs"), isBTF), newFiles)

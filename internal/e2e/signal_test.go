@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/btftool/btftool/pkg/batch"
+	"github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -442,10 +443,11 @@ func TestSignalBundle(t *testing.T) {
 	if !sigContains(files, "out.tar.zst") {
 		t.Fatalf("no bundle after the rerun: %v", files)
 	}
-	b, err := batch.OpenBundle(out)
+	b, err := bundle.OpenFile(out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer b.Close()
 	refs := map[string][]byte{}
 	for rel, s := range src {
 		data, err := b.ReadFile(rel)

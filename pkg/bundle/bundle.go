@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Default limits of [Options].
@@ -55,9 +56,10 @@ func (o *Options) maxArchive() int64 {
 const blockSize = 512
 
 // Bundle is an open bundle. Its index is read when it is opened; the BTF
-// files are read and decompressed on demand. Methods are not safe for
-// concurrent use.
+// files are read and decompressed on demand. Its methods may be called
+// concurrently (reads are serialized).
 type Bundle struct {
+	mu     sync.Mutex // guards arc
 	index  *Index
 	arc    archive
 	opts   Options
@@ -151,6 +153,8 @@ func openFile(f fs.File, opts *Options) (*Bundle, error) {
 // Close releases the bundle: the file OpenFile or OpenFS opened, and the
 // decompressors' buffers.
 func (b *Bundle) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.arc.close()
 	if b.closer != nil {
 		return b.closer.Close()
@@ -192,6 +196,12 @@ func (b *Bundle) ReadFile(path string) ([]byte, error) {
 // against its size and SHA-256. For format 2 it decompresses only the
 // blocks that hold it.
 func (b *Bundle) ReadEntry(e *Entry) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.readEntry(e)
+}
+
+func (b *Bundle) readEntry(e *Entry) ([]byte, error) {
 	var data []byte
 	var err error
 	if b.index.Format == FormatBlocks {
@@ -212,6 +222,8 @@ func (b *Bundle) ReadEntry(e *Entry) ([]byte, error) {
 // stores them, reading the archive once; an error from fn stops it and is
 // returned. data is valid only during the call.
 func (b *Bundle) Walk(fn func(e *Entry, data []byte) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.index.Format == FormatBlocks {
 		order := make([]*Entry, len(b.index.Kernels))
 		for i := range b.index.Kernels {
@@ -219,7 +231,7 @@ func (b *Bundle) Walk(fn func(e *Entry, data []byte) error) error {
 		}
 		sort.SliceStable(order, func(i, j int) bool { return order[i].Offset < order[j].Offset })
 		for _, e := range order {
-			data, err := b.ReadEntry(e)
+			data, err := b.readEntry(e)
 			if err != nil {
 				return err
 			}

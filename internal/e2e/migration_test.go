@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/btftool/btftool/internal/testfs"
-	bundlepkg "github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/bpfobj"
+	bundlepkg "github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/verify"
 )

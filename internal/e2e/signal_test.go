@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/btftool/btftool/pkg/batch"
-	"github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 

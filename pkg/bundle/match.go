@@ -223,8 +223,11 @@ func distinctDistros(es []*Entry) int {
 }
 
 // suseBuild matches a SUSE kernel release with the package's build
-// counter: 5.3.18-59.37.1-default (VERSION-RELEASE.BUILD-FLAVOR).
-var suseBuild = regexp.MustCompile(`^([0-9]+\.[0-9]+\.[0-9]+-[0-9]+(?:\.[0-9]+)*)\.[0-9]+(-[a-z][a-z0-9_]*)$`)
+// counter, VERSION-RELEASE.BUILD-FLAVOR: 5.3.18-150300.59.93.1-default,
+// 5.3.18-lp152.106.1-default. The counter is one digit (it counts rebuilds
+// of the same sources, almost always 1), which keeps a name without one
+// (5.3.18-150300.59.90-default) from being taken for one.
+var suseBuild = regexp.MustCompile(`^([0-9]+\.[0-9]+\.[0-9]+-[a-z]*[0-9]+(?:\.[0-9]+)*)\.[0-9](-[a-z][a-z0-9_]*)$`)
 
 // suseRelease returns the release uname -r prints for an entry named with
 // SUSE's build counter, or "" when e is not one.

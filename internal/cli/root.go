@@ -39,6 +39,7 @@ Exit status:
 	cmd.AddCommand(NewCmdVerify(f, nil))
 	cmd.AddCommand(NewCmdInspect(f))
 	cmd.AddCommand(NewCmdDiff(f, nil))
+	cmd.AddCommand(NewCmdSelect(f, nil))
 	setupCompletion(cmd)
 	return cmd
 }

@@ -6,7 +6,6 @@
 package xzenc
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -27,7 +26,7 @@ var crc64Table = crc64.MakeTable(crc64.ECMA)
 type Writer struct {
 	w       io.Writer
 	records [][2]uint64 // unpadded, uncompressed sizes
-	buf     bytes.Buffer
+	buf     []byte
 	err     error
 	closed  bool
 }
@@ -58,11 +57,7 @@ func (x *Writer) WriteBlock(data []byte) error {
 		return nil
 	}
 	dict := dictSize(len(data))
-	x.buf.Reset()
-	if err := compressLZMA2(&x.buf, data, dict); err != nil {
-		x.err = err
-		return err
-	}
+	x.buf = compressLZMA2(x.buf[:0], data)
 	// Block Header: size, flags (one filter, no optional sizes), the
 	// LZMA2 filter with its dictionary size property, padding, CRC32.
 	h := []byte{0, 0x00, filterLZMA2, 1, dictProp(dict)}
@@ -71,8 +66,8 @@ func (x *Writer) WriteBlock(data []byte) error {
 	}
 	h[0] = byte((len(h)+4)/4 - 1)
 	h = binary.LittleEndian.AppendUint32(h, crc32.ChecksumIEEE(h))
-	unpadded := len(h) + x.buf.Len() + 8
-	blk := append(h, x.buf.Bytes()...)
+	unpadded := len(h) + len(x.buf) + 8
+	blk := append(h, x.buf...)
 	for len(blk)%4 != 0 {
 		blk = append(blk, 0)
 	}

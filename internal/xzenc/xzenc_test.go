@@ -74,3 +74,68 @@ func TestBlocks(t *testing.T) {
 		t.Fatalf("xz -dc: %v", err)
 	}
 }
+
+// roundTrip compresses data as one Block and checks that xzdec decodes it
+// back.
+func roundTrip(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteBlock(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := xzdec.DecodeAll(buf.Bytes(), 1<<30)
+	if err != nil {
+		t.Fatalf("%d bytes: %v", len(data), err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("%d bytes: decoded data differs", len(data))
+	}
+	return buf.Bytes()
+}
+
+// TestRoundTrip covers LZMA2's chunk limits (2 MiB uncompressed, 64 KiB
+// compressed), stored chunks for incompressible data and the changes
+// between them.
+func TestRoundTrip(t *testing.T) {
+	random := make([]byte, 300<<10)
+	rand.New(rand.NewSource(5)).Read(random)
+	mixed := append(append(append([]byte(nil), testData(200<<10, 6)...), random[:150<<10]...), testData(100<<10, 7)...)
+	tests := map[string][]byte{
+		"one byte":         {42},
+		"two bytes":        {1, 2},
+		"short":            []byte("abcabcabcabcabc"),
+		"random":           random,
+		"mixed":            mixed,
+		"zeros, 5 MiB":     make([]byte, 5<<20),
+		"matches, 3 MiB":   testData(3<<20, 8),
+		"random then data": append(append([]byte(nil), random[:70<<10]...), testData(70<<10, 9)...),
+	}
+	for name, data := range tests {
+		t.Run(name, func(t *testing.T) {
+			x := roundTrip(t, data)
+			t.Logf("%d -> %d bytes", len(data), len(x))
+		})
+	}
+	if x := roundTrip(t, make([]byte, 5<<20)); len(x) > 2000 {
+		t.Errorf("5 MiB of zeros take %d bytes", len(x))
+	}
+}
+
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte("abcabcabcabcabc"))
+	f.Add(testData(3000, 10))
+	f.Add(make([]byte, 600))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		roundTrip(t, data)
+	})
+}

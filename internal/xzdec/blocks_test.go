@@ -69,3 +69,43 @@ func TestBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeBlockFunc decodes Blocks much larger than their dictionary
+// through a window and checks the data handed out.
+func TestDecodeBlockFunc(t *testing.T) {
+	needXZ(t)
+	a := textData(5<<20, 23)
+	for _, args := range [][]string{
+		{"--lzma2=preset=6,dict=64KiB"},
+		{"--lzma2=preset=0,dict=4KiB", "--block-size=3000000"},
+		{"--check=sha256", "--lzma2=dict=1MiB"},
+	} {
+		x := xzCompress(t, a, args...)
+		blocks, err := ReadBlocks(bytes.NewReader(x), int64(len(x)), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		chunks := 0
+		for _, bl := range blocks {
+			if err := DecodeBlockFunc(x[bl.Offset:bl.Offset+bl.Size], bl, 1<<20, func(p []byte) {
+				got = append(got, p...)
+				chunks++
+			}); err != nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+		}
+		if !bytes.Equal(got, a) {
+			t.Fatalf("%v: data differs", args)
+		}
+		bl := blocks[0]
+		if err := DecodeBlockFunc(x[bl.Offset:bl.Offset+bl.Size], bl, 1024, func([]byte) {}); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%v: window above the limit: %v", args, err)
+		}
+		bad := bytes.Clone(x[bl.Offset : bl.Offset+bl.Size])
+		bad[len(bad)-9] ^= 1
+		if err := DecodeBlockFunc(bad, bl, 1<<20, func([]byte) {}); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%v: corrupt block: %v", args, err)
+		}
+	}
+}

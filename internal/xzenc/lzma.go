@@ -319,6 +319,7 @@ type encoder struct {
 	needProps   bool
 	needReset   bool
 	chunkSymbol int
+	nice        int // a match this long is taken without looking further
 }
 
 // step is one coded symbol: length 1 with dist -1 is a literal.
@@ -334,9 +335,15 @@ const (
 	mfDepth = 16 + niceLen/2
 )
 
-// compressLZMA2 returns data as raw LZMA2 with an end marker.
-func compressLZMA2(out, data []byte) []byte {
-	e := &encoder{data: data, mf: newMatchFinder(data, niceLen, mfDepth), out: out, firstChunk: true, needProps: true}
+// compressLZMA2 appends data to out as raw LZMA2 with an end marker,
+// matches reaching at most window bytes back.
+func compressLZMA2(out, data []byte, window int) []byte {
+	e := &encoder{data: data, mf: newMatchFinder(data, window, niceLen, mfDepth), out: out, firstChunk: true, needProps: true, nice: niceLen}
+	return e.run()
+}
+
+func (e *encoder) run() []byte {
+	data := e.data
 	e.m.reset()
 	e.rc.reset()
 	e.updatePrices()
@@ -537,12 +544,7 @@ func (e *encoder) matchLen(pos int, dist uint32, limit int) int {
 	if src < 0 {
 		return 0
 	}
-	d := e.data
-	l := 0
-	for l < limit && d[src+l] == d[pos+l] {
-		l++
-	}
-	return l
+	return extend(e.data, src, pos, 0, limit)
 }
 
 // matchesAt returns the matches at pos, from the match finder or from the
@@ -578,12 +580,12 @@ func (e *encoder) optimum(pos int) {
 	if len(matches) > 0 {
 		mainLen = int(matches[len(matches)-1].length)
 	}
-	if repLens[best] >= niceLen {
+	if repLens[best] >= e.nice {
 		e.skipAhead(pos, repLens[best])
 		e.steps = append(e.steps[:0], step{uint32(repLens[best]), int32(m.reps[best])})
 		return
 	}
-	if mainLen >= niceLen {
+	if mainLen >= e.nice {
 		e.skipAhead(pos, mainLen)
 		e.steps = append(e.steps[:0], step{uint32(mainLen), int32(matches[len(matches)-1].dist)})
 		return
@@ -637,7 +639,7 @@ func (e *encoder) optimum(pos int) {
 		n.state, n.reps = st, reps
 
 		ms := e.mf.find(pos + cur)
-		if len(ms) > 0 && int(ms[len(ms)-1].length) >= niceLen {
+		if len(ms) > 0 && int(ms[len(ms)-1].length) >= e.nice {
 			// A long match: stop here, and start from it next time.
 			e.cached = append(e.cached[:0], ms...)
 			e.hasCached = true

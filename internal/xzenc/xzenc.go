@@ -26,7 +26,6 @@ var crc64Table = crc64.MakeTable(crc64.ECMA)
 type Writer struct {
 	w       io.Writer
 	records [][2]uint64 // unpadded, uncompressed sizes
-	buf     []byte
 	err     error
 	closed  bool
 }
@@ -44,20 +43,21 @@ func NewWriter(w io.Writer) (*Writer, error) {
 	return x, nil
 }
 
-// WriteBlock compresses data into a Block of its own. An empty data
-// writes no Block.
-func (x *Writer) WriteBlock(data []byte) error {
-	if x.err != nil {
-		return x.err
+// Block is a compressed Block, ready to be written by WriteEncoded.
+type Block struct {
+	bytes                  []byte // header, data, padding and check
+	unpadded, uncompressed uint64
+}
+
+// EncodeBlock compresses data into a Block whose matches reach at most
+// window bytes back (the LZMA2 dictionary size a decoder needs, rounded up
+// to one xz can name; at most the data's size; zero for the data's size).
+// It may run concurrently with other calls and with a Writer.
+func EncodeBlock(data []byte, window int) Block {
+	if window <= 0 || window > len(data) {
+		window = len(data)
 	}
-	if x.closed {
-		return errors.New("xzenc: write after Close")
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	dict := dictSize(len(data))
-	x.buf = compressLZMA2(x.buf[:0], data)
+	dict := dictSize(window)
 	// Block Header: size, flags (one filter, no optional sizes), the
 	// LZMA2 filter with its dictionary size property, padding, CRC32.
 	h := []byte{0, 0x00, filterLZMA2, 1, dictProp(dict)}
@@ -66,17 +66,40 @@ func (x *Writer) WriteBlock(data []byte) error {
 	}
 	h[0] = byte((len(h)+4)/4 - 1)
 	h = binary.LittleEndian.AppendUint32(h, crc32.ChecksumIEEE(h))
-	unpadded := len(h) + len(x.buf) + 8
-	blk := append(h, x.buf...)
+	blk := compressLZMA2(h, data, int(dict))
+	unpadded := len(blk) + 8
 	for len(blk)%4 != 0 {
 		blk = append(blk, 0)
 	}
 	blk = binary.LittleEndian.AppendUint64(blk, crc64.Checksum(data, crc64Table))
-	if _, err := x.w.Write(blk); err != nil {
+	return Block{bytes: blk, unpadded: uint64(unpadded), uncompressed: uint64(len(data))}
+}
+
+// WriteBlock compresses data into a Block of its own. An empty data
+// writes no Block.
+func (x *Writer) WriteBlock(data []byte) error {
+	if len(data) == 0 {
+		return x.err
+	}
+	return x.WriteEncoded(EncodeBlock(data, 0))
+}
+
+// WriteEncoded writes a Block made by EncodeBlock.
+func (x *Writer) WriteEncoded(b Block) error {
+	if x.err != nil {
+		return x.err
+	}
+	if x.closed {
+		return errors.New("xzenc: write after Close")
+	}
+	if b.uncompressed == 0 {
+		return nil
+	}
+	if _, err := x.w.Write(b.bytes); err != nil {
 		x.err = err
 		return err
 	}
-	x.records = append(x.records, [2]uint64{uint64(unpadded), uint64(len(data))})
+	x.records = append(x.records, [2]uint64{b.unpadded, b.uncompressed})
 	return nil
 }
 
@@ -107,9 +130,8 @@ func (x *Writer) Close() error {
 	return x.err
 }
 
-// dictSize is the dictionary size for n bytes of data: the smallest size
-// xz can name that holds all of it (a larger one cannot find more), at
-// least 4 KiB and at most 64 MiB.
+// dictSize is the dictionary size for a window of n bytes: the smallest
+// size xz can name that holds it, at least 4 KiB and at most 64 MiB.
 func dictSize(n int) uint32 {
 	for p := byte(0); p < 40; p++ {
 		if d := dictFromProp(p); d >= uint32(min(n, 64<<20)) {

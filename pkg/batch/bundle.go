@@ -10,8 +10,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -61,12 +63,20 @@ type BundleInfo struct {
 	// files, zero for DefaultBundleBlockSize. A file larger than it
 	// gets a block of its own.
 	BlockSize int
+	// Window is how far back in a block the compressor finds matches
+	// (the xz dictionary, the zstd window), zero for
+	// DefaultBundleWindow: what a reader holds in memory to read one
+	// file of a large block.
+	Window int
 }
 
-// DefaultBundleBlockSize is the default BundleInfo.BlockSize: 1 MiB. A
-// reader decompresses one block to get one file; kernels in the same block
-// compress against each other.
-const DefaultBundleBlockSize = 1 << 20
+// Defaults of BundleInfo. Kernels compress against the others of their
+// block, so few large blocks make small bundles; a reader decompresses the
+// block that holds a file up to it, holding only the window in memory.
+const (
+	DefaultBundleBlockSize = 64 << 20
+	DefaultBundleWindow    = 1 << 20
+)
 
 // bundleTime is the modification time of every bundle member.
 var bundleTime = time.Unix(0, 0)
@@ -77,7 +87,8 @@ var bundleTime = time.Unix(0, 0)
 // The tar archive holds ./index.json first, in a compressed block of its
 // own; then each distinct BTF once, as a member named after the first of
 // its paths in sort order, in blocks of at most BlockSize bytes taken in
-// path order (so that neighbouring kernels compress against each other);
+// path order (so that neighbouring kernels compress against each other),
+// compressed with matches at most Window bytes back;
 // then, for every other path with the same content, a hard link to that
 // member. The blocks are xz Blocks of one xz Stream, zstd frames followed
 // by a seek table (the zstd seekable format), or gzip members. Every member
@@ -95,8 +106,8 @@ func EncodeBundle(files []BundleFile, info BundleInfo) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range blocks {
-			if err := w.WriteBlock(b); err != nil {
+		for _, b := range parallelMap(blocks, func(b []byte) xzenc.Block { return xzenc.EncodeBlock(b, info.window()) }) {
+			if err := w.WriteEncoded(b); err != nil {
 				return nil, err
 			}
 		}
@@ -105,15 +116,15 @@ func EncodeBundle(files []BundleFile, info BundleInfo) ([]byte, error) {
 		}
 	case "zstd":
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression),
-			zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow(info.blockSize())))
+			zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow(info.window())))
 		if err != nil {
 			return nil, err
 		}
 		var table []byte
-		for _, b := range blocks {
-			n := out.Len()
-			out.Write(enc.EncodeAll(b, nil))
-			table = binary32(binary32(table, uint32(out.Len()-n)), uint32(len(b)))
+		frames := parallelMap(blocks, func(b []byte) []byte { return enc.EncodeAll(b, nil) })
+		for i, f := range frames {
+			out.Write(f)
+			table = binary32(binary32(table, uint32(len(f))), uint32(len(blocks[i])))
 		}
 		enc.Close()
 		// The seek table: a skippable frame whose last 9 bytes are
@@ -143,6 +154,26 @@ func EncodeBundle(files []BundleFile, info BundleInfo) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// parallelMap returns f of each input, computed on every CPU.
+func parallelMap[T any](in [][]byte, f func([]byte) T) []T {
+	out := make([]T, len(in))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(in)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = f(in[i])
+			}
+		})
+	}
+	for i := range in {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
 func (info *BundleInfo) blockSize() int {
 	if info.BlockSize <= 0 {
 		return DefaultBundleBlockSize
@@ -150,10 +181,17 @@ func (info *BundleInfo) blockSize() int {
 	return info.BlockSize
 }
 
-// zstdWindow is the window for blocks of n bytes: a power of two that
-// holds a block, at least 1 MiB.
+func (info *BundleInfo) window() int {
+	if info.Window <= 0 {
+		return DefaultBundleWindow
+	}
+	return info.Window
+}
+
+// zstdWindow is the zstd window for a window of n bytes: the power of two
+// at or above it, from 1 KiB to 128 MiB.
 func zstdWindow(n int) int {
-	w := 1 << 20
+	w := 1 << 10
 	for w < n && w < 1<<27 {
 		w <<= 1
 	}
@@ -172,7 +210,7 @@ func layoutBundle(files []BundleFile, info BundleInfo) ([][]byte, error) {
 	idx := bundle.Index{Format: bundle.FormatBlocks, Generator: info.Generator, Objects: info.Objects, Kernels: make([]bundle.Entry, len(files))}
 	for i := range files {
 		e := files[i].Entry
-		e.Size, e.SHA256 = int64(len(files[i].Data)), sha256Hex(files[i].Data)
+		e.Size, e.SHA256 = int64(len(files[i].Data)), ""
 		e.Member, e.Offset = "", 0
 		if i > 0 && e.Path == files[i-1].Entry.Path {
 			return nil, fmt.Errorf("%s: two files with this path", e.Path)
@@ -185,17 +223,18 @@ func layoutBundle(files []BundleFile, info BundleInfo) ([][]byte, error) {
 	// start until the index's size is known.
 	var tarBuf bytes.Buffer
 	tw := tar.NewWriter(&tarBuf)
-	first := map[string]int{} // SHA-256 to the entry that stores it
+	first := map[string]int{} // content to the entry that stores it
 	var cuts []int            // where each block of files ends in tarBuf
 	var links []int
 	for i := range idx.Kernels {
 		e := &idx.Kernels[i]
-		if j, ok := first[e.SHA256]; ok {
+		key := string(files[i].Data)
+		if j, ok := first[key]; ok {
 			e.Member, e.Offset = idx.Kernels[j].Member, idx.Kernels[j].Offset
 			links = append(links, i)
 			continue
 		}
-		first[e.SHA256] = i
+		first[key] = i
 		n := tarSize(e.Path, e.Size)
 		if start := lastCut(cuts); tarBuf.Len() > start && tarBuf.Len()-start+n > info.blockSize() {
 			cuts = append(cuts, tarBuf.Len())

@@ -30,6 +30,9 @@ func readAt(a archive, off, n int64) ([]byte, error) {
 	if off < 0 || n < 0 {
 		return nil, fmt.Errorf("%w: negative offset or size", ErrBadBundle)
 	}
+	if b, ok := a.(*blockArchive); ok {
+		return b.readRange(off, n)
+	}
 	r, err := a.reader(off)
 	if err != nil {
 		return nil, err
@@ -65,26 +68,17 @@ func openArchive(r io.ReaderAt, size int64, opts *Options) (archive, error) {
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, xzMagic):
-		if a, err := openXZBlocks(r, size, opts); err == nil {
-			return a, nil
-		} else if !errors.Is(err, errNoBlocks) {
-			return nil, err
-		}
-		return newStream(r, size, opts, "xz", func(rd io.Reader) (io.Reader, func(), error) {
-			z, err := xz.NewReader(rd, 64<<20)
-			return z, func() {}, err
-		}), nil
-	case bytes.HasPrefix(head, zstdMagic) || isSkippable(head):
-		if a, err := openZstdFrames(r, size, opts); err == nil || !errors.Is(err, errNoBlocks) {
+		stream := newStream(r, size, opts, "xz", openXZStream)
+		if a, err := openXZBlocks(r, size, opts, stream); err == nil || !errors.Is(err, errNoBlocks) {
 			return a, err
 		}
-		return newStream(r, size, opts, "zstd", func(rd io.Reader) (io.Reader, func(), error) {
-			z, err := zstd.NewReader(rd, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(uint64(min(opts.maxEntry(), 1<<30))))
-			if err != nil {
-				return nil, nil, err
-			}
-			return z, z.Close, nil
-		}), nil
+		return stream, nil
+	case bytes.HasPrefix(head, zstdMagic) || isSkippable(head):
+		stream := newStream(r, size, opts, "zstd", func(rd io.Reader) (io.Reader, func(), error) { return openZstdStream(rd, opts) })
+		if a, err := openZstdFrames(r, size, opts, stream); err == nil || !errors.Is(err, errNoBlocks) {
+			return a, err
+		}
+		return stream, nil
 	case bytes.HasPrefix(head, gzipMagic):
 		return newStream(r, size, opts, "gzip", func(rd io.Reader) (io.Reader, func(), error) {
 			z, err := gzip.NewReader(rd)
@@ -97,6 +91,23 @@ func openArchive(r io.ReaderAt, size int64, opts *Options) (archive, error) {
 		return &plainArchive{r: r, size: size}, nil
 	}
 	return nil, fmt.Errorf("%w: not a tar archive compressed with xz, zstd or gzip (%d bytes)", ErrBadBundle, size)
+}
+
+// xzWindowMax bounds the dictionary of an xz stream decoded as a stream:
+// that of xz -9.
+const xzWindowMax = 64 << 20
+
+func openXZStream(rd io.Reader) (io.Reader, func(), error) {
+	z, err := xz.NewReader(rd, xzWindowMax)
+	return z, func() {}, err
+}
+
+func openZstdStream(rd io.Reader, opts *Options) (io.Reader, func(), error) {
+	z, err := zstd.NewReader(rd, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(uint64(min(opts.maxEntry(), 1<<30))))
+	if err != nil {
+		return nil, nil, err
+	}
+	return z, z.Close, nil
 }
 
 func isSkippable(b []byte) bool {
@@ -131,55 +142,123 @@ type span struct {
 	uoff, usize int64 // uncompressed
 }
 
+// wholeBlock is the largest block decompressed whole (and kept for the
+// next read); larger ones are decompressed through their dictionary
+// window, keeping only the bytes asked for.
+const wholeBlock = 4 << 20
+
 // blockArchive reads the blocks that hold the bytes asked for, keeping the
-// last one decompressed.
+// last small one decompressed.
 type blockArchive struct {
-	r      io.ReaderAt
-	spans  []span
+	r     io.ReaderAt
+	spans []span
+	name  string
+	free  func()
+	// decode decompresses block i whole; window hands the bytes of a
+	// large block i to fn in order, through its dictionary window.
 	decode func(src []byte, i int) ([]byte, error)
-	name   string
-	free   func()
+	window func(src []byte, i int, fn func([]byte)) error
+	// stream reads large blocks sequentially.
+	stream *streamArchive
 
 	cached int // index of the block in data, or -1
 	data   []byte
 	src    []byte
 }
 
-// newBlockArchive checks that the spans tile the archive and that no
-// block exceeds the limits.
-func newBlockArchive(r io.ReaderAt, spans []span, opts *Options, name string, decode func([]byte, int) ([]byte, error)) (*blockArchive, error) {
+// newBlockArchive checks that the spans tile the archive within the
+// limits.
+func newBlockArchive(r io.ReaderAt, spans []span, opts *Options, name string, stream *streamArchive) (*blockArchive, error) {
 	var uoff int64
 	for _, s := range spans {
 		if s.uoff != uoff {
 			return nil, fmt.Errorf("%w: %s blocks do not follow each other", ErrBadBundle, name)
 		}
-		if s.usize > opts.maxEntry() || s.size > opts.maxEntry() {
-			return nil, errNoBlocks // too large to hold: stream it
+		if s.size > opts.maxArchive() {
+			return nil, fmt.Errorf("%w: %s block of %d bytes", ErrTooLarge, name, s.size)
 		}
 		uoff += s.usize
 		if uoff > opts.maxArchive() {
 			return nil, fmt.Errorf("%w: %s declares more than %d bytes decompressed", ErrTooLarge, name, opts.maxArchive())
 		}
 	}
-	return &blockArchive{r: r, spans: spans, decode: decode, name: name, cached: -1, free: func() {}}, nil
+	return &blockArchive{r: r, spans: spans, name: name, cached: -1, free: func() {}, stream: stream}, nil
+}
+
+// find returns the index of the block that holds offset off, or
+// len(a.spans).
+func (a *blockArchive) find(off int64) int {
+	return sort.Search(len(a.spans), func(i int) bool { return a.spans[i].uoff+a.spans[i].usize > off })
 }
 
 func (a *blockArchive) reader(off int64) (io.Reader, error) {
 	return &blockReader{a: a, off: off}, nil
 }
 
-// blockReader reads a blockArchive sequentially.
+// readRange returns the n bytes at off, decompressing only the blocks
+// that hold them, and of large blocks only as much as needed.
+func (a *blockArchive) readRange(off, n int64) ([]byte, error) {
+	out := make([]byte, 0, n)
+	for i := a.find(off); int64(len(out)) < n; i++ {
+		if i >= len(a.spans) {
+			return nil, fmt.Errorf("%w: %d bytes at offset %d are beyond the archive", ErrBadBundle, n, off)
+		}
+		s := a.spans[i]
+		want := min(n-int64(len(out)), s.uoff+s.usize-off) // from this block
+		if s.usize <= wholeBlock {
+			data, err := a.block(i)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, data[off-s.uoff:off-s.uoff+want]...)
+		} else {
+			src, err := a.read(i)
+			if err != nil {
+				return nil, err
+			}
+			at := s.uoff // uncompressed offset of the next bytes fn sees
+			from, to := off, off+want
+			err = a.window(src, i, func(p []byte) {
+				if lo, hi := max(from, at), min(to, at+int64(len(p))); lo < hi {
+					out = append(out, p[lo-at:hi-at]...)
+				}
+				at += int64(len(p))
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s block at offset %d: %w", ErrBadBundle, a.name, s.off, err)
+			}
+		}
+		off += want
+	}
+	return out, nil
+}
+
+// blockReader reads a blockArchive sequentially: small blocks from their
+// decompressed copy, large ones as a stream.
 type blockReader struct {
 	a   *blockArchive
 	off int64
+	sr  io.Reader // the stream, once in a large block
 }
 
 func (r *blockReader) Read(p []byte) (int, error) {
+	if r.sr != nil {
+		n, err := r.sr.Read(p)
+		r.off += int64(n)
+		return n, err
+	}
 	spans := r.a.spans
-	// The block that holds off.
-	i := sort.Search(len(spans), func(i int) bool { return spans[i].uoff+spans[i].usize > r.off })
+	i := r.a.find(r.off)
 	if i == len(spans) {
 		return 0, io.EOF
+	}
+	if spans[i].usize > wholeBlock {
+		sr, err := r.a.stream.reader(r.off)
+		if err != nil {
+			return 0, err
+		}
+		r.sr = sr
+		return r.Read(p)
 	}
 	data, err := r.a.block(i)
 	if err != nil {
@@ -190,17 +269,27 @@ func (r *blockReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// block returns block i decompressed.
-func (a *blockArchive) block(i int) ([]byte, error) {
-	if a.cached == i {
-		return a.data, nil
-	}
+// read returns the compressed bytes of block i.
+func (a *blockArchive) read(i int) ([]byte, error) {
 	s := a.spans[i]
 	if int64(cap(a.src)) < s.size {
 		a.src = make([]byte, s.size)
 	}
 	src := a.src[:s.size]
-	if _, err := a.r.ReadAt(src, s.off); err != nil && !(err == io.EOF) {
+	if _, err := a.r.ReadAt(src, s.off); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return src, nil
+}
+
+// block returns small block i decompressed.
+func (a *blockArchive) block(i int) ([]byte, error) {
+	if a.cached == i {
+		return a.data, nil
+	}
+	s := a.spans[i]
+	src, err := a.read(i)
+	if err != nil {
 		return nil, err
 	}
 	a.cached = -1
@@ -216,10 +305,15 @@ func (a *blockArchive) block(i int) ([]byte, error) {
 }
 
 func (a *blockArchive) describe() string { return a.name + ", indexed" }
-func (a *blockArchive) close()           { a.free(); a.data, a.src, a.cached = nil, nil, -1 }
+
+func (a *blockArchive) close() {
+	a.free()
+	a.stream.close()
+	a.data, a.src, a.cached = nil, nil, -1
+}
 
 // openXZBlocks locates the Blocks of an .xz file from its Index.
-func openXZBlocks(r io.ReaderAt, size int64, opts *Options) (archive, error) {
+func openXZBlocks(r io.ReaderAt, size int64, opts *Options, stream *streamArchive) (archive, error) {
 	blocks, err := xzdec.ReadBlocks(r, size, min(opts.maxEntry(), 64<<20))
 	if errors.Is(err, xzdec.ErrUnsupported) {
 		return nil, errNoBlocks
@@ -234,24 +328,23 @@ func openXZBlocks(r io.ReaderAt, size int64, opts *Options) (archive, error) {
 	for i, b := range blocks {
 		spans[i] = span{off: b.Offset, size: b.Size, uoff: b.UncompressedOffset, usize: b.UncompressedSize}
 	}
-	var a *blockArchive
-	a, err = newBlockArchive(r, spans, opts, "xz", func(src []byte, i int) ([]byte, error) {
-		// Reuse the buffer of the block decoded before.
-		out, err := xzdec.DecodeBlock(a.data[:0], src, blocks[i], opts.maxEntry())
-		if errors.Is(err, xzdec.ErrUnsupported) {
-			return nil, fmt.Errorf("%w (%w)", err, errors.ErrUnsupported)
-		}
-		return out, err
-	})
+	a, err := newBlockArchive(r, spans, opts, "xz", stream)
 	if err != nil {
 		return nil, err
+	}
+	a.decode = func(src []byte, i int) ([]byte, error) {
+		// Reuse the buffer of the block decoded before.
+		return xzdec.DecodeBlock(a.data[:0], src, blocks[i], wholeBlock)
+	}
+	a.window = func(src []byte, i int, fn func([]byte)) error {
+		return xzdec.DecodeBlockFunc(src, blocks[i], min(opts.maxEntry(), xzWindowMax), fn)
 	}
 	return a, nil
 }
 
 // openZstdFrames locates the frames of a zstd file from the seek table of
 // the zstd seekable format, a skippable frame at its end.
-func openZstdFrames(r io.ReaderAt, size int64, opts *Options) (archive, error) {
+func openZstdFrames(r io.ReaderAt, size int64, opts *Options, stream *streamArchive) (archive, error) {
 	const footerSize = 9
 	if size < footerSize+8 {
 		return nil, errNoBlocks
@@ -295,20 +388,55 @@ func openZstdFrames(r io.ReaderAt, size int64, opts *Options) (archive, error) {
 	if off != size-tableSize {
 		return nil, fmt.Errorf("%w: zstd seek table describes %d bytes of frames, the file has %d", ErrBadBundle, off, size-tableSize)
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(opts.maxEntry())))
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(wholeBlock))
 	if err != nil {
 		return nil, err
 	}
-	var a *blockArchive
-	a, err = newBlockArchive(r, spans, opts, "zstd", func(src []byte, i int) ([]byte, error) {
-		if binary.LittleEndian.Uint32(src) != binary.LittleEndian.Uint32(zstdMagic) {
-			return nil, errors.New("not a zstd frame")
-		}
-		return dec.DecodeAll(src, a.data[:0])
-	})
+	a, err := newBlockArchive(r, spans, opts, "zstd", stream)
 	if err != nil {
 		dec.Close()
 		return nil, err
+	}
+	isFrame := func(src []byte) error {
+		if len(src) < 4 || binary.LittleEndian.Uint32(src) != binary.LittleEndian.Uint32(zstdMagic) {
+			return errors.New("not a zstd frame")
+		}
+		return nil
+	}
+	a.decode = func(src []byte, i int) ([]byte, error) {
+		if err := isFrame(src); err != nil {
+			return nil, err
+		}
+		return dec.DecodeAll(src, a.data[:0])
+	}
+	a.window = func(src []byte, i int, fn func([]byte)) error {
+		if err := isFrame(src); err != nil {
+			return err
+		}
+		zr, done, err := openZstdStream(bytes.NewReader(src), opts)
+		if err != nil {
+			return err
+		}
+		defer done()
+		buf := make([]byte, 64<<10)
+		var n int64
+		for {
+			k, err := zr.Read(buf)
+			n += int64(k)
+			if n > a.spans[i].usize {
+				return errors.New("frame decodes to more than the seek table says")
+			}
+			fn(buf[:k])
+			if err == io.EOF {
+				if n != a.spans[i].usize {
+					return errors.New("frame decodes to less than the seek table says")
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
 	}
 	a.free = dec.Close
 	return a, nil

@@ -212,7 +212,7 @@ func (b *Bundle) readEntry(e *Entry) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.Path, err)
 	}
-	if int64(len(data)) != e.Size || sha256Hex(data) != e.SHA256 {
+	if !e.matches(data) {
 		return nil, fmt.Errorf("%w: %s does not match its index entry (size or SHA-256)", ErrBadBundle, e.Path)
 	}
 	return data, nil
@@ -244,7 +244,7 @@ func (b *Bundle) Walk(fn func(e *Entry, data []byte) error) error {
 	left := len(b.index.Kernels)
 	err := b.scan(func(name string) bool { _, ok := b.byPath[name]; return ok }, func(name string, data []byte) (bool, error) {
 		e := &b.index.Kernels[b.byPath[name]]
-		if int64(len(data)) != e.Size || sha256Hex(data) != e.SHA256 {
+		if !e.matches(data) {
 			return false, fmt.Errorf("%w: %s does not match its index entry (size or SHA-256)", ErrBadBundle, e.Path)
 		}
 		if err := fn(e, data); err != nil {
@@ -303,8 +303,11 @@ func (b *Bundle) readAtOffset(e *Entry) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: no tar header before offset %d: %w", ErrBadBundle, e.Offset, noEOF(err))
 	}
-	if hdr.Typeflag != tar.TypeReg || hdr.Size != e.Size {
-		return nil, fmt.Errorf("%w: the tar member at offset %d is not a %d-byte file", ErrBadBundle, e.Offset, e.Size)
+	// The header is the member's own; for a long name, whose full
+	// form is in the PAX header before it, it holds the name cut short.
+	named := hdr.Name == e.Member || len(e.Member) >= 100 && len(hdr.Name) >= 90 && strings.HasPrefix(e.Member, hdr.Name)
+	if hdr.Typeflag != tar.TypeReg || hdr.Size != e.Size || !named {
+		return nil, fmt.Errorf("%w: the tar member at offset %d is not %s of %d bytes", ErrBadBundle, e.Offset, e.Member, e.Size)
 	}
 	return buf[blockSize:], nil
 }
@@ -358,6 +361,21 @@ func (b *Bundle) scan(want func(name string) bool, found func(name string, data 
 			return err
 		}
 	}
+}
+
+// matches reports whether data fits e's size and, when it has one, its
+// SHA-256.
+func (e *Entry) matches(data []byte) bool {
+	return int64(len(data)) == e.Size && (e.SHA256 == "" || sha256Hex(data) == e.SHA256)
+}
+
+// sameContent reports whether e and o hold the same BTF: they share a
+// member, or have the same SHA-256.
+func (e *Entry) sameContent(o *Entry) bool {
+	if e.Member != "" || o.Member != "" {
+		return e.Member == o.Member && e.Offset == o.Offset
+	}
+	return e.SHA256 == o.SHA256
 }
 
 // noEOF turns an unexpected end of data into an error that says so.

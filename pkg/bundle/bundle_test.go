@@ -274,6 +274,7 @@ func TestHostile(t *testing.T) {
 			return e
 		}()), reg("./a.btf", "xyz")), bundle.ErrBadBundle},
 		{"index points at another member", tarBundle(t, idx(entry("a.btf", "xyz", firstData+1024)), reg("./a.btf", "xyz"), reg("./b.btf", "abc")), bundle.ErrBadBundle},
+		{"index points at another member, no sha256", tarBundle(t, idx(func() bundle.Entry { e := entry("a.btf", "xyz", firstData+1024); e.SHA256 = ""; return e }()), reg("./a.btf", "xyz"), reg("./b.btf", "abc")), bundle.ErrBadBundle},
 		{"offset past the end", tarBundle(t, idx(entry("a.btf", "xyz", 64<<10)), reg("./a.btf", "xyz")), bundle.ErrBadBundle},
 		{"format 1 member missing", tarBundle(t, bundle.Index{Format: 1, Kernels: []bundle.Entry{entry("a.btf", "xyz", 0)}}, reg("./b.btf", "xyz")), bundle.ErrBadBundle},
 		{"format 1 member is a link", tarBundle(t, bundle.Index{Format: 1, Kernels: []bundle.Entry{entry("a.btf", "xyz", 0)}}, &tar.Header{Name: "./a.btf", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow"}), bundle.ErrBadBundle},

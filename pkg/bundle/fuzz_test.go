@@ -41,7 +41,7 @@ func FuzzOpen(f *testing.F) {
 				break
 			}
 			got, err := b.ReadEntry(&e)
-			if err == nil && (int64(len(got)) != e.Size || sha256Hex(got) != e.SHA256) {
+			if err == nil && (int64(len(got)) != e.Size || e.SHA256 != "" && sha256Hex(got) != e.SHA256) {
 				t.Fatalf("%s: read %d bytes that do not match the index", e.Path, len(got))
 			}
 			b.Match(bundle.Target{Release: e.Release, Machine: e.Arch})

@@ -20,10 +20,11 @@ const (
 	// every file is its own tar member and the archive is compressed as
 	// one stream.
 	FormatStream = 1
-	// FormatBlocks is the current format: FormatStream's fields plus the
-	// generator, the objects the BTF was made for, and where each file's
-	// bytes are (Member, Offset); identical files are stored once, the
-	// index and the files in separately decompressible blocks.
+	// FormatBlocks is the current format: FormatStream's fields but the
+	// files' SHA-256, plus the generator, the objects the BTF was made
+	// for, and where each file's bytes are (Member, Offset); identical
+	// files are stored once, the index and the files in separately
+	// decompressible blocks.
 	FormatBlocks = 2
 )
 
@@ -85,9 +86,12 @@ type Entry struct {
 	Distro  string `json:"distro"`
 	Version string `json:"version"`
 	Arch    string `json:"arch"`
-	// Size and SHA256 (hex) are those of the BTF file.
+	// Size is that of the BTF file, SHA256 (hex) its digest. Format 2
+	// leaves SHA256 out: the compressor's checks (CRC64 of each xz
+	// Block, XXH64 of each zstd frame, CRC32 of gzip) cover the data,
+	// and entries with the same content share Member.
 	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+	SHA256 string `json:"sha256,omitempty"`
 	// Member is the tar member that holds the file's bytes ("./" + the
 	// Path of the first entry with the same content; the other entries
 	// are hard links to it), and Offset where the bytes start in the
@@ -132,7 +136,7 @@ func parseIndex(data []byte, opts *Options) (*Index, error) {
 		if e.Size < 0 || e.Size > opts.maxEntry() {
 			return nil, fmt.Errorf("%w: %s: kernels[%d]: size %d, limit %d", ErrTooLarge, IndexName, i, e.Size, opts.maxEntry())
 		}
-		if !isSHA256(e.SHA256) {
+		if !isSHA256(e.SHA256) && (idx.Format == FormatStream || e.SHA256 != "") {
 			return nil, bad(i, "sha256 %q is not 64 lower-case hex digits", e.SHA256)
 		}
 		if idx.Format == FormatBlocks {

@@ -111,8 +111,9 @@ func (e *AmbiguousError) Unwrap() error { return ErrAmbiguous }
 //     none is of that distribution, entries of a distribution in ID_LIKE.
 //     When no entry fits the os-release at all, or t.OS is nil, the
 //     release alone decides, across distributions.
-//  4. Several entries left are one match if they hold the same BTF (the
-//     same SHA-256); otherwise the result is an *AmbiguousError.
+//  4. Several entries left are one match if they hold the same BTF (one
+//     stored member; the same SHA-256 in format 1); otherwise the result
+//     is an *AmbiguousError.
 //
 // No entry left gives a *NoMatchError naming the closest entries. Match
 // never picks a kernel of another release.
@@ -167,7 +168,7 @@ func match(entries []Entry, t Target) (*Match, error) {
 	first := cands[0]
 	var same []*Entry
 	for _, c := range cands[1:] {
-		if c.SHA256 != first.SHA256 {
+		if !c.sameContent(first) {
 			return nil, &AmbiguousError{Target: t, Candidates: cands}
 		}
 		same = append(same, c)

@@ -33,7 +33,7 @@ type VerifyOptions struct {
 func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
 	opts := &VerifyOptions{IO: f.IO, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "verify INPUT MINIMIZED OBJECT [OBJECT...]",
+		Use:   "verify {INPUT MINIMIZED | BUNDLE} OBJECT [OBJECT...]",
 		Short: "Prove a minimized BTF complete with an independent CO-RE engine",
 		Long: `Check that the minimized BTF MINIMIZED serves every OBJECT exactly as the
 full kernel BTF INPUT does, using cilium/ebpf's CO-RE implementation rather
@@ -58,20 +58,31 @@ against its minimized BTF; a missing one fails.
 Only mismatches and a summary are printed unless --verbose is given;
 -o json prints the full report on stdout.
 
+verify BUNDLE OBJECT... instead checks that the bundle (written by gen or
+batch) was made for these objects: each is unchanged (the bundle records
+its SHA-256), changed since the bundle was built, or not in the bundle;
+the status is 1 unless all are unchanged. A loader can make the same check
+with pkg/bundle's Index.CheckObject.
+
 Exit status:
   0  MINIMIZED is equivalent to INPUT for the objects
   1  it is not, or it is not well-formed
   2  usage error or bad input (missing, unreadable or truncated files)`,
 		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
   btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json
-  btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o`,
+  btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o
+  btftool verify btfs.tar.xz *.bpf.o`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 3 {
+			if len(args) < 3 && !staleCheck(args) {
 				return usageErrorf("verify needs INPUT, MINIMIZED and at least one OBJECT, got %d argument(s)", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if staleCheck(args) {
+				opts.Input, opts.Objects = args[0], args[1:]
+				return runVerifyBundle(opts)
+			}
 			opts.Input, opts.Minimized, opts.Objects = args[0], args[1], args[2:]
 			if runF != nil {
 				return runF(opts)

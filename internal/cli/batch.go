@@ -313,6 +313,10 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) 
 		out += fmt.Sprintf(", bundle %s %s", s.Output, formatBytes(s.BundleBytes))
 	}
 	fmt.Fprintf(w, "%sread %s (%s of BTF), wrote %s\n", prefix, formatBytes(s.BytesIn), formatBytes(s.BytesBTF), out)
+	if n := len(s.Unmatchable); n > 0 {
+		fmt.Fprintf(w, "%swarning: %d bundle entr%s without a kernel release in the file name, which nothing can select (--strict refuses): %s\n",
+			prefix, n, map[bool]string{true: "y", false: "ies"}[n == 1], strings.Join(s.Unmatchable[:min(n, 5)], ", "))
+	}
 	for _, ob := range s.Objects {
 		if ob.Unsatisfied+ob.Failed == 0 {
 			continue

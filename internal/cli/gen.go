@@ -57,6 +57,8 @@ type MinCoreBTFOptions struct {
 	Arch             []string
 	Include, Exclude []string
 	Force, FailFast  bool
+	// Strict refuses bundle entries no rule can select.
+	Strict bool
 	// Context, when not nil, is the parent of a directory run's context.
 	Context context.Context
 	// dirFlags lists the directory-mode flags given, to reject them for a
@@ -194,7 +196,7 @@ docs/migrating.md.`,
 			} else {
 				opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
 			}
-			for _, name := range []string{"jobs", "arch", "include", "exclude", "force", "fail-fast"} {
+			for _, name := range []string{"jobs", "arch", "include", "exclude", "force", "fail-fast", "strict"} {
 				if cmd.Flags().Changed(name) {
 					opts.dirFlags = append(opts.dirFlags, "--"+name)
 				}
@@ -216,6 +218,7 @@ docs/migrating.md.`,
 	cmd.Flags().StringArrayVar(&opts.Exclude, "exclude", nil, "directory INPUT: skip kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "directory INPUT: redo kernels whose inputs are unchanged since the last run")
 	cmd.Flags().BoolVar(&opts.FailFast, "fail-fast", false, "directory INPUT: stop at the first kernel that fails")
+	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "bundle OUTPUT: refuse kernels whose file name gives no release, which nothing could select")
 	cmd.Flags().StringVar(&opts.InputDir, "inputdir", "", "kinvolk/btfgen form: directory `DIR` of kernel BTFs, instead of INPUT (see docs/migrating.md)")
 	cmd.Flags().StringVar(&opts.OutputDir, "outputdir", "", "kinvolk/btfgen form: output directory `DIR`, one NAME.btf per kernel, instead of OUTPUT")
 	cmd.Flags().Var(appendValue{&opts.BtfgenObjects}, "object", "kinvolk/btfgen form: a BPF object, instead of OBJECT (repeatable)")
@@ -253,6 +256,9 @@ func readKernel(path string) (*rawbtf.BTF, kbtf.Source, error) {
 
 // readKernelData is readKernel that also returns the raw bytes.
 func readKernelData(path string) ([]byte, *rawbtf.BTF, kbtf.Source, error) {
+	if err := refuseBundle(path); err != nil {
+		return nil, nil, kbtf.Source{}, err
+	}
 	data, src, err := kbtf.ReadFile(path, nil)
 	if err != nil {
 		return nil, nil, src, inputError(err)
@@ -355,7 +361,7 @@ func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
 		Batch: batch.Options{
 			Input: opts.Input, Output: opts.Output, Jobs: opts.Jobs,
 			Arch: opts.Arch, Include: opts.Include, Exclude: opts.Exclude,
-			Force: opts.Force, FailFast: opts.FailFast,
+			Force: opts.Force, FailFast: opts.FailFast, Strict: opts.Strict,
 			Verify: verifyHookIf(opts.Verify),
 		},
 	})

@@ -116,6 +116,13 @@ they need with --type).`,
 }
 
 func runInspectBTF(opts *InspectBTFOptions) error {
+	if bu, ok := openBundle(opts.Input); ok {
+		defer bu.Close()
+		if opts.Types || len(opts.Names) > 0 || opts.DumpFormat == "c" {
+			return refuseBundle(opts.Input)
+		}
+		return inspectBundle(opts, bu)
+	}
 	b, src, err := readKernel(opts.Input)
 	if err != nil {
 		return err
@@ -438,8 +445,12 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	if err != nil {
 		return err
 	}
-	kernels, err := inspectKernels(opts.Kernels)
-	if err != nil {
+	var fromBundle func(string) (*rawbtf.BTF, bool, error)
+	var kernels []inspect.Kernel
+	if bu, ok := openBundle(opts.Kernels); ok {
+		defer bu.Close()
+		kernels, fromBundle = bundleKernels(opts.Kernels, bu)
+	} else if kernels, err = inspectKernels(opts.Kernels); err != nil {
 		return err
 	}
 	var done atomic.Int64
@@ -452,6 +463,11 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	results := inspect.Run(kernels, objs, inspect.RunOptions{
 		Jobs: opts.Jobs,
 		Read: func(p string) (*rawbtf.BTF, error) {
+			if fromBundle != nil {
+				if b, ok, err := fromBundle(p); ok {
+					return b, err
+				}
+			}
 			b, _, err := readKernel(p)
 			return b, err
 		},

@@ -277,6 +277,11 @@ func verifyPlural(n int, one, many string) string {
 
 // readVerifyInputs reads INPUT (prepared for checks) and MINIMIZED.
 func readVerifyInputs(opts *VerifyOptions) (*verify.Kernel, []byte, error) {
+	for _, p := range []string{opts.Input, opts.Minimized} {
+		if err := refuseBundle(p); err != nil {
+			return nil, nil, err
+		}
+	}
 	full, _, err := kbtf.ReadFile(opts.Input, nil)
 	if err != nil {
 		return nil, nil, inputError(err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,10 @@ type Options struct {
 	// FailFast stops at the first failed kernel: no new kernel is started
 	// and, for a bundle, nothing is written.
 	FailFast bool
+	// Strict refuses, before any work, to write a bundle with entries
+	// that no rule of bundle.Match can select (no release in their path):
+	// Summary.Unmatchable lists them otherwise.
+	Strict bool
 	// Version identifies the generator (btftool's version); outputs made by
 	// another version are redone.
 	Version string
@@ -191,6 +196,9 @@ type Summary struct {
 	BytesBTF    int64           `json:"bytes_btf"`
 	BytesOut    int64           `json:"bytes_out"`
 	BundleBytes int64           `json:"bundle_bytes,omitempty"`
+	// Unmatchable lists the bundle entries that no rule can select: no
+	// kernel release in their path (bundle.Describe).
+	Unmatchable []string `json:"unmatchable,omitempty"`
 	Objects     []ObjectSummary `json:"objects"`
 	// Kernels lists every selected kernel, sorted by Rel.
 	Kernels  []*KernelResult `json:"results"`
@@ -259,6 +267,12 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	sum := &Summary{Input: opts.Input, Output: opts.Output, Bundle: bundle, Total: len(entries), Filtered: filtered}
 	if len(entries) == 0 {
 		return sum, fmt.Errorf("%s: %w", opts.Input, ErrNoKernels)
+	}
+	if bundle {
+		if sum.Unmatchable = unmatchable(entries); opts.Strict && len(sum.Unmatchable) > 0 {
+			return sum, fmt.Errorf("%w: %s: no kernel release in the name of %d file(s), no rule could select them from the bundle: %s",
+				ErrBadOptions, opts.Input, len(sum.Unmatchable), strings.Join(sum.Unmatchable, ", "))
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return sum, err

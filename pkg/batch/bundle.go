@@ -23,6 +23,7 @@ import (
 	"github.com/btftool/btftool/internal/xzenc"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/bundle"
+	"github.com/btftool/btftool/pkg/kbtf"
 )
 
 // bundleSuffixes are the output names that make a bundle, and how each is
@@ -350,6 +351,18 @@ func tarSize(p string, size int64) int {
 	return b.Len() + int(size+blockSizeTar-1)/blockSizeTar*blockSizeTar
 }
 
+// unmatchable returns the output paths of the entries whose bundle entry
+// would have no release: nothing can select them.
+func unmatchable(entries []kbtf.Entry) []string {
+	var out []string
+	for _, e := range entries {
+		if bundle.Describe(bundle.Entry{Path: e.OutRel, Release: e.Release}).Release == "" {
+			out = append(out, e.OutRel)
+		}
+	}
+	return out
+}
+
 // previousBundle is the bundle a run is about to replace.
 type previousBundle = bundle.Bundle
 
@@ -392,7 +405,7 @@ func writeBundle(path string, results []*KernelResult, version string, objs []*b
 			continue
 		}
 		files = append(files, BundleFile{
-			Entry: bundle.Entry{Path: k.OutRel, Release: k.Release, Distro: k.Distro, Version: k.Version, Arch: k.Arch},
+			Entry: bundle.Describe(bundle.Entry{Path: k.OutRel, Release: k.Release, Distro: k.Distro, Version: k.Version, Arch: k.Arch}),
 			Data:  k.data,
 		})
 	}

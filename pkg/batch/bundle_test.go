@@ -315,3 +315,56 @@ func TestMatchAmbiguousRelease(t *testing.T) {
 		t.Errorf("identical duplicates: %+v, %v", m, err)
 	}
 }
+
+// TestBundleOutsideLayout: a flat (btfgen-style) directory and a deeper
+// tree give entries with the release from the file name and the rest from
+// the path; files that give no release are listed, and refused with
+// Strict before any work.
+func TestBundleOutsideLayout(t *testing.T) {
+	fx := getFixtures(t)
+	a := fx.raw["debian/12/x86_64/6.1.0-56-amd64.btf"]
+	in := treeOf(t, map[string][]byte{
+		"5.4.0-91-generic.btf":                        a,
+		"4.18.0-80.el8.x86_64.btf":                    a,
+		"x86/ubuntu/20.04/x86_64/5.4.0-1-generic.btf": a,
+		"arm64/5.10.0-9-arm64.btf":                    a,
+		"boot/vmlinux":                                a,
+	})
+	out := filepath.Join(t.TempDir(), "b.tar.xz")
+	sum, err := run(t, batch.Options{Input: in, Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(sum.Unmatchable, " ") != "boot/vmlinux.btf" {
+		t.Errorf("unmatchable %v", sum.Unmatchable)
+	}
+	b, err := bundle.OpenFile(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, tt := range []struct {
+		target bundle.Target
+		path   string
+	}{
+		{bundle.Target{Release: "5.4.0-91-generic", Machine: "x86_64"}, "5.4.0-91-generic.btf"},
+		{bundle.Target{Release: "4.18.0-80.el8.x86_64", Machine: "x86_64"}, "4.18.0-80.el8.x86_64.btf"},
+		{bundle.Target{Release: "5.4.0-1-generic", Machine: "x86_64", OS: &bundle.OSRelease{ID: "ubuntu", VersionID: "20.04"}}, "x86/ubuntu/20.04/x86_64/5.4.0-1-generic.btf"},
+		{bundle.Target{Release: "5.10.0-9-arm64", Machine: "aarch64"}, "arm64/5.10.0-9-arm64.btf"},
+	} {
+		m, err := b.Match(tt.target)
+		if err != nil || m.Entry.Path != tt.path {
+			t.Errorf("%s: %+v, %v; want %s", tt.target, m, err, tt.path)
+		}
+	}
+	if _, err := b.Match(bundle.Target{Release: "4.18.0-80.el8.x86_64", Machine: "aarch64"}); !errors.Is(err, bundle.ErrNotFound) {
+		t.Errorf("the arch of the release: %v", err)
+	}
+	strict := filepath.Join(t.TempDir(), "s.tar.xz")
+	if _, err := run(t, batch.Options{Input: in, Output: strict, Strict: true}); !errors.Is(err, batch.ErrBadOptions) || !strings.Contains(err.Error(), "boot/vmlinux.btf") {
+		t.Errorf("strict: %v", err)
+	}
+	if _, err := os.Stat(strict); err == nil {
+		t.Error("strict wrote a bundle")
+	}
+}

@@ -192,13 +192,13 @@ type Summary struct {
 	// BytesIn sums the input file sizes of the processed kernels, BytesBTF
 	// their raw BTF sizes, BytesOut their minimized sizes (for a bundle,
 	// BundleBytes is the size of the bundle written).
-	BytesIn     int64           `json:"bytes_in"`
-	BytesBTF    int64           `json:"bytes_btf"`
-	BytesOut    int64           `json:"bytes_out"`
-	BundleBytes int64           `json:"bundle_bytes,omitempty"`
+	BytesIn     int64 `json:"bytes_in"`
+	BytesBTF    int64 `json:"bytes_btf"`
+	BytesOut    int64 `json:"bytes_out"`
+	BundleBytes int64 `json:"bundle_bytes,omitempty"`
 	// Unmatchable lists the bundle entries that no rule can select: no
 	// kernel release in their path (bundle.Describe).
-	Unmatchable []string `json:"unmatchable,omitempty"`
+	Unmatchable []string        `json:"unmatchable,omitempty"`
 	Objects     []ObjectSummary `json:"objects"`
 	// Kernels lists every selected kernel, sorted by Rel.
 	Kernels  []*KernelResult `json:"results"`

@@ -192,18 +192,19 @@ type Summary struct {
 	// BytesIn sums the input file sizes of the processed kernels, BytesBTF
 	// their raw BTF sizes, BytesOut their minimized sizes (for a bundle,
 	// BundleBytes is the size of the bundle written).
-	BytesIn     int64 `json:"bytes_in"`
-	BytesBTF    int64 `json:"bytes_btf"`
-	BytesOut    int64 `json:"bytes_out"`
-	BundleBytes int64 `json:"bundle_bytes,omitempty"`
-	// Unmatchable lists the bundle entries that no rule can select: no
-	// kernel release in their path (bundle.Describe).
-	Unmatchable []string        `json:"unmatchable,omitempty"`
+	BytesIn     int64           `json:"bytes_in"`
+	BytesBTF    int64           `json:"bytes_btf"`
+	BytesOut    int64           `json:"bytes_out"`
+	BundleBytes int64           `json:"bundle_bytes,omitempty"`
 	Objects     []ObjectSummary `json:"objects"`
 	// Kernels lists every selected kernel, sorted by Rel.
 	Kernels  []*KernelResult `json:"results"`
 	Duration time.Duration   `json:"-"`
 	Seconds  float64         `json:"seconds"`
+
+	// Unmatchable lists the bundle entries that no rule can select: no
+	// kernel release in their path (bundle.Describe).
+	Unmatchable []string `json:"unmatchable,omitempty"`
 }
 
 // Failures returns the failed kernels, sorted by Rel.

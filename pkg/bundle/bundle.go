@@ -67,8 +67,9 @@ type Bundle struct {
 	byPath map[string]int
 }
 
-// Open opens the bundle held in data (for example one embedded with
-// go:embed). data must stay unchanged while the bundle is used.
+// Open opens the bundle held in data, for example one a loader embeds
+// with a go:embed directive. data must stay unchanged while the bundle is
+// used.
 func Open(data []byte, opts *Options) (*Bundle, error) {
 	return OpenReaderAt(bytes.NewReader(data), int64(len(data)), opts)
 }

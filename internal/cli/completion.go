@@ -61,7 +61,9 @@ func completionTables() (byArg, byFlag map[string]cobra.CompletionFunc) {
 		"inspect object": completeArgs(objects),
 		"inspect compat": completeArgs(objects),
 		"batch":          completeJobNames,
-		"version":        noMore,
+		// BUNDLE, OUTPUT
+		"select":  completeArgs(completeFiles("xz", "zst", "gz"), anyFile, noMore),
+		"version": noMore,
 	}
 	byFlag = map[string]cobra.CompletionFunc{
 		"output":       completeWords("text", "json"),
@@ -76,6 +78,9 @@ func completionTables() (byArg, byFlag map[string]cobra.CompletionFunc) {
 		"inputdir":     completeDirs,
 		"outputdir":    completeDirs,
 		"jobs":         noMore,
+		"release":      noMore,
+		"machine":      completeWords("x86_64", "aarch64", "s390x", "ppc64le", "riscv64", "i686", "armv7l"),
+		"root":         completeDirs,
 		"type":         noMore,
 		"include":      noMore,
 		"exclude":      noMore,

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/btfgen"
 )
@@ -94,8 +95,12 @@ Flags override every job's setting, the environment (BTFTOOL_ and the flag
 name in capitals, "-" as "_": BTFTOOL_JOBS, BTFTOOL_FAIL_FAST,
 BTFTOOL_CONFIG...) overrides the file: flag > environment > file.
 
-Exit status: 0 success, 1 a kernel failed (its output is missing, the
-others are written) or the run was interrupted, 2 bad config or input.`,
+Outputs are never inputs: a job whose output would replace an input (a
+kernel, an object, another job's input tree) or a file that is not what
+it writes (not BTF, not a bundle; unless force) is refused before any
+work, and every job's output is left out of every job's input tree.
+
+` + exitStatusHelp("", "a kernel failed: its output is missing, the others are written"),
 		Example: `  btftool batch
   btftool batch --config configs/libbpf-tools-btfgen.yaml --jobs 8
   BTFTOOL_FORCE=1 btftool batch libbpf-tools -o json`,
@@ -118,19 +123,30 @@ others are written) or the run was interrupted, 2 bad config or input.`,
 
 // runBatch runs the jobs one after the other.
 func runBatch(opts *BatchOptions) error {
+	if err := checkJobOutputs(opts.Jobs); err != nil {
+		return err
+	}
 	var sums []*batch.Summary
 	var errs []error
-	for _, j := range opts.Jobs {
+	for i, j := range opts.Jobs {
 		objects, err := expandObjects(j.Objects)
 		if err != nil {
 			return inputError(fmt.Errorf("job %s: %w", j.Name, err))
+		}
+		// Every other job's output is left out of this job's walk, so that
+		// nested trees see the same kernels whatever ran before.
+		var others []string
+		for k, o := range opts.Jobs {
+			if k != i {
+				others = append(others, o.Output)
+			}
 		}
 		sum, err := runBatchEngine(&batchRunOptions{
 			IO: opts.IO, Label: "job " + j.Name, Objects: objects, Format: opts.Format, Quiet: opts.Quiet,
 			Context: opts.Context, Now: opts.Now,
 			Batch: batch.Options{
 				Input: j.Input, Output: j.Output, Jobs: j.Workers, Arch: j.Arch, Include: j.Include, Exclude: j.Exclude,
-				Force: j.Force, FailFast: j.FailFast, Verify: verifyHookIf(j.Verify),
+				Force: j.Force, FailFast: j.FailFast, Verify: verifyHookIf(j.Verify), SkipPaths: others,
 			},
 			jsonLater: true,
 		})
@@ -138,6 +154,7 @@ func runBatch(opts *BatchOptions) error {
 			sums = append(sums, sum)
 		}
 		if err != nil {
+			err = fmt.Errorf("job %s: %w", j.Name, err)
 			errs = append(errs, err)
 			if isInterrupt(err) || j.FailFast {
 				break
@@ -158,6 +175,26 @@ func runBatch(opts *BatchOptions) error {
 		}
 	}
 	return worstError(errs)
+}
+
+// checkJobOutputs refuses jobs whose outputs collide: two jobs writing the
+// same output, or a job reading another's output as its input (the
+// other's output directory, or a tree inside it).
+func checkJobOutputs(jobs []BatchJob) error {
+	for i, a := range jobs {
+		for k, b := range jobs {
+			if k == i {
+				continue
+			}
+			if k > i && outguard.Resolve(a.Output) == outguard.Resolve(b.Output) {
+				return inputError(fmt.Errorf("jobs %s and %s both write %s: give each job its own output", a.Name, b.Name, a.Output))
+			}
+			if outguard.Within(b.Input, a.Output) {
+				return inputError(fmt.Errorf("job %s reads job %s's output: its input %s is in %s; give it the kernels themselves", b.Name, a.Name, b.Input, a.Output))
+			}
+		}
+	}
+	return nil
 }
 
 // expandObjects expands object globs; a pattern matching nothing is an
@@ -186,10 +223,6 @@ func worstError(errs []error) error {
 		}
 	}
 	return worst
-}
-
-func isInterrupt(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // batchRunOptions configure one run of the batch engine, for "batch" and
@@ -262,9 +295,15 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	switch {
 	case err == nil:
 	case isInterrupt(err):
-		return sum, &FailedError{Err: errors.New("interrupted: outputs already complete are kept, nothing partial is left")}
+		return sum, fmt.Errorf("interrupted: outputs already complete are kept, nothing partial is left (%w)", err)
 	case errors.Is(err, batch.ErrKernelFailed):
-		return sum, &FailedError{Err: err}
+		for _, k := range sum.Failures() {
+			if errors.Is(k.Err, btfgen.ErrSelfCheck) || errors.Is(k.Err, batch.ErrInternal) {
+				// btftool's own failure, not the kernel's: a bug to report.
+				return sum, &InternalError{Err: k.Err, Inputs: append([]string{filepath.Join(o.Batch.Input, filepath.FromSlash(k.Rel))}, o.Objects...)}
+			}
+		}
+		return sum, &NegativeError{Err: err}
 	case errors.Is(err, batch.ErrBadOptions):
 		return sum, &UsageError{Err: err}
 	default:
@@ -273,17 +312,24 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	if o.FailOnPoison && sum != nil {
 		for _, ob := range sum.Objects {
 			if ob.Unsatisfied+ob.Failed > 0 {
-				return sum, &FailedError{Err: errors.New("relocations unsatisfied (--fail-on-poison)")}
+				return sum, &NegativeError{Err: errors.New("relocations unsatisfied (--fail-on-poison)")}
 			}
 		}
 	}
 	return sum, nil
 }
 
+// writeJSON writes v as indented JSON and a newline. A value that does
+// not marshal is btftool's bug; a write that fails is an output problem.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return &InternalError{Err: fmt.Errorf("JSON report: %w", err)}
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return inputError(fmt.Errorf("writing the report: %w", err))
+	}
+	return nil
 }
 
 // writeBatchSummary prints the final summary: counts, bytes, time, failed

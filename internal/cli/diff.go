@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -54,16 +53,14 @@ objects touch (root types, types along access paths, enums). Every
 relocation is decided on OLD and NEW as libbpf would; each type lists the
 relocations touching it, and a relocation is "broken" when it resolves on
 OLD but not on NEW, "fixed" for the reverse, "changed" when its value
-differs. Objects may also follow OLD and NEW as arguments.
+differs. Objects may also follow OLD and NEW as arguments. An object with
+a CO-RE record libbpf refuses on every kernel is bad input.
 
 Text output is grouped by type, with "+" added, "-" removed and "~"
 changed lines (coloured on a terminal), and ends with a summary line;
 -o json prints the report as JSON.
 
-Exit status:
-  0  no differences
-  1  differences
-  2  usage error or bad input`,
+` + exitStatusHelp("no differences", "differences"),
 		Example: `  btftool diff 6.1.0-56-amd64.btf.tar.xz 6.12.117+deb12-amd64.btf.tar.xz
   btftool diff old.btf new.btf --type task_struct --type 'sock*'
   btftool diff 4.19.btf.tar.xz 6.1.btf.tar.xz --only-used-by *.bpf.o -o json`,
@@ -131,16 +128,14 @@ func runDiff(opts *DiffOptions) error {
 	}
 	rep := btfdiff.Diff(old, new, dopts)
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(diffReport{Old: opts.Old, New: opts.New, Report: rep}); err != nil {
+		if err := writeJSON(opts.IO.Out, diffReport{Old: opts.Old, New: opts.New, Report: rep}); err != nil {
 			return err
 		}
 	} else {
 		writeDiffText(opts.IO.Out, rep, opts.OutTTY)
 	}
 	if !rep.Empty() {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func TestDiffText(t *testing.T) {
 		"    ~ member b (retyped, moved): int at 4 → long int at 8",
 		"1 type changed, 1 added, 0 removed",
 	}
-	if code != ExitFailed || errOut != "" {
+	if code != ExitNegative || errOut != "" {
 		t.Errorf("status %d, stderr %q", code, errOut)
 	}
 	if got := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); !slices.Equal(got, wantLines) {
@@ -101,7 +101,7 @@ func TestDiffText(t *testing.T) {
 	}
 	// --type restricts.
 	code, out, _ = runCLI(t, "diff", oldPath, newPath, "--type", "fre*")
-	if code != ExitFailed || !strings.HasPrefix(out, "+ struct fresh\n0 types changed, 1 added") {
+	if code != ExitNegative || !strings.HasPrefix(out, "+ struct fresh\n0 types changed, 1 added") {
 		t.Errorf("--type: status %d, output %q", code, out)
 	}
 }
@@ -110,7 +110,7 @@ func TestDiffColor(t *testing.T) {
 	oldPath, newPath := diffPair(t)
 	io, out, _ := testIO()
 	err := runDiff(&DiffOptions{IO: io, Old: oldPath, New: newPath, Format: "text", OutTTY: true})
-	if exitCode(err) != ExitFailed {
+	if exitCode(err) != ExitNegative {
 		t.Errorf("status %d", exitCode(err))
 	}
 	if !strings.Contains(out.String(), "\x1b[32m") || !strings.Contains(out.String(), "\x1b[33m") {
@@ -121,7 +121,7 @@ func TestDiffColor(t *testing.T) {
 func TestDiffJSON(t *testing.T) {
 	oldPath, newPath := diffPair(t)
 	code, out, _ := runCLI(t, "diff", oldPath, newPath, "-o", "json")
-	if code != ExitFailed {
+	if code != ExitNegative {
 		t.Errorf("status %d", code)
 	}
 	var rep struct {
@@ -163,7 +163,7 @@ func TestDiffBadInput(t *testing.T) {
 func TestDiffOnlyUsedBy(t *testing.T) {
 	k612 := "../../testdata/kernels/debian/12/x86_64/6.12.117+deb12-amd64.btf.tar.xz"
 	code, out, errOut := runCLI(t, "diff", testKernel, k612, "--only-used-by", obj("taskstate.bpf.o"), obj("execsnoop.bpf.o"), "-o", "json")
-	if code != ExitFailed && code != ExitOK {
+	if code != ExitNegative && code != ExitOK {
 		t.Fatalf("status %d: %s", code, errOut)
 	}
 	var rep struct {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btftool/btftool/internal/atomicfile"
+	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
@@ -29,7 +29,8 @@ func NewCmdGen(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gen",
 		Short: "Generate minimized BTF",
-		Args:  cobra.NoArgs,
+		Long:  "Generate minimized BTF: see 'btftool gen min_core_btf --help'.\n\n" + exitStatusHelp("", "see the subcommand"),
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usageErrorf("gen needs a subcommand: min_core_btf")
 		},
@@ -169,7 +170,21 @@ kernel BTF in DIR, one NAME.btf per input NAME.btf in the output directory
 (btfgen's file names; subdirectories and compressed inputs are mirrored as
 in directory mode). Arguments cannot be mixed with these flags. btfgen's
 short forms -i and -o are not taken (-o is the output format). See
-docs/migrating.md.`,
+docs/migrating.md.
+
+Nothing an input is lost: an OUTPUT (or a kernel's output in a tree) that
+is INPUT, an OBJECT or a kernel of the tree, however it is named (a
+symbolic link, a hard link, ./x), is refused, and so is an existing OUTPUT
+that is not BTF (for a bundle: not a bundle), unless --force. An output
+directory or bundle inside the INPUT tree is not read as kernels. An
+OUTPUT name that promises another format is refused: a .tar.gz (or other
+archive) name for one kernel, a .tar.bz2 or .btf name for a tree. A
+bundle's missing parent directories are created. An OBJECT with a CO-RE
+relocation record libbpf refuses whatever the kernel (an unknown kind, an
+access string that is not an access path, a type ID or string offset out
+of range) is bad input.
+
+` + exitStatusHelp("", "relocations unsatisfied with --fail-on-poison; an output not equivalent\n       with --verify; a kernel of a directory INPUT failed (the others are\n       written)"),
 		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
   btftool gen min_core_btf btfhub-archive min_core_btfs.tar.gz *.bpf.o --arch x86_64
   btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json
@@ -194,7 +209,7 @@ docs/migrating.md.`,
 			} else {
 				opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
 			}
-			for _, name := range []string{"jobs", "arch", "include", "exclude", "force", "fail-fast"} {
+			for _, name := range []string{"jobs", "arch", "include", "exclude", "fail-fast"} {
 				if cmd.Flags().Changed(name) {
 					opts.dirFlags = append(opts.dirFlags, "--"+name)
 				}
@@ -214,7 +229,7 @@ docs/migrating.md.`,
 	cmd.Flags().StringSliceVar(&opts.Arch, "arch", nil, "directory INPUT: only kernels of this architecture (repeatable; arm64=aarch64, x86_64=amd64)")
 	cmd.Flags().StringArrayVar(&opts.Include, "include", nil, "directory INPUT: only kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.Exclude, "exclude", nil, "directory INPUT: skip kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "directory INPUT: redo kernels whose inputs are unchanged since the last run")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing OUTPUT that is not BTF (not a bundle, for a bundle); directory INPUT: also redo kernels whose inputs are unchanged since the last run")
 	cmd.Flags().BoolVar(&opts.FailFast, "fail-fast", false, "directory INPUT: stop at the first kernel that fails")
 	cmd.Flags().StringVar(&opts.InputDir, "inputdir", "", "kinvolk/btfgen form: directory `DIR` of kernel BTFs, instead of INPUT (see docs/migrating.md)")
 	cmd.Flags().StringVar(&opts.OutputDir, "outputdir", "", "kinvolk/btfgen form: output directory `DIR`, one NAME.btf per kernel, instead of OUTPUT")
@@ -223,9 +238,27 @@ docs/migrating.md.`,
 	return cmd
 }
 
-// loadObjects reads and parses BPF objects. An object without CO-RE
-// relocations is fine; one that is not a BPF object with BTF is an error.
+// loadObjects reads and parses BPF objects for a command that relocates
+// them: an object without CO-RE relocations is fine; one that is not a BPF
+// object with BTF, or that has a CO-RE record libbpf refuses whatever the
+// kernel, is bad input.
 func loadObjects(paths []string) ([]*bpfobj.Object, error) {
+	objs, err := readObjects(paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		if err := o.Check(); err != nil {
+			return nil, inputError(err)
+		}
+	}
+	return objs, nil
+}
+
+// readObjects reads and parses BPF objects, keeping records libbpf would
+// refuse (for inspection). One that is not a BPF object with BTF is bad
+// input.
+func readObjects(paths []string) ([]*bpfobj.Object, error) {
 	objs := make([]*bpfobj.Object, 0, len(paths))
 	seen := map[string]bool{}
 	for _, p := range paths {
@@ -286,6 +319,9 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	if len(opts.dirFlags) > 0 {
 		return usageErrorf("%s: only when INPUT is a directory", strings.Join(opts.dirFlags, ", "))
 	}
+	if err := checkSingleOutput(opts); err != nil {
+		return inputError(err)
+	}
 	start := opts.Now()
 	defer relaxGC(relaxedHeap)()
 	// The kernel BTF is read (decompressed, mostly) while the objects are.
@@ -310,13 +346,16 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}
 	data, kernel, src := kd.data, kd.kernel, kd.src
 	res, err := btfgen.NewPlan(objs).Minimize(kernel)
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.Input, err)
+	switch {
+	case errors.Is(err, btfgen.ErrSelfCheck):
+		return &InternalError{Err: fmt.Errorf("%s: %w", opts.Input, err), Inputs: append([]string{opts.Input}, opts.Objects...)}
+	case err != nil:
+		return inputError(fmt.Errorf("%s: %w", opts.Input, err))
 	}
 	if opts.Verify {
 		// Verify before writing: a BTF that fails is never written.
 		if err := newVerifyHook()(data, res.BTF, nil, objs); err != nil {
-			return &FailedError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
+			return &NegativeError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
 		}
 	}
 	if err := atomicfile.WriteFile(opts.Output, res.BTF, 0o644); err != nil {
@@ -325,18 +364,73 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else if !opts.Quiet {
 		rep.writeText(opts.IO.ErrOut, opts.Verbose)
 	}
 	if opts.FailOnPoison && rep.Unsatisfied+rep.Failed > 0 {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
+}
+
+// checkSingleOutput refuses, before any work, an OUTPUT of one kernel that
+// is one of the inputs, that exists and is not BTF (unless --force), or
+// whose name promises another format than raw BTF.
+func checkSingleOutput(opts *MinCoreBTFOptions) error {
+	out := opts.Output
+	var in outguard.Inputs
+	in.Add("INPUT", opts.Input)
+	for _, o := range opts.Objects {
+		in.Add("OBJECT", o)
+	}
+	if err := in.Check("OUTPUT", out, fmt.Sprintf("write the minimized BTF to a new file, for example %s", btfName(out, ".min.btf"))); err != nil {
+		return err
+	}
+	if !opts.Force {
+		if err := outguard.CheckReplace("OUTPUT", out, outguard.RawBTF); err != nil {
+			hint := "name a new file, or give --force to replace it"
+			if outguard.Describe(out) == "an ELF file" {
+				hint = "was OUTPUT left out (btftool gen min_core_btf INPUT OUTPUT OBJECT...)? Name a new file, or give --force to replace it"
+			}
+			return outguard.Refuse(outguard.ErrWouldReplace, "%v: %s", err, hint)
+		}
+	}
+	switch s := outguard.ArchiveSuffix(out); {
+	case batch.IsBundle(out):
+		return outguard.Refuse(outguard.ErrFormat, "OUTPUT %s names a bundle, which is written from a directory INPUT; the minimized BTF of one kernel is raw BTF: name it %s", out, btfName(out, ".btf"))
+	case s != "":
+		return outguard.Refuse(outguard.ErrFormat, "OUTPUT %s: a %s name, but the minimized BTF of one kernel is raw BTF: name it %s", out, s, btfName(out, ".btf"))
+	case outguard.IsELFName(out):
+		return outguard.Refuse(outguard.ErrFormat, "OUTPUT %s: the name of an object (.o), but the minimized BTF is raw BTF: name it %s", out, btfName(out, ".btf"))
+	}
+	return nil
+}
+
+// btfName suggests a BTF file name for path: its name without archive,
+// object and .btf endings, with suffix.
+func btfName(path, suffix string) string {
+	dir, base := filepath.Split(path)
+	for {
+		s := outguard.ArchiveSuffix(base)
+		switch {
+		case s != "":
+			base = strings.TrimSuffix(base, s)
+			continue
+		case strings.HasSuffix(base, ".bpf.o"):
+			base = strings.TrimSuffix(base, ".bpf.o")
+		case outguard.IsELFName(base):
+			base = strings.TrimSuffix(base, ".o")
+		}
+		break
+	}
+	base = strings.TrimSuffix(base, ".btf")
+	if base == "" {
+		base = "min"
+	}
+	return dir + base + suffix
 }
 
 // verifyHookIf returns the --verify hook when on is set, else nil.
@@ -508,5 +602,3 @@ func hintVerbose(verbose bool) string {
 	}
 	return " (--verbose lists them)"
 }
-
-var _ = errors.New

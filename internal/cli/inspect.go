@@ -27,7 +27,8 @@ func NewCmdInspect(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect",
 		Short: "Describe BTFs and BPF objects, and check objects against kernels",
-		Args:  cobra.NoArgs,
+		Long:  "Describe BTFs and BPF objects, and check objects against kernels: see the\nsubcommands' help.\n\n" + exitStatusHelp("", "see the subcommand"),
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usageErrorf("inspect needs a subcommand: btf, object or compat")
 		},
@@ -86,7 +87,9 @@ or in a tar archive (btfhub's .btf.tar.xz).
 --type NAME (repeatable, a glob) lists only the types so named and every
 type they refer to. --format c prints a C header instead, like
 'bpftool btf dump file FILE format c' (only the selected types and what
-they need with --type).`,
+they need with --type).
+
+` + exitStatusHelp("", ""),
 		Example: `  btftool inspect btf 5.4.0-91-generic.btf.tar.xz
   btftool inspect btf /sys/kernel/btf/vmlinux --types
   btftool inspect btf vmlinux.btf --type 'task_struct' --type 'sk_*'
@@ -153,16 +156,10 @@ func runInspectBTF(opts *InspectBTFOptions) error {
 			Format string `json:"input_format"`
 			*inspect.Summary
 		}{opts.Input, src.Format, s}
-		return writeInspectJSON(out, rep)
+		return writeJSON(out, rep)
 	}
 	writeSummaryText(out, opts.Input, src.Format, s)
 	return nil
-}
-
-func writeInspectJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // writeTypesJSON streams a JSON array of types, one object per line.
@@ -244,7 +241,10 @@ func NewCmdInspectObject(f *Factory, runF func(*InspectObjectOptions) error) *co
 		Short: "List the programs, CO-RE relocations and maps of BPF objects",
 		Long: `List for each BPF object its programs (section, name, instruction count),
 every CO-RE relocation (program, instruction, kind and readable access
-path, in libbpf's order), its maps and its license.`,
+path, in libbpf's order), its maps and its license. A record libbpf
+refuses whatever the kernel is listed with what is wrong with it.
+
+` + exitStatusHelp("", ""),
 		Example: `  btftool inspect object prog.bpf.o
   btftool inspect object *.bpf.o -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -266,7 +266,7 @@ path, in libbpf's order), its maps and its license.`,
 }
 
 func runInspectObject(opts *InspectObjectOptions) error {
-	objs, err := loadObjects(opts.Objects)
+	objs, err := readObjects(opts.Objects)
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func runInspectObject(opts *InspectObjectOptions) error {
 		infos[i] = inspect.DescribeObject(o)
 	}
 	if opts.Format == "json" {
-		return writeInspectJSON(opts.IO.Out, infos)
+		return writeJSON(opts.IO.Out, infos)
 	}
 	w := opts.IO.Out
 	for i, info := range infos {
@@ -301,7 +301,7 @@ func runInspectObject(opts *InspectObjectOptions) error {
 		for _, r := range info.Relocations {
 			path := r.Path
 			if r.Error != "" {
-				path += " (invalid: " + r.Error + ")"
+				path += " (" + r.Error + ")"
 			}
 			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", inspectOrNone(r.Program), r.Insn, r.Index, r.Kind, path)
 		}
@@ -368,7 +368,10 @@ object, and classify each:
 One line is printed per kernel (per distribution/version/architecture
 when there are more than 20 kernels); --verbose lists the relocations that
 are not ok. With --fail-on unsatisfied the exit status is 1 when any kernel
-has a will-fail or load-fails relocation (--fail-on load: load-fails only).`,
+has a will-fail or load-fails relocation (--fail-on load: load-fails only).
+An OBJECT with a CO-RE record libbpf refuses on every kernel is bad input.
+
+` + exitStatusHelp("", "a kernel has failing relocations, as --fail-on asks"),
 		Example: `  btftool inspect compat prog.bpf.o --kernels btfhub-archive/
   btftool inspect compat *.bpf.o --kernels 5.4.0-91-generic.btf.tar.xz --verbose
   btftool inspect compat prog.bpf.o --kernels archive/ --fail-on unsatisfied -o json`,
@@ -473,7 +476,7 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 		}
 	}
 	if opts.Format == "json" {
-		if err := writeInspectJSON(opts.IO.Out, rep); err != nil {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {
@@ -488,7 +491,7 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	}
 	for _, kr := range results {
 		if (opts.FailOn == "unsatisfied" && kr.Failing()) || (opts.FailOn == "load" && kr.LoadFails > 0) {
-			return &SilentError{Code: ExitFailed}
+			return &SilentError{Code: ExitNegative}
 		}
 	}
 	return nil

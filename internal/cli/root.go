@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 )
 
@@ -23,10 +27,11 @@ what a set of BPF objects needs for their CO-RE relocations, such that
 libbpf makes the same relocation decisions with the result as with the
 full BTF.
 
-Exit status:
-  0  success
-  1  a check did not pass (unsatisfied relocations with --fail-on-poison)
-  2  usage error or bad input (missing, unreadable or malformed files)`,
+` + exitStatusHelp("", "a negative answer: relocations unsatisfied with --fail-on-poison, a\n       minimized BTF not equivalent (verify, --verify), differences found\n       (diff), failing kernels (inspect compat --fail-on), a kernel of a\n       directory or batch run failed"),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -41,6 +46,31 @@ Exit status:
 	cmd.AddCommand(NewCmdDiff(f, nil))
 	setupCompletion(cmd)
 	return cmd
+}
+
+// noArgs accepts no arguments: an argument where a command takes none is
+// an unknown subcommand, a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only by its own lookup
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+	}
+	if cmd.HasAvailableSubCommands() {
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		msg += "; commands: " + strings.Join(names, ", ")
+	}
+	return &UsageError{Err: errors.New(msg)}
 }
 
 // wantsJSON reports whether the command was asked for JSON output.

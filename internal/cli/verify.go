@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,10 +57,7 @@ against its minimized BTF; a missing one fails.
 Only mismatches and a summary are printed unless --verbose is given;
 -o json prints the full report on stdout.
 
-Exit status:
-  0  MINIMIZED is equivalent to INPUT for the objects
-  1  it is not, or it is not well-formed
-  2  usage error or bad input (missing, unreadable or truncated files)`,
+` + exitStatusHelp("MINIMIZED is equivalent to INPUT for the objects", "it is not, or it is not well-formed; for a tree, a kernel's minimized BTF\n       is missing or not equivalent"),
 		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
   btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json
   btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o`,
@@ -133,16 +129,14 @@ func runVerify(opts *VerifyOptions) error {
 	}
 	vr.Seconds = opts.Now().Sub(start).Seconds()
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(vr); err != nil {
+		if err := writeJSON(opts.IO.Out, vr); err != nil {
 			return err
 		}
 	} else {
 		vr.writeText(opts.IO.Out, opts.Verbose)
 	}
 	if !vr.Equivalent {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +69,8 @@ func runVerifyDir(opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	entries, err := kbtf.Walk(opts.Input)
+	// A MINIMIZED tree inside INPUT is not read as kernels.
+	entries, err := kbtf.WalkExcluding(opts.Input, []string{opts.Minimized})
 	if err != nil {
 		return inputError(err)
 	}
@@ -103,16 +103,14 @@ func runVerifyDir(opts *VerifyOptions) error {
 	}
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {
 		rep.writeText(opts.IO.Out, opts.Verbose)
 	}
 	if rep.Failed > 0 {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
 }

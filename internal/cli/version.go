@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -50,13 +49,12 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print version information",
-		Args:  cobra.NoArgs,
+		Long:  "Print btftool's version, commit, build date, Go and cilium/ebpf versions.\n\n" + exitStatusHelp("", ""),
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := buildInfo()
 			if format == "json" {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return writeJSON(f.IO.Out, v)
 			}
 			fmt.Fprintf(f.IO.Out, "btftool %s\n", v.Version)
 			if v.Commit != "" {

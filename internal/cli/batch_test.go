@@ -392,21 +392,29 @@ func TestBatchConfigErrors(t *testing.T) {
 		name, file, content string
 		want                string // substring of the error, with FILE for the path
 	}{
-		{"unknown job key", "c.yaml", "jobs:\n" + job + "    objcts: [y.o]\n", "FILE:6: jobs[0].objcts: unknown key"},
-		{"unknown top key", "c.yaml", "verbose: true\njobs:\n" + job, "FILE:1: verbose: unknown key"},
+		{"unknown job key", "c.yaml", "jobs:\n" + job + "    objcts: [y.o]\n", "FILE:6: job a: objcts: unknown key (known: name, objects, input, output, arch, include, exclude, jobs, force, fail-fast, verify)"},
+		{"unknown key of a job without a name", "c.yaml", "jobs:\n  - objcts: [y.o]\n", "FILE:2: jobs[0]: objcts: unknown key"},
+		{"unknown top key", "c.yaml", "verbose: true\njobs:\n" + job, "FILE:1: verbose: unknown key (known: jobs, gen, batch, verify, inspect, diff)"},
 		{"unknown nested top key", "c.yaml", "jobs:\n" + job + "cli:\n  jobs: 3\n", "FILE:6: cli: unknown key"},
-		{"bad jobs value", "c.yaml", "jobs:\n" + job + "    jobs: two\n", "FILE:6: jobs[0].jobs: invalid value two: want a whole number"},
-		{"negative jobs", "c.yaml", "jobs:\n" + job + "    jobs: -1\n", "jobs[0].jobs: invalid value -1"},
-		{"bad bool", "c.yaml", "jobs:\n" + job + "    force: yes please\n", "FILE:6: jobs[0].force: invalid value"},
-		{"bad list", "c.yaml", "jobs:\n" + job + "    arch: {a: 1}\n", "FILE:6: jobs[0].arch: invalid value"},
-		{"second job", "c.yaml", "jobs:\n" + job + job + "    include: 3\n", "FILE:10: jobs[1].include: invalid value 3"},
-		{"missing key", "c.yaml", "jobs:\n  - name: a\n    objects: [x.o]\n    input: k\n", "FILE:2: jobs[0]: missing required key output"},
-		{"duplicate name", "c.yaml", "jobs:\n" + job + job, "FILE:6: jobs[1].name: duplicate job name"},
+		{"unknown command section key", "c.yaml", "jobs:\n" + job + "batch:\n  jobz: 3\n", "FILE:7: batch.jobz: unknown key (known: quiet, output)"},
+		{"bad command section value", "c.yaml", "jobs:\n" + job + "batch:\n  output: yaml\n", `FILE:7: batch.output: invalid value "yaml": want text or json`},
+		{"bad jobs value", "c.yaml", "jobs:\n" + job + "    jobs: two\n", "FILE:6: job a: jobs: invalid value two: want a whole number, 0 or more"},
+		{"negative jobs", "c.yaml", "jobs:\n" + job + "    jobs: -1\n", "FILE:6: job a: jobs: invalid value -1"},
+		{"bad bool", "c.yaml", "jobs:\n" + job + "    force: yes please\n", "FILE:6: job a: force: invalid value yes please: want true or false"},
+		{"bad list", "c.yaml", "jobs:\n" + job + "    arch: {a: 1}\n", "FILE:6: job a: arch: invalid value (a mapping): want a list of strings"},
+		{"bad arch", "c.yaml", "jobs:\n" + job + "    arch: [x86_64, sparc]\n", `FILE:6: job a: arch: invalid value "sparc": want x86_64 (amd64, x86-64), arm64 (aarch64), s390x, ppc64le (ppc64el), riscv64 or loongarch64`},
+		{"bad pattern", "c.yaml", "jobs:\n" + job + "    include: '['\n", `FILE:6: job a: include: invalid pattern "[": syntax error in pattern`},
+		{"second job", "c.yaml", "jobs:\n" + job + strings.Replace(job, "name: a", "name: b", 1) + "    include: [x, {y: 1}]\n", "FILE:10: job b: include: invalid value (a mapping): want a string in the list"},
+		{"missing key", "c.yaml", "jobs:\n  - name: a\n    objects: [x.o]\n    input: k\n", "FILE:2: job a: missing required key output"},
+		{"duplicate name", "c.yaml", "jobs:\n" + job + job, `FILE:6: job a: name: duplicate job name "a"`},
+		{"key given twice", "c.yaml", "jobs:\n" + job + "    input: k2\n", "FILE:6: job a: input: given twice (first on line 4)"},
 		{"no jobs", "c.yaml", "jobs: []\n", "FILE:1: jobs: empty"},
 		{"jobs not a list", "c.yaml", "jobs: 3\n", "FILE:1: jobs: not a list"},
-		{"syntax", "c.yaml", "jobs: [\n", "FILE: "},
-		{"toml unknown key", "c.toml", "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"]\ninput = \"k\"\noutput = \"o\"\nforse = true\n", "FILE: jobs[0].forse: unknown key"},
-		{"json bad value", "c.json", `{"jobs": [{"name": "a", "objects": ["x.o"], "input": "k", "output": "o", "jobs": 1.5}]}`, "FILE: jobs[0].jobs: invalid value 1.5"},
+		{"syntax", "c.yaml", "jobs: [\n", "FILE: yaml: line"},
+		{"toml unknown key", "c.toml", "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"]\ninput = \"k\"\noutput = \"o\"\nforse = true\n", "FILE:6: job a: forse: unknown key"},
+		{"toml syntax", "c.toml", "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"\n", "FILE: toml: line 4: expected character ] but the document ended here"},
+		{"json bad value", "c.json", "{\"jobs\": [{\"name\": \"a\", \"objects\": [\"x.o\"], \"input\": \"k\",\n \"output\": \"o\", \"jobs\": 1.5}]}", "FILE:2: job a: jobs: invalid value 1.5"},
+		{"json syntax", "c.json", "{\"jobs\": [\n{\"name\": }]}", "FILE: line 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := writeConfig(t, tc.file, tc.content)
@@ -438,27 +446,58 @@ func TestBatchConfigFormats(t *testing.T) {
 	}
 }
 
-// TestExampleConfigs loads each example config of configs/ and checks it.
-func TestExampleConfigs(t *testing.T) {
+// TestShippedConfigs runs each config of configs/ as a checkout of the
+// repository would (its paths are taken from its directory, ../testdata):
+// every job succeeds and writes its output. The user guide's example is
+// configs/btftool.yaml, word for word.
+func TestShippedConfigs(t *testing.T) {
 	paths, err := filepath.Glob("../../configs/*.yaml")
-	if err != nil || len(paths) < 2 {
-		t.Fatalf("example configs: %v %v", paths, err)
+	if err != nil || len(paths) < 3 {
+		t.Fatalf("shipped configs: %v %v", paths, err)
+	}
+	testdata, err := filepath.Abs("../../testdata")
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			opts, err := parseBatch(t, "--config", p)
-			if err != nil {
+			checkout := t.TempDir()
+			if err := os.Symlink(testdata, filepath.Join(checkout, "testdata")); err != nil {
 				t.Fatal(err)
 			}
-			for _, j := range opts.Jobs {
-				if !batch.IsBundle(j.Output) {
-					t.Errorf("job %s: output %s is not a bundle", j.Name, j.Output)
+			copyFile(t, p, filepath.Join(checkout, "configs", filepath.Base(p)))
+			t.Chdir(checkout)
+			io, out, errOut := batchTestIO(false)
+			if code := runWith(io, "batch", "--config", "configs/"+filepath.Base(p), "-q", "-o", "json"); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var res struct{ Jobs []batch.Summary }
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range res.Jobs {
+				if j.Processed+j.Skipped == 0 || j.Failed > 0 {
+					t.Errorf("%s: %d processed, %d failed", j.Output, j.Processed, j.Failed)
 				}
-				if _, _, err := batch.Select(&batch.Options{Input: t.TempDir(), Include: j.Include, Exclude: j.Exclude, Arch: j.Arch}); err != nil {
-					t.Errorf("job %s: filters: %v", j.Name, err)
+				if _, err := os.Stat(j.Output); err != nil {
+					t.Error(err)
+				}
+				if abs, _ := filepath.Abs(j.Output); !strings.HasPrefix(abs, filepath.Join(checkout, "build")+string(filepath.Separator)) {
+					t.Errorf("output %s outside the checkout's build/", j.Output)
 				}
 			}
 		})
+	}
+	guide, err := os.ReadFile("../../docs/user-guide.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../../configs/btftool.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(guide), "```yaml\n"+string(example)+"```") {
+		t.Error("docs/user-guide.md does not show configs/btftool.yaml as it is")
 	}
 }
 
@@ -681,3 +720,26 @@ func TestBatchNestedTrees(t *testing.T) {
 
 // runWith runs btftool with io and args and returns the status.
 func runWith(io *IOStreams, args ...string) int { return run(&Factory{IO: io}, args) }
+
+// TestBatchJobErrors: problems found when a job runs name the config file,
+// the key's line, the job and the key; a filter that leaves no kernel says
+// so.
+func TestBatchJobErrors(t *testing.T) {
+	tree := batchTree(t)
+	objs, _ := filepath.Abs("../../testdata/bpf")
+	for _, tc := range []struct{ name, config, want string }{
+		{"missing input", "jobs:\n  - name: a\n    objects: [" + objs + "/vfs.bpf.o]\n    input: nosuchdir\n    output: out\n",
+			"c.yaml:4: job a: input: stat DIR/nosuchdir: no such file or directory"},
+		{"objects match nothing", "jobs:\n  - name: a\n    objects: [nothing*.o]\n    input: " + tree + "\n    output: out\n",
+			"c.yaml:3: job a: objects: DIR/nothing*.o: no such file"},
+		{"filtered out", "jobs:\n  - name: a\n    objects: [" + objs + "/vfs.bpf.o]\n    input: " + tree + "\n    output: out\n    arch: s390x\n",
+			"job a: " + tree + ": no kernel BTF files: all 2 left out by the filters (arch [s390x]"},
+	} {
+		cfg := writeConfig(t, "c.yaml", tc.config)
+		io, _, errOut := batchTestIO(false)
+		want := strings.ReplaceAll(tc.want, "DIR", filepath.Dir(cfg))
+		if code := runWith(io, "batch", "--config", cfg, "-q"); code != ExitBadInput || !strings.Contains(errOut.String(), want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tc.name, code, errOut, want)
+		}
+	}
+}

@@ -17,18 +17,40 @@ import (
 	"golang.org/x/term"
 )
 
-// IOStreams are the standard streams of a command, replaceable in tests.
+// IOStreams are the standard streams of a command, replaceable in tests,
+// and the one place that decides terminal behaviour.
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// ErrTTY reports whether ErrOut is a terminal (progress bars).
-	ErrTTY bool
+	// OutTTY and ErrTTY report whether Out and ErrOut are terminals
+	// (colour, progress bars).
+	OutTTY, ErrTTY bool
+	// NoColor is set when the NO_COLOR environment variable is set and not
+	// empty (no-color.org).
+	NoColor bool
 }
 
 // SystemIO returns the process's streams.
 func SystemIO() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		OutTTY:  term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		NoColor: os.Getenv("NO_COLOR") != "",
+	}
+}
+
+// ColorEnabled reports whether output to Out is coloured under mode
+// (--color): always, never, or auto: on a terminal unless NO_COLOR is set.
+func (s *IOStreams) ColorEnabled(mode string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return s.OutTTY && !s.NoColor
 }
 
 // Factory holds what commands depend on.

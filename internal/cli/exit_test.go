@@ -43,14 +43,14 @@ func TestExitCode(t *testing.T) {
 // panics when err is nil.
 func fakeRoot(err error) *cobra.Command {
 	root := &cobra.Command{Use: "btftool", SilenceUsage: true, SilenceErrors: true, Args: noArgs, RunE: func(c *cobra.Command, _ []string) error { return c.Help() }}
-	var format outputFormat
+	format := outputFormat("text")
 	fail := &cobra.Command{Use: "fail", Args: noArgs, RunE: func(*cobra.Command, []string) error {
 		if err == nil {
 			panic("boom")
 		}
 		return err
 	}}
-	addOutputFlag(fail, &format)
+	enumVar(newOptionSet(fail), &format, optOutput)
 	root.AddCommand(fail)
 	return root
 }

@@ -7,13 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/btftool/btftool/internal/atomicfile"
 	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
@@ -26,22 +24,14 @@ import (
 
 // NewCmdGen returns the "gen" command group.
 func NewCmdGen(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "gen",
-		Short: "Generate minimized BTF",
-		Long:  "Generate minimized BTF: see 'btftool gen min_core_btf --help'.\n\n" + exitStatusHelp("", "see the subcommand"),
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("gen needs a subcommand: min_core_btf")
-		},
-	}
-	cmd.AddCommand(NewCmdMinCoreBTF(f, nil))
-	return cmd
+	return newGroup("gen", "Generate minimized BTF", NewCmdMinCoreBTF(f, nil))
 }
 
 // MinCoreBTFOptions are the options of "gen min_core_btf".
 type MinCoreBTFOptions struct {
-	IO           *IOStreams
+	IO *IOStreams
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile   string
 	Input        string
 	Output       string
 	Objects      []string
@@ -110,27 +100,82 @@ func resolveBtfgenFlags(opts *MinCoreBTFOptions) error {
 	return nil
 }
 
-// appendValue is a repeatable string flag appending to a slice that other
-// flags share, so that "--object a --obj b" keeps both, in order.
-type appendValue struct{ p *[]string }
-
-func (a appendValue) String() string {
-	if a.p == nil {
-		return ""
-	}
-	return strings.Join(*a.p, ",")
-}
-func (a appendValue) Set(s string) error { *a.p = append(*a.p, s); return nil }
-func (a appendValue) Type() string       { return "OBJECT" }
-
 // NewCmdMinCoreBTF returns "gen min_core_btf". runF replaces the run
 // function in tests.
 func NewCmdMinCoreBTF(f *Factory, runF func(*MinCoreBTFOptions) error) *cobra.Command {
-	opts := &MinCoreBTFOptions{IO: f.IO, Now: time.Now}
+	opts := &MinCoreBTFOptions{IO: f.IO, Now: time.Now, Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]",
 		Short: "Minimize a kernel BTF for the CO-RE relocations of BPF objects",
-		Long: `Write to OUTPUT the smallest BTF, cut from the kernel BTF INPUT, with which
+		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
+  btftool gen min_core_btf btfhub-archive min_core_btfs.tar.gz *.bpf.o --arch x86_64
+  btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json
+  btftool gen min_core_btf --inputdir btfs --outputdir min-btfs --object a.bpf.o --obj b.bpf.o`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if usesBtfgenFlags(cmd) {
+				if len(args) > 0 {
+					return usageErrorf("--inputdir, --outputdir and --object replace INPUT, OUTPUT and OBJECT: give the flags or the arguments, not both (got %d argument(s))", len(args))
+				}
+				return nil
+			}
+			if len(args) < 3 {
+				return usageErrorf("min_core_btf needs INPUT, OUTPUT and at least one OBJECT, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			if usesBtfgenFlags(cmd) {
+				if err := resolveBtfgenFlags(opts); err != nil {
+					return err
+				}
+			} else {
+				opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
+			}
+			for _, name := range []string{"jobs", "arch", "include", "exclude", "fail-fast"} {
+				if cmd.Flags().Changed(name) {
+					opts.dirFlags = append(opts.dirFlags, "--"+name)
+				}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runMinCoreBTF(opts)
+		},
+	}
+	set = newOptionSet(cmd, "gen", "min_core_btf")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every unsatisfied relocation"})
+	set.Bool(&opts.Quiet, optQuiet)
+	set.Bool(&opts.FailOnPoison, flagDef{Name: "fail-on-poison", Usage: "exit with status 1 when a relocation is unsatisfied on INPUT"})
+	set.Bool(&opts.Verify, flagDef{Name: "verify", Usage: "prove each output equivalent with cilium/ebpf (as btftool verify) before writing it; exit 1 if not"})
+	set.Bool(&opts.Force, flagDef{Name: "force", Usage: "replace an existing OUTPUT that is not BTF (not a bundle, for a bundle); directory INPUT: also redo kernels whose inputs are unchanged since the last run"})
+	set.Int(&opts.Jobs, dirOnly(optJobs))
+	set.Strings(&opts.Arch, dirOnly(optArch))
+	set.Strings(&opts.Include, dirOnly(optInclude))
+	set.Strings(&opts.Exclude, dirOnly(optExclude))
+	set.Bool(&opts.FailFast, dirOnly(optFailFast))
+	set.String(&opts.InputDir, flagDef{Name: "inputdir", ValueName: "DIR", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: directory of kernel BTFs, instead of INPUT (see docs/migrating.md)"})
+	set.String(&opts.OutputDir, flagDef{Name: "outputdir", ValueName: "DIR", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: output directory, one NAME.btf per kernel, instead of OUTPUT"})
+	set.Append(&opts.BtfgenObjects, flagDef{Name: "object", ValueName: "OBJECT", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: a BPF object, instead of OBJECT (repeatable)"})
+	set.Append(&opts.BtfgenObjects, flagDef{Name: "obj", ValueName: "OBJECT", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: same as --object"})
+	cmd.Long = minCoreBTFHelp + set.help() + "\n\n" + exitStatusHelp("", "relocations unsatisfied with --fail-on-poison; an output not equivalent\n       with --verify; a kernel of a directory INPUT failed (the others are\n       written)")
+	return cmd
+}
+
+// dirOnly is d for directory mode only.
+func dirOnly(d flagDef) flagDef {
+	d.Usage = "directory INPUT: " + d.Usage
+	return d
+}
+
+// minCoreBTFHelp is the help of "gen min_core_btf", before its settings
+// and exit status.
+const minCoreBTFHelp = `Write to OUTPUT the smallest BTF, cut from the kernel BTF INPUT, with which
 libbpf makes the same CO-RE relocation decision as with INPUT for every
 relocation of every OBJECT. The arguments are those of
 'bpftool gen min_core_btf'.
@@ -184,59 +229,7 @@ relocation record libbpf refuses whatever the kernel (an unknown kind, an
 access string that is not an access path, a type ID or string offset out
 of range) is bad input.
 
-` + exitStatusHelp("", "relocations unsatisfied with --fail-on-poison; an output not equivalent\n       with --verify; a kernel of a directory INPUT failed (the others are\n       written)"),
-		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
-  btftool gen min_core_btf btfhub-archive min_core_btfs.tar.gz *.bpf.o --arch x86_64
-  btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json
-  btftool gen min_core_btf --inputdir btfs --outputdir min-btfs --object a.bpf.o --obj b.bpf.o`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if usesBtfgenFlags(cmd) {
-				if len(args) > 0 {
-					return usageErrorf("--inputdir, --outputdir and --object replace INPUT, OUTPUT and OBJECT: give the flags or the arguments, not both (got %d argument(s))", len(args))
-				}
-				return nil
-			}
-			if len(args) < 3 {
-				return usageErrorf("min_core_btf needs INPUT, OUTPUT and at least one OBJECT, got %d argument(s)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if usesBtfgenFlags(cmd) {
-				if err := resolveBtfgenFlags(opts); err != nil {
-					return err
-				}
-			} else {
-				opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
-			}
-			for _, name := range []string{"jobs", "arch", "include", "exclude", "fail-fast"} {
-				if cmd.Flags().Changed(name) {
-					opts.dirFlags = append(opts.dirFlags, "--"+name)
-				}
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runMinCoreBTF(opts)
-		},
-	}
-	addOutputFlag(cmd, &opts.Format)
-	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every unsatisfied relocation")
-	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
-	cmd.Flags().BoolVar(&opts.FailOnPoison, "fail-on-poison", false, "exit with status 1 when a relocation is unsatisfied on INPUT")
-	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "prove each output equivalent with cilium/ebpf (as btftool verify) before writing it; exit 1 if not")
-	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", runtime.NumCPU(), "directory INPUT: kernels processed in parallel")
-	cmd.Flags().StringSliceVar(&opts.Arch, "arch", nil, "directory INPUT: only kernels of this architecture (repeatable; arm64=aarch64, x86_64=amd64)")
-	cmd.Flags().StringArrayVar(&opts.Include, "include", nil, "directory INPUT: only kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
-	cmd.Flags().StringArrayVar(&opts.Exclude, "exclude", nil, "directory INPUT: skip kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing OUTPUT that is not BTF (not a bundle, for a bundle); directory INPUT: also redo kernels whose inputs are unchanged since the last run")
-	cmd.Flags().BoolVar(&opts.FailFast, "fail-fast", false, "directory INPUT: stop at the first kernel that fails")
-	cmd.Flags().StringVar(&opts.InputDir, "inputdir", "", "kinvolk/btfgen form: directory `DIR` of kernel BTFs, instead of INPUT (see docs/migrating.md)")
-	cmd.Flags().StringVar(&opts.OutputDir, "outputdir", "", "kinvolk/btfgen form: output directory `DIR`, one NAME.btf per kernel, instead of OUTPUT")
-	cmd.Flags().Var(appendValue{&opts.BtfgenObjects}, "object", "kinvolk/btfgen form: a BPF object, instead of OBJECT (repeatable)")
-	cmd.Flags().Var(appendValue{&opts.BtfgenObjects}, "obj", "kinvolk/btfgen form: same as --object")
-	return cmd
-}
+`
 
 // loadObjects reads and parses BPF objects for a command that relocates
 // them: an object without CO-RE relocations is fine; one that is not a BPF
@@ -278,25 +271,6 @@ func readObjects(paths []string) ([]*bpfobj.Object, error) {
 	return objs, nil
 }
 
-// readKernel reads a kernel BTF from any supported container.
-func readKernel(path string) (*rawbtf.BTF, kbtf.Source, error) {
-	_, b, src, err := readKernelData(path)
-	return b, src, err
-}
-
-// readKernelData is readKernel that also returns the raw bytes.
-func readKernelData(path string) ([]byte, *rawbtf.BTF, kbtf.Source, error) {
-	data, src, err := kbtf.ReadFile(path, nil)
-	if err != nil {
-		return nil, nil, src, inputError(err)
-	}
-	b, err := rawbtf.Parse(data)
-	if err != nil {
-		return nil, nil, src, inputError(fmt.Errorf("%s: %w", path, err))
-	}
-	return data, b, src, nil
-}
-
 func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	if opts.btfgen {
 		// btfgen fails on anything but a directory: do not fall back to
@@ -309,7 +283,13 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 			return inputError(fmt.Errorf("--inputdir %s: not a directory", opts.Input))
 		}
 	}
+	if err := oneStdin(append([]string{opts.Input}, opts.Objects...)...); err != nil {
+		return err
+	}
 	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
+		if opts.Output == stdio {
+			return usageErrorf("OUTPUT '-' (standard output) takes one kernel's BTF: a directory INPUT writes a directory or a .tar.xz, .tar.gz or .tar.zst bundle")
+		}
 		if strings.HasSuffix(opts.Output, ".btf") {
 			// Most likely a single-file run given a directory by mistake.
 			return inputError(fmt.Errorf("%s: is a directory, and OUTPUT %s names a BTF file: a directory INPUT writes a directory or a .tar.xz, .tar.gz or .tar.zst bundle", opts.Input, opts.Output))
@@ -318,6 +298,9 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}
 	if len(opts.dirFlags) > 0 {
 		return usageErrorf("%s: only when INPUT is a directory", strings.Join(opts.dirFlags, ", "))
+	}
+	if opts.Output == stdio && opts.Format == "json" {
+		return usageErrorf("OUTPUT '-' writes the BTF on standard output, where -o json would write the report: give OUTPUT a file name")
 	}
 	if err := checkSingleOutput(opts); err != nil {
 		return inputError(err)
@@ -333,7 +316,7 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}
 	kc := make(chan kernelData, 1)
 	go func() {
-		data, kernel, src, err := readKernelData(opts.Input)
+		data, kernel, src, err := readKernelData(opts.IO, opts.Input)
 		kc <- kernelData{data, kernel, src, err}
 	}()
 	objs, err := loadObjects(opts.Objects)
@@ -358,8 +341,8 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 			return &NegativeError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
 		}
 	}
-	if err := atomicfile.WriteFile(opts.Output, res.BTF, 0o644); err != nil {
-		return inputError(err)
+	if err := writeOutput(opts.IO, opts.Output, res.BTF); err != nil {
+		return err
 	}
 	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
 	rep.Seconds = opts.Now().Sub(start).Seconds()
@@ -381,6 +364,9 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 // whose name promises another format than raw BTF.
 func checkSingleOutput(opts *MinCoreBTFOptions) error {
 	out := opts.Output
+	if out == stdio {
+		return nil
+	}
 	var in outguard.Inputs
 	in.Add("INPUT", opts.Input)
 	for _, o := range opts.Objects {

@@ -42,6 +42,7 @@ func parseOptions[T any](tb testing.TB, newCmd func(*Factory, func(*T) error) *c
 	io, _, _ := testIO()
 	var got *T
 	cmd := newCmd(&Factory{IO: io}, func(o *T) error { got = o; return nil })
+	cmd.SetFlagErrorFunc(flagError)
 	cmd.SetArgs(args)
 	cmd.SetOut(io.Out)
 	cmd.SetErr(io.ErrOut)

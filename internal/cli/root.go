@@ -37,7 +37,9 @@ full BTF.
 		SilenceErrors: true,
 	}
 	cmd.SetVersionTemplate("btftool {{.Version}}\n")
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
+	// --version only: -v is --verbose in every subcommand.
+	cmd.Flags().Bool("version", false, "print the version ('btftool version' says more)")
+	cmd.SetFlagErrorFunc(flagError)
 	cmd.AddCommand(NewCmdGen(f))
 	cmd.AddCommand(NewCmdVersion(f))
 	cmd.AddCommand(NewCmdBatch(f, nil))
@@ -47,6 +49,30 @@ full BTF.
 	setupCompletion(cmd)
 	return cmd
 }
+
+// newGroup returns a command group: it runs nothing itself, and names its
+// subcommands when run without one.
+func newGroup(use, short string, subs ...*cobra.Command) *cobra.Command {
+	var names []string
+	for _, c := range subs {
+		names = append(names, c.Name())
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  short + ": see each subcommand's --help (" + strings.Join(names, ", ") + ").\n\n" + exitStatusHelp("", "see the subcommand"),
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageErrorf("%s needs a subcommand: %s", use, orList(names))
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// flagError makes a flag parsing error (cobra's or an option's Set) a
+// usage error.
+func flagError(_ *cobra.Command, err error) error { return &UsageError{Err: err} }
 
 // noArgs accepts no arguments: an argument where a command takes none is
 // an unknown subcommand, a usage error.
@@ -79,21 +105,5 @@ func wantsJSON(cmd *cobra.Command) bool {
 	return fl != nil && fl.Value.String() == "json"
 }
 
-// outputFormat is the value of -o/--output.
+// outputFormat is the value of -o/--output: text or json.
 type outputFormat string
-
-func (o *outputFormat) String() string { return string(*o) }
-func (o *outputFormat) Type() string   { return "text|json" }
-func (o *outputFormat) Set(s string) error {
-	switch s {
-	case "text", "json":
-		*o = outputFormat(s)
-		return nil
-	}
-	return usageErrorf("invalid output format %q: want text or json", s)
-}
-
-func addOutputFlag(cmd *cobra.Command, o *outputFormat) {
-	*o = "text"
-	cmd.Flags().VarP(o, "output", "o", "output format: text or json")
-}

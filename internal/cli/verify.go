@@ -18,23 +18,58 @@ import (
 
 // VerifyOptions are the options of "verify".
 type VerifyOptions struct {
-	IO        *IOStreams
-	Input     string
-	Minimized string
-	Objects   []string
-	Format    outputFormat
-	Verbose   bool
-	Load      bool
-	Now       func() time.Time
+	IO *IOStreams
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile string
+	Input      string
+	Minimized  string
+	Objects    []string
+	Format     outputFormat
+	Verbose    bool
+	Quiet      bool
+	Load       bool
+	Now        func() time.Time
 }
 
 // NewCmdVerify returns "verify". runF replaces the run function in tests.
 func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
-	opts := &VerifyOptions{IO: f.IO, Now: time.Now}
+	opts := &VerifyOptions{IO: f.IO, Now: time.Now, Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "verify INPUT MINIMIZED OBJECT [OBJECT...]",
 		Short: "Prove a minimized BTF complete with an independent CO-RE engine",
-		Long: `Check that the minimized BTF MINIMIZED serves every OBJECT exactly as the
+		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
+  btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json
+  btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 3 {
+				return usageErrorf("verify needs INPUT, MINIMIZED and at least one OBJECT, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			opts.Input, opts.Minimized, opts.Objects = args[0], args[1], args[2:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVerify(opts)
+		},
+	}
+	set = newOptionSet(cmd, "verify")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every relocation, check and note"})
+	set.Bool(&opts.Quiet, optQuiet)
+	set.Bool(&opts.Load, flagDef{Name: "load", Usage: "also load every program into the running kernel with each BTF (root)"})
+	cmd.Long = verifyHelp + set.help() + "\n\n" + exitStatusHelp("MINIMIZED is equivalent to INPUT for the objects", "it is not, or it is not well-formed; for a tree, a kernel's minimized BTF\n       is missing or not equivalent")
+	return cmd
+}
+
+// verifyHelp is the help of "verify", before its settings and exit status.
+const verifyHelp = `Check that the minimized BTF MINIMIZED serves every OBJECT exactly as the
 full kernel BTF INPUT does, using cilium/ebpf's CO-RE implementation rather
 than btftool's own.
 
@@ -55,33 +90,12 @@ When INPUT is a btfhub-style directory tree, MINIMIZED is the tree or the
 bundle that gen min_core_btf wrote from it, and every kernel is verified
 against its minimized BTF; a missing one fails.
 Only mismatches and a summary are printed unless --verbose is given;
--o json prints the full report on stdout.
-
-` + exitStatusHelp("MINIMIZED is equivalent to INPUT for the objects", "it is not, or it is not well-formed; for a tree, a kernel's minimized BTF\n       is missing or not equivalent"),
-		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
-  btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json
-  btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 3 {
-				return usageErrorf("verify needs INPUT, MINIMIZED and at least one OBJECT, got %d argument(s)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Input, opts.Minimized, opts.Objects = args[0], args[1], args[2:]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runVerify(opts)
-		},
-	}
-	addOutputFlag(cmd, &opts.Format)
-	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every relocation, check and note")
-	cmd.Flags().BoolVar(&opts.Load, "load", false, "also load every program into the running kernel with each BTF (root)")
-	return cmd
-}
+-o json prints the full report on stdout.`
 
 func runVerify(opts *VerifyOptions) error {
+	if err := oneStdin(append([]string{opts.Input, opts.Minimized}, opts.Objects...)...); err != nil {
+		return err
+	}
 	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
 		return runVerifyDir(opts)
 	}
@@ -260,13 +274,13 @@ func verifyPlural(n int, one, many string) string {
 
 // readVerifyInputs reads INPUT (prepared for checks) and MINIMIZED.
 func readVerifyInputs(opts *VerifyOptions) (*verify.Kernel, []byte, error) {
-	full, _, err := kbtf.ReadFile(opts.Input, nil)
+	full, _, err := readKernelFile(opts.IO, opts.Input)
 	if err != nil {
-		return nil, nil, inputError(err)
+		return nil, nil, err
 	}
-	min, _, err := kbtf.ReadFile(opts.Minimized, nil)
+	min, _, err := readKernelFile(opts.IO, opts.Minimized)
 	if err != nil {
-		return nil, nil, inputError(err)
+		return nil, nil, err
 	}
 	k, err := verify.NewKernel(full)
 	if err != nil {

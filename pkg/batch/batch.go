@@ -329,6 +329,9 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	}
 	sum := &Summary{Input: opts.Input, Output: opts.Output, Bundle: bundle, Total: len(entries), Filtered: filtered}
 	if len(entries) == 0 {
+		if filtered > 0 {
+			return sum, fmt.Errorf("%s: %w: all %d left out by the filters (arch %v, include %v, exclude %v)", opts.Input, ErrNoKernels, filtered, opts.Arch, opts.Include, opts.Exclude)
+		}
 		return sum, fmt.Errorf("%s: %w", opts.Input, ErrNoKernels)
 	}
 	if err := ctx.Err(); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/kmod"
 )
 
 // TestOutputsNeverInputs: outputs that are inputs, outputs replacing files
@@ -84,7 +85,7 @@ func TestOutputsInsideTheTree(t *testing.T) {
 func TestPanicIsInternal(t *testing.T) {
 	tree := rawTree(t)
 	sum, err := run(t, batch.Options{Input: tree, Output: filepath.Join(t.TempDir(), "out"), Jobs: 1,
-		Verify: func(full, min []byte, objs []*bpfobj.Object) error {
+		Verify: func(full, min []byte, _ *kmod.Set, objs []*bpfobj.Object) error {
 			if len(full) == len(getFixtures(t).raw["debian/12/arm64/6.1.0-50-arm64.btf"]) {
 				panic("boom")
 			}

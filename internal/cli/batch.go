@@ -60,6 +60,9 @@ type BatchJob struct {
 	FailFast bool
 	// Verify proves every output with pkg/verify before it is written.
 	Verify bool
+	// Modules is the kernels' module BTF: for a tree input, a tree
+	// mirroring it; for one kernel file, its modules (batch.Options).
+	Modules string
 	// lines maps the job's keys to their lines in the config file, for
 	// errors found later.
 	lines map[string]int
@@ -73,6 +76,7 @@ var (
 	jobOutput  = flagDef{Name: "output", Path: true, Usage: "a directory, or a .tar.xz, .tar.gz or .tar.zst bundle"}
 	jobForce   = flagDef{Name: "force", Usage: "redo kernels whose inputs are unchanged since the last run, and replace outputs that are not BTF"}
 	jobVerify  = flagDef{Name: "verify", Usage: "prove every output equivalent with cilium/ebpf before writing it"}
+	jobModules = flagDef{Name: "modules", Path: true, Usage: "the kernels' module BTF: for a tree input, a tree mirroring it (DIR/RELEASE.modules.tar.xz; archives beside the kernels are used without it); for one kernel file, its modules (see docs/modules.md)"}
 )
 
 // jobOptions binds the keys of a job to j: the same declarations as gen's
@@ -90,6 +94,7 @@ func jobOptions(j *BatchJob) *optionSet {
 	s.Bool(&j.Force, jobForce)
 	s.Bool(&j.FailFast, optFailFast)
 	s.Bool(&j.Verify, jobVerify)
+	s.String(&j.Modules, jobModules)
 	return s
 }
 
@@ -294,6 +299,11 @@ func runBatch(opts *BatchOptions) error {
 		if objects[i], err = expandObjects(j.Objects); err != nil {
 			return jobError(opts.ConfigFile, j, jobObjects.Name, err)
 		}
+		if j.Modules != "" {
+			if _, err := os.Stat(j.Modules); err != nil {
+				return jobError(opts.ConfigFile, j, jobModules.Name, err)
+			}
+		}
 	}
 	var sums []*batch.Summary
 	var errs []error
@@ -312,6 +322,7 @@ func runBatch(opts *BatchOptions) error {
 			Batch: batch.Options{
 				Input: j.Input, Output: j.Output, Jobs: j.Workers, Arch: j.Arch, Include: j.Include, Exclude: j.Exclude,
 				Force: j.Force, FailFast: j.FailFast, Verify: verifyHookIf(j.Verify), SkipPaths: others,
+				Modules: j.Modules,
 			},
 			jsonLater: true,
 		})

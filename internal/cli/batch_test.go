@@ -392,7 +392,7 @@ func TestBatchConfigErrors(t *testing.T) {
 		name, file, content string
 		want                string // substring of the error, with FILE for the path
 	}{
-		{"unknown job key", "c.yaml", "jobs:\n" + job + "    objcts: [y.o]\n", "FILE:6: job a: objcts: unknown key (known: name, objects, input, output, arch, include, exclude, jobs, force, fail-fast, verify)"},
+		{"unknown job key", "c.yaml", "jobs:\n" + job + "    objcts: [y.o]\n", "FILE:6: job a: objcts: unknown key (known: name, objects, input, output, arch, include, exclude, jobs, force, fail-fast, verify, modules)"},
 		{"unknown key of a job without a name", "c.yaml", "jobs:\n  - objcts: [y.o]\n", "FILE:2: jobs[0]: objcts: unknown key"},
 		{"unknown top key", "c.yaml", "verbose: true\njobs:\n" + job, "FILE:1: verbose: unknown key (known: jobs, gen, batch, verify, inspect, diff)"},
 		{"unknown nested top key", "c.yaml", "jobs:\n" + job + "cli:\n  jobs: 3\n", "FILE:6: cli: unknown key"},

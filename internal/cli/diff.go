@@ -20,7 +20,11 @@ type DiffOptions struct {
 	ConfigFile string
 	Old, New   string
 	OnlyUsedBy []string
-	Types      []string
+	// OldModules and NewModules are OLD's and NEW's module BTF: with
+	// --only-used-by, the objects' relocations are decided as libbpf does
+	// on a kernel with these modules, and their types are compared too.
+	OldModules, NewModules []string
+	Types                  []string
 	Format     outputFormat
 	Quiet      bool
 	// Color is --color: auto, always or never (IOStreams.ColorEnabled).
@@ -61,6 +65,8 @@ func NewCmdDiff(f *Factory, runF func(*DiffOptions) error) *cobra.Command {
 	set.Bool(&opts.Quiet, optQuiet)
 	set.String(&opts.Color, optColor)
 	set.Strings(&opts.OnlyUsedBy, flagDef{Name: "only-used-by", ValueName: "OBJECT", Path: true, Usage: "restrict to what the CO-RE relocations of this BPF object touch (repeatable; objects after OLD and NEW are added)"})
+	set.Strings(&opts.OldModules, flagDef{Name: "old-modules", ValueName: "PATH", Usage: "with --only-used-by: OLD's module BTF (as --modules of gen, repeatable)"})
+	set.Strings(&opts.NewModules, flagDef{Name: "new-modules", ValueName: "PATH", Usage: "with --only-used-by: NEW's module BTF (as --modules of gen, repeatable)"})
 	set.Strings(&opts.Types, flagDef{Name: "type", Short: "t", ValueName: "PATTERN", Check: checkGlob, Usage: "restrict to types matching this name pattern and what they contain (repeatable)"})
 	cmd.Long = diffHelp + set.help() + "\n\n" + exitStatusHelp("no differences", "differences")
 	return cmd
@@ -119,6 +125,7 @@ func runDiff(opts *DiffOptions) error {
 		return nerr
 	}
 	dopts := &btfdiff.Options{}
+	var err error
 	if len(opts.Types) > 0 {
 		s, err := btfdiff.TypeScope(opts.Types, old, new)
 		if err != nil {
@@ -126,7 +133,16 @@ func runDiff(opts *DiffOptions) error {
 		}
 		dopts.Scope = s
 	}
+	if len(opts.OldModules)+len(opts.NewModules) > 0 && len(objs) == 0 {
+		return usageErrorf("--old-modules and --new-modules need --only-used-by: which module types matter depends on the objects")
+	}
 	if len(objs) > 0 {
+		if old, err = withModules(old, opts.Old, opts.OldModules, objs); err != nil {
+			return err
+		}
+		if new, err = withModules(new, opts.New, opts.NewModules, objs); err != nil {
+			return err
+		}
 		dopts.Usage = btfdiff.UsedBy(objs, old, new)
 	}
 	rep := btfdiff.Diff(old, new, dopts)

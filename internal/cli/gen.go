@@ -41,7 +41,10 @@ type MinCoreBTFOptions struct {
 	FailOnPoison bool
 	// Verify proves each output with pkg/verify before it is written.
 	Verify bool
-	Now    func() time.Time
+	// Modules is the kernel's module BTF (one kernel), or a tree of
+	// module archives mirroring a directory INPUT.
+	Modules []string
+	Now     func() time.Time
 
 	// Directory and bundle mode (INPUT is a directory): see batch.Options.
 	Jobs             int
@@ -153,6 +156,7 @@ func NewCmdMinCoreBTF(f *Factory, runF func(*MinCoreBTFOptions) error) *cobra.Co
 	set.Bool(&opts.Quiet, optQuiet)
 	set.Bool(&opts.FailOnPoison, flagDef{Name: "fail-on-poison", Usage: "exit with status 1 when a relocation is unsatisfied on INPUT"})
 	set.Bool(&opts.Verify, flagDef{Name: "verify", Usage: "prove each output equivalent with cilium/ebpf (as btftool verify) before writing it; exit 1 if not"})
+	set.Strings(&opts.Modules, optModulesGen)
 	set.Bool(&opts.Force, flagDef{Name: "force", Usage: "replace an existing OUTPUT that is not BTF (not a bundle, for a bundle); directory INPUT: also redo kernels whose inputs are unchanged since the last run"})
 	set.Int(&opts.Jobs, dirOnly(optJobs))
 	set.Strings(&opts.Arch, dirOnly(optArch))
@@ -323,21 +327,32 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	if err != nil {
 		return err
 	}
+	mods, err := openModules(opts.Modules, opts.Input)
+	if err != nil {
+		return err
+	}
 	kd := <-kc
 	if kd.err != nil {
 		return kd.err
 	}
 	data, kernel, src := kd.data, kd.kernel, kd.src
-	res, err := btfgen.NewPlan(objs).Minimize(kernel)
+	var res *btfgen.Result
+	if mods != nil {
+		res, err = btfgen.NewPlan(objs).MinimizeModules(kernel, mods)
+	} else {
+		res, err = btfgen.NewPlan(objs).Minimize(kernel)
+	}
 	switch {
 	case errors.Is(err, btfgen.ErrSelfCheck):
-		return &InternalError{Err: fmt.Errorf("%s: %w", opts.Input, err), Inputs: append([]string{opts.Input}, opts.Objects...)}
+		return &InternalError{Err: fmt.Errorf("%s: %w", opts.Input, err), Inputs: append(append([]string{opts.Input}, opts.Modules...), opts.Objects...)}
+	case err != nil && mods != nil:
+		return inputError(fmt.Errorf("%s with --modules: %w", opts.Input, err))
 	case err != nil:
 		return inputError(fmt.Errorf("%s: %w", opts.Input, err))
 	}
 	if opts.Verify {
 		// Verify before writing: a BTF that fails is never written.
-		if err := newVerifyHook()(data, res.BTF, nil, objs); err != nil {
+		if err := newVerifyHook()(data, res.BTF, mods, objs); err != nil {
 			return &NegativeError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
 		}
 	}
@@ -429,13 +444,17 @@ func verifyHookIf(on bool) func(full, min []byte, mods *kmod.Set, objs []*bpfobj
 
 // runMinCoreBTFDir is min_core_btf's directory and bundle mode.
 func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
-	_, err := runBatchEngine(&batchRunOptions{
+	modules, err := checkModulesTree(opts.Modules)
+	if err != nil {
+		return err
+	}
+	_, err = runBatchEngine(&batchRunOptions{
 		IO: opts.IO, Objects: opts.Objects, Format: opts.Format, Quiet: opts.Quiet,
 		FailOnPoison: opts.FailOnPoison, Context: opts.Context, Now: opts.Now,
 		Batch: batch.Options{
 			Input: opts.Input, Output: opts.Output, Jobs: opts.Jobs,
 			Arch: opts.Arch, Include: opts.Include, Exclude: opts.Exclude,
-			Force: opts.Force, FailFast: opts.FailFast,
+			Force: opts.Force, FailFast: opts.FailFast, Modules: modules,
 			Verify: verifyHookIf(opts.Verify),
 		},
 	})
@@ -458,6 +477,11 @@ type genReport struct {
 	// Unknown lists the kernel types of kinds btftool does not know that
 	// kept types refer to: the output has placeholders in their place.
 	Unknown []unknownKindReport `json:"unknown_kinds,omitempty"`
+	// Modules counts the relocations kernel modules serve (vmlinux has no
+	// candidate for them) and names the modules whose types the output
+	// holds, with --modules.
+	FromModules int      `json:"from_modules,omitempty"`
+	Modules     []string `json:"modules,omitempty"`
 }
 
 // unknownKindReport is a kernel type of a kind btftool does not know.
@@ -519,6 +543,9 @@ func newRelocReport(o *bpfobj.Object, i int, r *core.Result) relocReport {
 
 func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfgen.Result, all bool) *genReport {
 	rep := &genReport{Input: in, Output: out, Format: src.Format, InputBytes: kernel.Size(), OutputBytes: len(res.BTF), Types: res.Types}
+	if res.Kernel != nil {
+		rep.FromModules, rep.Modules = modulesUsed(res)
+	}
 	for _, or := range res.Objects {
 		o := or.Object
 		orp := objectReport{Path: o.Path, Relocations: len(o.Relocations)}
@@ -555,6 +582,9 @@ func (rep *genReport) writeText(w io.Writer, verbose bool) {
 	for _, u := range rep.Unknown {
 		fmt.Fprintf(w, "btftool: %s: type [%d] '%s' of unknown kind %d (%d bytes) is referred to by kept types: %s has a placeholder in its place, which no relocation matches\n",
 			kname, u.ID, u.Name, u.Kind, u.Bytes, filepath.Base(rep.Output))
+	}
+	if verbose && rep.FromModules > 0 {
+		fmt.Fprintf(w, "btftool: %s: %d relocation(s) served by the types of %d module(s): %s\n", kname, rep.FromModules, len(rep.Modules), strings.Join(rep.Modules, ", "))
 	}
 	for _, o := range rep.Objects {
 		name := filepath.Base(o.Path)

@@ -18,6 +18,7 @@ import (
 	"github.com/btftool/btftool/pkg/btfdump"
 	"github.com/btftool/btftool/pkg/inspect"
 	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -347,6 +348,9 @@ type InspectCompatOptions struct {
 	Quiet          bool
 	FailOn         inspectFailOn
 	Format         outputFormat
+	// Modules is the module BTF of the one kernel, or for a tree of
+	// kernels a tree of module archives mirroring it.
+	Modules []string
 }
 
 // NewCmdInspectCompat returns "inspect compat". runF replaces the run
@@ -385,6 +389,7 @@ func NewCmdInspectCompat(f *Factory, runF func(*InspectCompatOptions) error) *co
 	enumVar(set, &opts.Format, optOutput)
 	set.String(&opts.Kernels, flagDef{Name: "kernels", Short: "k", ValueName: "PATH", Path: true, Usage: "kernel BTF file or directory tree (btfhub layout); default: the running kernel's, " + runningKernel})
 	set.Int(&opts.Jobs, optJobs)
+	set.Strings(&opts.Modules, flagDef{Name: "modules", ValueName: "PATH", Usage: optModules.Usage + "; with a directory --kernels, one tree mirroring it with each kernel's as DIR/RELEASE.modules.tar.xz (archives beside the kernels are used without it)"})
 	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every relocation that is not ok"})
 	set.Bool(&opts.Quiet, optQuiet)
 	enumVar(set, &opts.FailOn, flagDef{Name: "fail-on", Usage: "exit 1 on: never, unsatisfied (will-fail or load-fails) or load (load-fails)", Allowed: []string{"never", "unsatisfied", "load"}})
@@ -463,6 +468,10 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	if err != nil {
 		return err
 	}
+	readModules, err := compatModules(opts, kernels)
+	if err != nil {
+		return err
+	}
 	var done atomic.Int64
 	progress := func(inspect.KernelResult) {}
 	if opts.IO.ErrTTY && len(kernels) > 1 && !opts.Quiet {
@@ -476,8 +485,9 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 			b, _, err := readKernel(opts.IO, p)
 			return b, err
 		},
-		All:  opts.Verbose && opts.Format == "json",
-		Done: progress,
+		ReadModules: readModules,
+		All:         opts.Verbose && opts.Format == "json",
+		Done:        progress,
 	})
 	if opts.IO.ErrTTY && len(kernels) > 1 && !opts.Quiet {
 		fmt.Fprintln(opts.IO.ErrOut)
@@ -516,8 +526,54 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 }
 
 func compatCountsText(c inspect.Counts) string {
-	return fmt.Sprintf("%d relocations: %d ok, %d guard, %d alternative, %d will fail, %d load fails",
+	s := fmt.Sprintf("%d relocations: %d ok, %d guard, %d alternative, %d will fail, %d load fails",
 		c.Relocations, c.OK, c.Guard, c.Alternative, c.WillFail, c.LoadFails)
+	if c.FromModules > 0 {
+		s += fmt.Sprintf(" (%d ok by module types)", c.FromModules)
+	}
+	return s
+}
+
+// compatModules gives the kernels their module BTF for --modules (and
+// those of a tree the archives beside them), and returns how to read it.
+func compatModules(opts *InspectCompatOptions, kernels []inspect.Kernel) (func(string) (*kmod.Set, error), error) {
+	fi, err := os.Stat(opts.Kernels)
+	if err == nil && fi.IsDir() {
+		tree, err := checkModulesTree(opts.Modules)
+		if err != nil {
+			return nil, err
+		}
+		entries, err := kbtf.Walk(opts.Kernels)
+		if err != nil {
+			return nil, inputError(err)
+		}
+		beside := map[string]kbtf.Entry{}
+		for _, e := range entries {
+			beside[e.Path] = e
+		}
+		for i := range kernels {
+			e := beside[kernels[i].Path]
+			kernels[i].Modules = e.Modules
+			if tree != "" {
+				if p := kbtf.FindModules(tree, e.OutRel); p != "" {
+					kernels[i].Modules = p
+				}
+			}
+		}
+		return nil, nil
+	}
+	if len(opts.Modules) == 0 {
+		return nil, nil
+	}
+	kernels[0].Modules = strings.Join(opts.Modules, ", ")
+	kernels[0].Release = kernelRelease(opts.Kernels)
+	return func(string) (*kmod.Set, error) {
+		set, err := kmod.Open(opts.Modules, nil)
+		if err != nil {
+			return nil, fmt.Errorf("--modules: %w", err)
+		}
+		return set, nil
+	}, nil
 }
 
 func compatVerdict(c inspect.Counts) string {
@@ -584,17 +640,20 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 	}
 	for _, kr := range rep.Kernels {
 		for _, o := range kr.Objects {
-			if o.Relocations == o.OK {
+			if o.Relocations == o.OK && o.FromModules == 0 {
 				continue
 			}
 			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, filepath.Base(o.Path), compatCountsText(o.Counts))
 			for _, d := range o.Details {
-				if d.Status == inspect.OK {
+				if d.Status == inspect.OK && len(d.Modules) == 0 {
 					continue
 				}
 				line := fmt.Sprintf("  %s %s insn %d relo #%d: %s %s: %s", d.Section, inspectOrNone(d.Program), d.Insn, d.Index, d.Kind, d.Path, d.Status)
 				if d.Error != "" {
 					line += ": " + d.Error
+				}
+				if len(d.Modules) > 0 {
+					line += " (module " + strings.Join(d.Modules, ", ") + ")"
 				}
 				fmt.Fprintln(w, line)
 			}

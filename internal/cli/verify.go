@@ -28,7 +28,10 @@ type VerifyOptions struct {
 	Verbose    bool
 	Quiet      bool
 	Load       bool
-	Now        func() time.Time
+	// Modules is the kernel's module BTF, or for a tree a tree of module
+	// archives mirroring it.
+	Modules []string
+	Now     func() time.Time
 }
 
 // NewCmdVerify returns "verify". runF replaces the run function in tests.
@@ -64,6 +67,7 @@ func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
 	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every relocation, check and note"})
 	set.Bool(&opts.Quiet, optQuiet)
 	set.Bool(&opts.Load, flagDef{Name: "load", Usage: "also load every program into the running kernel with each BTF (root)"})
+	set.Strings(&opts.Modules, optModulesGen)
 	cmd.Long = verifyHelp + set.help() + "\n\n" + exitStatusHelp("MINIMIZED is equivalent to INPUT for the objects", "it is not, or it is not well-formed; for a tree, a kernel's minimized BTF\n       is missing or not equivalent")
 	return cmd
 }
@@ -282,7 +286,16 @@ func readVerifyInputs(opts *VerifyOptions) (*verify.Kernel, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := verify.NewKernel(full)
+	mods, err := openModules(opts.Modules, opts.Input)
+	if err != nil {
+		return nil, nil, err
+	}
+	var k *verify.Kernel
+	if mods != nil {
+		k, err = verify.NewKernelModules(full, mods)
+	} else {
+		k, err = verify.NewKernel(full)
+	}
 	if err != nil {
 		return nil, nil, inputError(fmt.Errorf("%s: %w", opts.Input, err))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/verify"
 )
 
@@ -81,6 +82,10 @@ func runVerifyDir(opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
+	modTree, err := checkModulesTree(opts.Modules)
+	if err != nil {
+		return err
+	}
 	plan := verify.NewPlan(objs)
 	rep := &verifyTreeReport{Input: opts.Input, Minimized: opts.Minimized}
 	for _, e := range entries {
@@ -91,7 +96,13 @@ func runVerifyDir(opts *VerifyOptions) error {
 		case err != nil:
 			v.Problem = "minimized BTF: " + oneLine(err)
 		default:
-			v.Problem = verifyOne(plan, e.Path, min, opts.Load)
+			mp := e.Modules
+			if modTree != "" {
+				if p := kbtf.FindModules(modTree, e.OutRel); p != "" {
+					mp = p
+				}
+			}
+			v.Problem = verifyOne(plan, e, mp, min, opts.Load)
 		}
 		v.Equivalent = v.Problem == ""
 		if v.Equivalent {
@@ -117,12 +128,24 @@ func runVerifyDir(opts *VerifyOptions) error {
 
 // verifyOne checks one kernel; it returns "" when the minimized BTF is
 // equivalent, else the problem.
-func verifyOne(plan *verify.Plan, kernelPath string, min []byte, load bool) string {
-	full, _, err := kbtf.ReadFile(kernelPath, nil)
+func verifyOne(plan *verify.Plan, e kbtf.Entry, modules string, min []byte, load bool) string {
+	full, _, err := kbtf.ReadFile(e.Path, nil)
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}
-	k, err := verify.NewKernel(full)
+	var k *verify.Kernel
+	if modules != "" {
+		mods, err := kmod.Open([]string{modules}, nil)
+		if err == nil {
+			err = mods.CheckRelease(e.Release)
+		}
+		if err != nil {
+			return "module BTF " + modules + ": " + oneLine(err)
+		}
+		k, err = verify.NewKernelModules(full, mods)
+	} else {
+		k, err = verify.NewKernel(full)
+	}
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -86,14 +87,15 @@ type Options struct {
 	Version string
 	// KernelOptions is passed to kbtf.ReadFile and kmod.Open.
 	KernelOptions *kbtf.Options
-	// Modules is a tree mirroring Input that holds the kernels' module
-	// BTF: the kernel DIR/RELEASE.btf.tar.xz of Input has its modules in
-	// Modules/DIR/RELEASE.modules.tar.xz (see kbtf.FindModules), as
-	// ../shared/modules mirrors ../shared/kernels. Module archives beside
-	// the kernels in Input itself (kbtf.Entry.Modules) are used without
-	// it; Modules wins where both have one. A kernel with modules is
-	// minimized with them (btfgen.Plan.MinimizeModules); one without, as
-	// before.
+	// Modules is, for a tree Input, a tree mirroring it that holds the
+	// kernels' module BTF: the kernel DIR/RELEASE.btf.tar.xz of Input has
+	// its modules in Modules/DIR/RELEASE.modules.tar.xz (see
+	// kbtf.FindModules), as ../shared/modules mirrors ../shared/kernels.
+	// Module archives beside the kernels in Input itself
+	// (kbtf.Entry.Modules) are used without it; Modules wins where both
+	// have one. For a single kernel file Input, it is that kernel's module
+	// BTF, in any form kmod.Open reads. A kernel with modules is minimized
+	// with them (btfgen.Plan.MinimizeModules); one without, as before.
 	Modules string
 	// Progress, when not nil, is called once per kernel as it finishes
 	// (processed, skipped or failed), from a single goroutine, in
@@ -363,6 +365,9 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	}
 
 	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev}
+	if fi, err := os.Stat(opts.Input); err == nil && !fi.IsDir() {
+		r.single = true
+	}
 	results := r.run(ctx, entries, func(ev Event) {
 		ev.Elapsed = now().Sub(start)
 		if opts.Progress != nil {
@@ -425,6 +430,7 @@ type runner struct {
 	bundle bool
 	old    *manifest
 	prev   *Bundle
+	single bool // Input is one kernel file
 }
 
 // run processes entries on a worker pool and returns one result per entry,
@@ -525,7 +531,10 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 	k.BytesIn = fi.Size()
 	k.inKey = inputKey{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
 	k.modules = e.Modules
-	if r.opts.Modules != "" {
+	switch {
+	case r.opts.Modules != "" && r.single:
+		k.modules = r.opts.Modules
+	case r.opts.Modules != "":
 		if mp := kbtf.FindModules(r.opts.Modules, e.OutRel); mp != "" {
 			k.modules = mp
 		}
@@ -648,10 +657,35 @@ func (r *runner) modulesKey(e *kbtf.Entry, path string) (*inputKey, error) {
 			return key, nil
 		}
 	}
+	if fi.IsDir() {
+		// A directory of module files: its files' names, sizes and
+		// modification times stand for its content.
+		key.SHA256, err = hashTree(path)
+		return key, err
+	}
 	if key.SHA256, err = hashFile(path); err != nil {
 		return nil, err
 	}
 	return key, nil
+}
+
+// hashTree digests the paths, sizes and modification times of the files
+// under dir.
+func hashTree(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		fi, err := de.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", rel, fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // skip reports whether the kernel's output from the last run can stay, and

@@ -270,3 +270,20 @@ func (x *exclusion) has(p string, de fs.DirEntry) bool {
 	}
 	return false
 }
+
+// ReleaseOf returns the kernel release a kernel BTF file's name gives:
+// RELEASE for btfhub's RELEASE.btf.tar.xz (and the other names Walk takes
+// with a .btf suffix) when it starts like a release (a digit), VERSION for
+// vmlinux-VERSION; "" otherwise.
+func ReleaseOf(path string) string {
+	stem, suffix, ok := splitName(filepath.Base(path))
+	switch {
+	case !ok:
+		return ""
+	case strings.HasPrefix(stem, "vmlinux-"):
+		return strings.TrimPrefix(stem, "vmlinux-")
+	case strings.HasPrefix(suffix, ".btf") && stem != "" && stem[0] >= '0' && stem[0] <= '9':
+		return stem
+	}
+	return ""
+}

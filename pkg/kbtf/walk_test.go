@@ -220,3 +220,18 @@ func TestWalkExcluding(t *testing.T) {
 		}
 	}
 }
+
+func TestReleaseOf(t *testing.T) {
+	for name, want := range map[string]string{
+		"debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz": "6.1.0-56-amd64",
+		"5.4.0-91-generic.btf":                       "5.4.0-91-generic",
+		"/boot/vmlinux-6.12.9":                       "6.12.9",
+		"/sys/kernel/btf/vmlinux":                    "",
+		"min.btf":                                    "",
+		"kernel.tar.xz":                              "",
+	} {
+		if got := ReleaseOf(name); got != want {
+			t.Errorf("ReleaseOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

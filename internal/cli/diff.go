@@ -25,8 +25,8 @@ type DiffOptions struct {
 	// on a kernel with these modules, and their types are compared too.
 	OldModules, NewModules []string
 	Types                  []string
-	Format     outputFormat
-	Quiet      bool
+	Format                 outputFormat
+	Quiet                  bool
 	// Color is --color: auto, always or never (IOStreams.ColorEnabled).
 	Color string
 }

@@ -1,6 +1,6 @@
 module github.com/btftool/btftool
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/cilium/ebpf v0.22.0
@@ -12,8 +12,8 @@ require (
 	github.com/spf13/pflag v1.0.10
 	github.com/ulikunitz/xz v0.5.17
 	go.yaml.in/yaml/v3 v3.0.4
-	golang.org/x/sys v0.50.0
-	golang.org/x/term v0.48.0
+	golang.org/x/sys v0.47.0
+	golang.org/x/term v0.45.0
 )
 
 require (

@@ -7,12 +7,46 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X $(PKG)/internal/cli.Version=$(VERSION) -X $(PKG)/internal/cli.Commit=$(COMMIT)
 EXAMPLE_KERNEL := testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz
 
-.PHONY: all build example test fuzz test-unit test-race deps testdata testdata-bad testdata-libbpf-tools oracle bench lint docs release-snapshot clean
+.PHONY: all build install uninstall completions example test test-go fuzz test-unit test-race deps testdata testdata-check testdata-bad testdata-libbpf-tools oracle bench lint docs release-snapshot release-prepare release-check clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/btftool
+
+# The binary is rebuilt by install only when a source changed, so that
+# "make build && sudo make install" needs no Go in root's PATH.
+$(BIN): $(shell find cmd internal pkg -name '*.go' ! -name '*_test.go') go.mod go.sum
+	$(MAKE) build
+
+# Install the binary, the man pages and bash, zsh and fish completions
+# under PREFIX (and DESTDIR, for packaging); uninstall removes them.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+
+# Shell completion scripts from the binary, into completions/ (also for
+# the release archives).
+completions: $(BIN)
+	@mkdir -p completions
+	$(BIN) completion bash >completions/btftool.bash
+	$(BIN) completion zsh >completions/_btftool
+	$(BIN) completion fish >completions/btftool.fish
+
+install: $(BIN) completions
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/btftool
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -D -m 0644 completions/btftool.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/btftool
+	install -D -m 0644 completions/_btftool $(DESTDIR)$(DATADIR)/zsh/site-functions/_btftool
+	install -D -m 0644 completions/btftool.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/btftool.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/btftool $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard docs/man/*.1))) \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/btftool \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions/_btftool \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/btftool.fish
 
 # Minimize a Debian 6.1 kernel BTF for the test corpus and show what was kept.
 example: build
@@ -24,26 +58,54 @@ example: build
 deps:
 	@scripts/install-deps.sh
 
-# Everything CI runs: lint, unit and end-to-end tests (the libbpf
-# differential test needs root, gcc, libbpf-dev, bpftool and skips cleanly
-# without them), race-detected tests, and a bounded run of every fuzz target.
-test: deps testdata-libbpf-tools lint
-	$(GO) test -count=1 ./...
-	$(GO) test -race -count=1 ./pkg/... ./internal/cli
-	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+# Everything CI runs (README, "Tests": how long it takes, faster paths):
+# lint; the test objects rebuilt from their sources; every package's tests
+# once (test-go); a bounded run of every fuzz target. The libbpf
+# differential test needs root, gcc, libbpf-dev and bpftool and skips
+# cleanly without them.
+test: deps testdata-libbpf-tools lint testdata-check test-go
+	$(MAKE) fuzz
 
-FUZZTIME ?= 30s
-# Each fuzz target for FUZZTIME (go test -fuzz runs one target at a time).
+# The tests of RACE_PKGS run under the race detector, those of every other
+# package without it, both runs at once (either alone leaves a core idle
+# while its longest package runs; the longest come first); go vet ran in
+# lint. Then the slowest tests of both runs (their events are kept in
+# TESTOUT).
+RACE_PKGS := ./internal/cli ./pkg/...
+UNIT_PKGS = $(filter-out $(shell $(GO) list $(RACE_PKGS)),$(shell $(GO) list ./internal/e2e ./...))
+TESTOUT   := bin/test
+TESTREPORT := bin/testreport
+test-go:
+	@mkdir -p $(TESTOUT) && $(GO) build -o $(TESTREPORT) ./internal/tools/testreport
+	@echo "go test: $(words $(UNIT_PKGS)) packages, and $(RACE_PKGS) with -race"
+	@{ $(GO) test -vet=off -count=1 -json $(UNIT_PKGS) 2>&1; echo $$? >$(TESTOUT)/unit.rc; } | \
+		$(TESTREPORT) -slowest 0 -save $(TESTOUT)/unit.json & \
+	{ $(GO) test -vet=off -race -count=1 -json $(RACE_PKGS) 2>&1; echo $$? >$(TESTOUT)/race.rc; } | \
+		$(TESTREPORT) -slowest 0 -save $(TESTOUT)/race.json; \
+	wait; \
+	$(TESTREPORT) -slowest 10 $(TESTOUT)/unit.json $(TESTOUT)/race.json; \
+	[ "$$(cat $(TESTOUT)/unit.rc)" = 0 ] && [ "$$(cat $(TESTOUT)/race.rc)" = 0 ]
+
+# Each fuzz target in turn (go test -fuzz runs one at a time) for FUZZTIME;
+# by default the targets share FUZZBUDGET seconds, at least FUZZMIN each
+# (7 targets: 17 s each). A real campaign: make fuzz FUZZTIME=10m.
+FUZZBUDGET ?= 120
+FUZZMIN    ?= 10
+FUZZTIME   ?=
 fuzz:
-	@for t in $$(grep -l '^func Fuzz' $$(git ls-files '*_test.go')); do \
-		d=$$(dirname $$t); \
-		for f in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$t | cut -d' ' -f2); do \
-			echo "fuzz $$d $$f ($(FUZZTIME))"; \
-			$(GO) test ./$$d -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s >fuzz.log 2>&1 || \
-				if grep -qx '    context deadline exceeded' fuzz.log && ! grep -q 'Failing input written' fuzz.log; then \
-					echo "  ended on Go's fuzz deadline race (golang/go#75804, fixed in Go 1.27): no failing input"; \
-				else tail -n 30 fuzz.log; exit 1; fi; \
-		done; \
+	@targets=$$(for t in $$(grep -l '^func Fuzz' $$(git ls-files '*_test.go')); do \
+		for f in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$t | cut -d' ' -f2); do echo "$$(dirname $$t):$$f"; done; \
+	done); \
+	n=$$(echo $$targets | wc -w); \
+	ft=$(FUZZTIME); [ -n "$$ft" ] || ft=$$(( $(FUZZBUDGET) / n > $(FUZZMIN) ? $(FUZZBUDGET) / n : $(FUZZMIN) ))s; \
+	for t in $$targets; do \
+		d=$${t%%:*}; f=$${t#*:}; \
+		echo "fuzz $$d $$f ($$ft)"; \
+		$(GO) test -vet=off ./$$d -run '^$$' -fuzz "^$$f\$$" -fuzztime $$ft -fuzzminimizetime 2s >fuzz.log 2>&1 || \
+			if grep -qx '    context deadline exceeded' fuzz.log && ! grep -q 'Failing input written' fuzz.log; then \
+				echo "  ended on Go's fuzz deadline race (golang/go#75804, fixed in Go 1.27): no failing input"; \
+			else tail -n 30 fuzz.log; exit 1; fi; \
+		grep '^fuzz: elapsed' fuzz.log | tail -n 1 | sed 's/^/  /'; \
 	done
 
 test-unit:
@@ -52,6 +114,12 @@ test-unit:
 # Rebuild the committed BPF test objects from their C sources (clang-19).
 testdata:
 	$(MAKE) -C testdata/bpf
+
+# Fail when a committed test object is not what its source gives (skipped
+# without clang-19; CI installs it).
+testdata-check:
+	@if command -v clang-19 >/dev/null; then $(MAKE) -s --no-print-directory -C testdata/bpf drift; \
+	else echo "testdata-check: clang-19 missing, the test objects are not rebuilt"; fi
 
 # Debian's libbpf-tools objects (~60 real CO-RE programs), extracted for the
 # differential test and benchmarks; not committed.
@@ -78,7 +146,7 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 test-race:
-	$(GO) test -race -count=1 ./pkg/... ./internal/cli
+	$(GO) test -race -count=1 $(RACE_PKGS)
 
 # Regenerate docs/cli (markdown) and docs/man from the command tree.
 docs:
@@ -89,6 +157,18 @@ release-snapshot:
 	GOTOOLCHAIN=local $(GO) run $(GORELEASER) check
 	GOTOOLCHAIN=local $(GO) run $(GORELEASER) release --snapshot --clean
 
+# What CI proves about a release (scripts/check-release.sh): make install
+# puts every file in place, goreleaser check accepts the configuration, and
+# a linux/amd64 snapshot archive holds LICENSE, README, docs, completions
+# and configs. release-prepare builds what it needs (goreleaser into
+# bin/goreleaser, ~3.5 CPU minutes on a fresh machine), which CI does at
+# the lowest priority while the tests run.
+release-prepare: $(BIN)
+	GOTOOLCHAIN=local GOBIN=$(CURDIR)/bin $(GO) install $(GORELEASER)
+
+release-check: release-prepare
+	scripts/check-release.sh bin/goreleaser
+
 clean:
-	rm -rf bin dist example.btf
+	rm -rf bin dist completions example.btf
 	$(MAKE) -C tools/oracle clean

@@ -8,7 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/btftool/btftool/internal/testfs"
 )
+
+// recordAt is how the errors about a CO-RE record of the suite's objects
+// (all the first record of execsnoop.bpf.o) begin.
+const recordAt = "program trace_execve (section tracepoint/raw_syscalls/sys_enter): CO-RE relocation #0: invalid CO-RE relocation record: "
 
 // badInputs is the bad-input suite: one file per case in testdata/bad
 // (written by internal/tools/genbad, documented in testdata/bad/README.md),
@@ -51,6 +57,15 @@ var badInputs = []struct {
 	{"object-btf-ext-records-beyond-end.bpf.o", "object", "CO-RE relocations [672, +2147483632) beyond end"},
 	{"object-section-beyond-eof.bpf.o", "object", "beyond end of file"},
 	{"object-big-endian.bpf.o", "object", "is big-endian, the kernel BTF little-endian"},
+	{"object-btf-ext-record-size-unaligned.bpf.o", "object", "malformed .BTF.ext: CO-RE relocation record size 18"},
+	{"object-btf-ext-section-without-records.bpf.o", "object", `section "tracepoint/raw_syscalls/sys_enter" with no CO-RE relocation records`},
+	{"object-btf-ext-bad-version.bpf.o", "object", "malformed .BTF.ext: unsupported version 2"},
+	{"object-reloc-unknown-kind.bpf.o", "object", recordAt + "unknown relocation kind 42"},
+	{"object-reloc-type-id-out-of-range.bpf.o", "object", recordAt + "local type ID 99999 out of range"},
+	{"object-reloc-string-offset-out-of-range.bpf.o", "object", recordAt + "access string offset 2147483647 beyond the string section"},
+	{"object-reloc-access-not-a-path.bpf.o", "object", recordAt + `byte_off [10] trace_event_raw_sys_enter + "tracepoint/raw_syscalls/sys_enter": invalid CO-RE access spec: access string "tracepoint/raw_syscalls/sys_enter" is not an access path`},
+	{"object-reloc-misaligned-insn.bpf.o", "object", recordAt + "instruction offset 3 is not a multiple of 8"},
+	{"object-reloc-anonymous-type.bpf.o", "object", recordAt + "byte_off relocation against anonymous local type [7]"},
 	{".", "object", "is a directory, not a BPF object"},
 	{"missing-file", "object", "no such file or directory"},
 	{"missing-file", "kernel", "no such file or directory"},
@@ -74,10 +89,14 @@ func TestBadInputSuite(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			start := time.Now()
+			inputs := testfs.ReadTree(t, "../../testdata/bad", nil)
 			code, stdout, stderr := runCLI(t, args...)
 			elapsed := time.Since(start)
 			runtime.ReadMemStats(&after)
 			checkBad(t, code, stdout, stderr, bad, tc.want)
+			if changed := testfs.Changed(inputs, testfs.ReadTree(t, "../../testdata/bad", nil)); len(changed) > 0 {
+				t.Errorf("inputs changed: %v", changed)
+			}
 			if _, err := os.Stat(out); err == nil {
 				t.Error("output file created")
 			}
@@ -135,5 +154,42 @@ func TestBadOutputs(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(full); len(entries) > 1 {
 		t.Errorf("files left in the full file system: %v", entries)
+	}
+}
+
+// TestInvalidRecordsEveryCommand: an object with a CO-RE record libbpf
+// refuses whatever the kernel is bad input for every command that
+// relocates it (one line naming the object, the program, the record and
+// what is wrong), while inspect object lists the record, marked invalid.
+func TestInvalidRecordsEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	min := filepath.Join(dir, "min.btf")
+	if code, _, stderr := runCLI(t, "gen", "min_core_btf", "-q", testKernel, min, obj("execsnoop.bpf.o")); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, tc := range badInputs {
+		if !strings.HasPrefix(tc.file, "object-reloc-") {
+			continue
+		}
+		bad := filepath.Join("../../testdata/bad", tc.file)
+		t.Run(tc.file, func(t *testing.T) {
+			inputs := testfs.ReadTree(t, "../../testdata/bad", nil)
+			for _, args := range [][]string{
+				{"gen", "min_core_btf", testKernel, filepath.Join(dir, "out.btf"), bad},
+				{"verify", testKernel, min, bad},
+				{"inspect", "compat", bad, "--kernels", testKernel},
+				{"diff", testKernel, testKernel, "--only-used-by", bad},
+			} {
+				code, stdout, stderr := runCLI(t, args...)
+				checkBad(t, code, stdout, stderr, bad, tc.want)
+			}
+			code, stdout, stderr := runCLI(t, "inspect", "object", bad)
+			if code != 0 || !strings.Contains(stdout, strings.TrimPrefix(tc.want, recordAt)) || stderr != "" {
+				t.Errorf("inspect object: exit %d, stderr %q; the record is not listed as invalid:\n%s", code, stderr, stdout)
+			}
+			if changed := testfs.Changed(inputs, testfs.ReadTree(t, "../../testdata/bad", nil)); len(changed) > 0 {
+				t.Errorf("inputs changed: %v", changed)
+			}
+		})
 	}
 }

@@ -10,14 +10,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
+	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/btfgen"
 )
@@ -36,6 +38,9 @@ type BatchOptions struct {
 	// of the run's context (which SIGINT and SIGTERM cancel).
 	Context context.Context
 	Now     func() time.Time
+	// override holds batch's flags that override every job's setting
+	// when given (as a flag or in the environment).
+	override BatchJob
 }
 
 // BatchJob is one resolved job of a config file.
@@ -55,16 +60,170 @@ type BatchJob struct {
 	FailFast bool
 	// Verify proves every output with pkg/verify before it is written.
 	Verify bool
+	// Modules is the kernels' module BTF: for a tree input, a tree
+	// mirroring it; for one kernel file, its modules (batch.Options).
+	Modules string
+	// lines maps the job's keys to their lines in the config file, for
+	// errors found later.
+	lines map[string]int
+}
+
+// The keys of a batch job, and batch's flags overriding them.
+var (
+	jobName    = flagDef{Name: "name", Usage: "the job's name, unique in the file"}
+	jobObjects = flagDef{Name: "objects", Path: true, Usage: "the BPF objects: globs, or one"}
+	jobInput   = flagDef{Name: "input", Path: true, Usage: "a btfhub-style tree or one kernel BTF file"}
+	jobOutput  = flagDef{Name: "output", Path: true, Usage: "a directory, or a .tar.xz, .tar.gz or .tar.zst bundle"}
+	jobForce   = flagDef{Name: "force", Usage: "redo kernels whose inputs are unchanged since the last run, and replace outputs that are not BTF"}
+	jobVerify  = flagDef{Name: "verify", Usage: "prove every output equivalent with cilium/ebpf before writing it"}
+	jobModules = flagDef{Name: "modules", Path: true, Usage: "the kernels' module BTF: for a tree input, a tree mirroring it (DIR/RELEASE.modules.tar.xz; archives beside the kernels are used without it); for one kernel file, its modules (see docs/modules.md)"}
+)
+
+// jobOptions binds the keys of a job to j: the same declarations as gen's
+// flags where the meaning is the same.
+func jobOptions(j *BatchJob) *optionSet {
+	s := &optionSet{}
+	s.String(&j.Name, jobName)
+	s.Strings(&j.Objects, jobObjects)
+	s.String(&j.Input, jobInput)
+	s.String(&j.Output, jobOutput)
+	s.Strings(&j.Arch, optArch)
+	s.Strings(&j.Include, optInclude)
+	s.Strings(&j.Exclude, optExclude)
+	s.Int(&j.Workers, optJobs)
+	s.Bool(&j.Force, jobForce)
+	s.Bool(&j.FailFast, optFailFast)
+	s.Bool(&j.Verify, jobVerify)
+	s.String(&j.Modules, jobModules)
+	return s
+}
+
+// overrides is d as a batch flag overriding every job's setting: a flag or
+// environment variable only, the file having the job's own keys.
+func overrides(d flagDef) flagDef {
+	d.Usage += ", for every job (overriding the file)"
+	d.FlagOnly = true
+	return d
+}
+
+// jobOverrides are the job keys batch's flags override.
+var jobOverrides = []string{optJobs.Name, jobForce.Name, optFailFast.Name, jobVerify.Name}
+
+// readJobs returns the jobs of the config file, with relative paths taken
+// from its directory. Unknown keys, missing required keys, duplicate names
+// and values of the wrong type are errors naming the file, the line, the
+// job and the key.
+func (f *configFile) readJobs() ([]BatchJob, error) {
+	k, n := mappingValue(f.root, "jobs")
+	if n == nil {
+		return nil, f.errorf(0, "jobs", "missing: no jobs")
+	}
+	if n = deref(n); n.Kind != yaml.SequenceNode {
+		return nil, f.errorf(k.Line, "jobs", "not a list of jobs")
+	}
+	if len(n.Content) == 0 {
+		return nil, f.errorf(k.Line, "jobs", "empty: no jobs")
+	}
+	seen := map[string]bool{}
+	var jobs []BatchJob
+	for i, item := range n.Content {
+		item = deref(item)
+		label := fmt.Sprintf("jobs[%d]", i)
+		if item.Kind != yaml.MappingNode {
+			return nil, f.errorf(item.Line, label, "not a mapping of job settings")
+		}
+		if _, v := mappingValue(item, jobName.Name); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+			label = "job " + v.Value
+		}
+		j := BatchJob{lines: map[string]int{"": item.Line}}
+		set := jobOptions(&j)
+		if err := f.checkKeys(item, label+": ", set.fileKeys()); err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			key, val := item.Content[i], item.Content[i+1]
+			if err := set.lookup(key.Value).value.setNode(val, f.dir()); err != nil {
+				return nil, f.errorf(key.Line, label+": "+key.Value, "%v", err)
+			}
+			j.lines[key.Value] = key.Line
+		}
+		for _, req := range []struct {
+			key string
+			ok  bool
+		}{{jobName.Name, j.Name != ""}, {jobObjects.Name, len(j.Objects) > 0}, {jobInput.Name, j.Input != ""}, {jobOutput.Name, j.Output != ""}} {
+			if !req.ok {
+				return nil, f.errorf(item.Line, label, "missing required key %s", req.key)
+			}
+		}
+		if seen[j.Name] {
+			return nil, f.errorf(j.lines[jobName.Name], label+": name", "duplicate job name %q", j.Name)
+		}
+		seen[j.Name] = true
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
 }
 
 // NewCmdBatch returns "batch". runF replaces the run function in tests.
 func NewCmdBatch(f *Factory, runF func(*BatchOptions) error) *cobra.Command {
-	opts := &BatchOptions{IO: f.IO, Now: time.Now}
-	v := viper.New() // the command's only viper: config file, environment, flags
+	opts := &BatchOptions{IO: f.IO, Now: time.Now, Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "batch [JOB...]",
 		Short: "Run the minimization jobs of a config file",
-		Long: `Run the jobs of a config file: each minimizes every kernel BTF of a
+		Example: `  btftool batch
+  btftool batch --config configs/libbpf-tools-btfgen.yaml --jobs 8
+  BTFTOOL_FORCE=1 btftool batch libbpf-tools -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file, err := set.load(true)
+			if err != nil {
+				return err
+			}
+			if opts.Jobs, err = file.readJobs(); err != nil {
+				return err
+			}
+			for _, name := range jobOverrides {
+				if !set.fromFlagOrEnv(name) {
+					continue
+				}
+				for i := range opts.Jobs {
+					j := &opts.Jobs[i]
+					switch name {
+					case optJobs.Name:
+						j.Workers = opts.override.Workers
+					case jobForce.Name:
+						j.Force = opts.override.Force
+					case optFailFast.Name:
+						j.FailFast = opts.override.FailFast
+					case jobVerify.Name:
+						j.Verify = opts.override.Verify
+					}
+				}
+			}
+			opts.ConfigFile = file.path
+			if opts.Jobs, err = selectJobs(opts.Jobs, args, file.path); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBatch(opts)
+		},
+	}
+	set = newOptionSet(cmd, "batch")
+	set.String(&opts.ConfigFile, optConfig)
+	set.Int(&opts.override.Workers, overrides(optJobs))
+	set.Bool(&opts.override.Force, overrides(jobForce))
+	set.Bool(&opts.override.FailFast, overrides(optFailFast))
+	set.Bool(&opts.override.Verify, overrides(jobVerify))
+	set.Bool(&opts.Quiet, flagDef{Name: optQuiet.Name, Short: optQuiet.Short, Usage: "no progress or summary on stderr, only errors"})
+	enumVar(set, &opts.Format, optOutput)
+	cmd.Long = batchHelp + set.help() + "\n\n" + exitStatusHelp("", "a kernel failed: its output is missing, the others are written")
+	return cmd
+}
+
+// batchHelp is the help of "batch", before its settings and exit status.
+const batchHelp = `Run the jobs of a config file: each minimizes every kernel BTF of a
 btfhub-style tree (or one file) for a set of BPF objects, into a mirrored
 directory or one compressed tar bundle (.tar.xz, .tar.gz, .tar.zst), like
 'btftool gen min_core_btf INPUT_DIR OUTPUT OBJECT...'. With JOB names only
@@ -94,43 +253,76 @@ Flags override every job's setting, the environment (BTFTOOL_ and the flag
 name in capitals, "-" as "_": BTFTOOL_JOBS, BTFTOOL_FAIL_FAST,
 BTFTOOL_CONFIG...) overrides the file: flag > environment > file.
 
-Exit status: 0 success, 1 a kernel failed (its output is missing, the
-others are written) or the run was interrupted, 2 bad config or input.`,
-		Example: `  btftool batch
-  btftool batch --config configs/libbpf-tools-btfgen.yaml --jobs 8
-  BTFTOOL_FORCE=1 btftool batch libbpf-tools -o json`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := resolveBatchOptions(cmd, v, args, opts); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runBatch(opts)
-		},
+Outputs are never inputs: a job whose output would replace an input (a
+kernel, an object, another job's input tree) or a file that is not what
+it writes (not BTF, not a bundle; unless force) is refused before any
+work, and every job's output is left out of every job's input tree.
+
+`
+
+// selectJobs returns the jobs named in args, in config order, or all of
+// them when args is empty.
+func selectJobs(jobs []BatchJob, args []string, file string) ([]BatchJob, error) {
+	if len(args) == 0 {
+		return jobs, nil
 	}
-	for _, fs := range batchFlags {
-		fs.add(cmd)
+	var sel []BatchJob
+	for _, j := range jobs {
+		if slices.Contains(args, j.Name) {
+			sel = append(sel, j)
+		}
 	}
-	addOutputFlag(cmd, &opts.Format)
-	return cmd
+	for _, a := range args {
+		if !slices.ContainsFunc(jobs, func(j BatchJob) bool { return j.Name == a }) {
+			var names []string
+			for _, j := range jobs {
+				names = append(names, j.Name)
+			}
+			return nil, usageErrorf("no job %q in %s (jobs: %s)", a, file, strings.Join(names, ", "))
+		}
+	}
+	return sel, nil
 }
 
 // runBatch runs the jobs one after the other.
 func runBatch(opts *BatchOptions) error {
+	if err := checkJobOutputs(opts.Jobs); err != nil {
+		return err
+	}
+	// Inputs and objects are checked for every job before any work.
+	objects := make([][]string, len(opts.Jobs))
+	for i, j := range opts.Jobs {
+		if _, err := os.Stat(j.Input); err != nil {
+			return jobError(opts.ConfigFile, j, jobInput.Name, err)
+		}
+		var err error
+		if objects[i], err = expandObjects(j.Objects); err != nil {
+			return jobError(opts.ConfigFile, j, jobObjects.Name, err)
+		}
+		if j.Modules != "" {
+			if _, err := os.Stat(j.Modules); err != nil {
+				return jobError(opts.ConfigFile, j, jobModules.Name, err)
+			}
+		}
+	}
 	var sums []*batch.Summary
 	var errs []error
-	for _, j := range opts.Jobs {
-		objects, err := expandObjects(j.Objects)
-		if err != nil {
-			return inputError(fmt.Errorf("job %s: %w", j.Name, err))
+	for i, j := range opts.Jobs {
+		// Every other job's output is left out of this job's walk, so that
+		// nested trees see the same kernels whatever ran before.
+		var others []string
+		for k, o := range opts.Jobs {
+			if k != i {
+				others = append(others, o.Output)
+			}
 		}
 		sum, err := runBatchEngine(&batchRunOptions{
-			IO: opts.IO, Label: "job " + j.Name, Objects: objects, Format: opts.Format, Quiet: opts.Quiet,
+			IO: opts.IO, Label: "job " + j.Name, Objects: objects[i], Format: opts.Format, Quiet: opts.Quiet,
 			Context: opts.Context, Now: opts.Now,
 			Batch: batch.Options{
 				Input: j.Input, Output: j.Output, Jobs: j.Workers, Arch: j.Arch, Include: j.Include, Exclude: j.Exclude,
-				Force: j.Force, FailFast: j.FailFast, Verify: verifyHookIf(j.Verify),
+				Force: j.Force, FailFast: j.FailFast, Verify: verifyHookIf(j.Verify), SkipPaths: others,
+				Modules: j.Modules,
 			},
 			jsonLater: true,
 		})
@@ -138,6 +330,7 @@ func runBatch(opts *BatchOptions) error {
 			sums = append(sums, sum)
 		}
 		if err != nil {
+			err = fmt.Errorf("job %s: %w", j.Name, err)
 			errs = append(errs, err)
 			if isInterrupt(err) || j.FailFast {
 				break
@@ -160,6 +353,36 @@ func runBatch(opts *BatchOptions) error {
 	return worstError(errs)
 }
 
+// checkJobOutputs refuses jobs whose outputs collide: two jobs writing the
+// same output, or a job reading another's output as its input (the
+// other's output directory, or a tree inside it).
+func checkJobOutputs(jobs []BatchJob) error {
+	for i, a := range jobs {
+		for k, b := range jobs {
+			if k == i {
+				continue
+			}
+			if k > i && outguard.Resolve(a.Output) == outguard.Resolve(b.Output) {
+				return inputError(fmt.Errorf("jobs %s and %s both write %s: give each job its own output", a.Name, b.Name, a.Output))
+			}
+			if outguard.Within(b.Input, a.Output) {
+				return inputError(fmt.Errorf("job %s reads job %s's output: its input %s is in %s; give it the kernels themselves", b.Name, a.Name, b.Input, a.Output))
+			}
+		}
+	}
+	return nil
+}
+
+// jobError is an input error about a job's key, naming the config file,
+// the key's line and the job.
+func jobError(file string, j BatchJob, key string, err error) error {
+	loc := file
+	if line, ok := j.lines[key]; ok {
+		loc = fmt.Sprintf("%s:%d", file, line)
+	}
+	return inputError(fmt.Errorf("%s: job %s: %s: %w", loc, j.Name, key, err))
+}
+
 // expandObjects expands object globs; a pattern matching nothing is an
 // error.
 func expandObjects(patterns []string) ([]string, error) {
@@ -167,10 +390,10 @@ func expandObjects(patterns []string) ([]string, error) {
 	for _, p := range patterns {
 		m, err := filepath.Glob(p)
 		if err != nil {
-			return nil, fmt.Errorf("objects: %q: %w", p, err)
+			return nil, fmt.Errorf("%q: %w", p, err)
 		}
 		if len(m) == 0 {
-			return nil, fmt.Errorf("objects: %s: no such file", p)
+			return nil, fmt.Errorf("%s: no such file", p)
 		}
 		out = append(out, m...)
 	}
@@ -186,10 +409,6 @@ func worstError(errs []error) error {
 		}
 	}
 	return worst
-}
-
-func isInterrupt(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // batchRunOptions configure one run of the batch engine, for "batch" and
@@ -262,9 +481,15 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	switch {
 	case err == nil:
 	case isInterrupt(err):
-		return sum, &FailedError{Err: errors.New("interrupted: outputs already complete are kept, nothing partial is left")}
+		return sum, fmt.Errorf("interrupted: outputs already complete are kept, nothing partial is left (%w)", err)
 	case errors.Is(err, batch.ErrKernelFailed):
-		return sum, &FailedError{Err: err}
+		for _, k := range sum.Failures() {
+			if errors.Is(k.Err, btfgen.ErrSelfCheck) || errors.Is(k.Err, batch.ErrInternal) {
+				// btftool's own failure, not the kernel's: a bug to report.
+				return sum, &InternalError{Err: k.Err, Inputs: append([]string{filepath.Join(o.Batch.Input, filepath.FromSlash(k.Rel))}, o.Objects...)}
+			}
+		}
+		return sum, &NegativeError{Err: err}
 	case errors.Is(err, batch.ErrBadOptions):
 		return sum, &UsageError{Err: err}
 	default:
@@ -273,17 +498,22 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	if o.FailOnPoison && sum != nil {
 		for _, ob := range sum.Objects {
 			if ob.Unsatisfied+ob.Failed > 0 {
-				return sum, &FailedError{Err: errors.New("relocations unsatisfied (--fail-on-poison)")}
+				return sum, &NegativeError{Err: errors.New("relocations unsatisfied (--fail-on-poison)")}
 			}
 		}
 	}
 	return sum, nil
 }
 
+// writeJSON writes v as indented JSON and a newline. A value that does
+// not marshal is btftool's bug; a write that fails is an output problem.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return &InternalError{Err: fmt.Errorf("JSON report: %w", err)}
+	}
+	_, err = w.Write(append(b, '\n'))
+	return outputError(err)
 }
 
 // writeBatchSummary prints the final summary: counts, bytes, time, failed
@@ -415,33 +645,4 @@ func (p *progress) finish() {
 		p.bar.Finish()
 		p.bar.Clear()
 	}
-}
-
-// configSearch lists the config files tried, in order, when --config is
-// not given.
-func configSearch() []string {
-	paths := []string{"btftool.yaml"}
-	xdg := os.Getenv("XDG_CONFIG_HOME")
-	if xdg == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			xdg = filepath.Join(home, ".config")
-		}
-	}
-	if xdg != "" {
-		paths = append(paths, filepath.Join(xdg, "btftool", "config.yaml"))
-	}
-	return paths
-}
-
-// findConfig returns the config file to use.
-func findConfig(explicit string) (string, error) {
-	if explicit != "" {
-		return explicit, nil
-	}
-	for _, p := range configSearch() {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p, nil
-		}
-	}
-	return "", usageErrorf("no config file: give --config FILE or create %s", strings.Join(configSearch(), " or "))
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btftool/btftool/internal/testfs"
 	"github.com/btftool/btftool/pkg/batch"
 	bundlepkg "github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/kbtf"
@@ -73,10 +74,10 @@ func TestGenDirectoryMode(t *testing.T) {
 			files: []string{"debian/12/x86_64/6.1.0-56-amd64.btf"}},
 		{name: "quiet", args: []string{"-q"}, status: 0, noStderr: true,
 			files: []string{"debian/12/arm64/6.1.0-50-arm64.btf", "debian/12/x86_64/6.1.0-56-amd64.btf"}},
-		{name: "bad kernel", bad: true, status: ExitFailed,
+		{name: "bad kernel", bad: true, status: ExitNegative,
 			files:  []string{"debian/12/arm64/6.1.0-50-arm64.btf", "debian/12/x86_64/6.1.0-56-amd64.btf"},
 			stderr: []string{"FAILED debian/12/x86_64/0.0-bad.btf", "3 kernel(s): 2 processed, 0 skipped, 1 failed"}},
-		{name: "bad kernel fail-fast", bad: true, args: []string{"--fail-fast", "-j", "1", "--include", "debian/12/x86_64"}, status: ExitFailed,
+		{name: "bad kernel fail-fast", bad: true, args: []string{"--fail-fast", "-j", "1", "--include", "debian/12/x86_64"}, status: ExitNegative,
 			stderr: []string{"FAILED debian/12/x86_64/0.0-bad.btf", "1 not run"}},
 		{name: "bad pattern", args: []string{"--include", "["}, status: ExitBadInput},
 	} {
@@ -209,7 +210,7 @@ func TestBatchCancel(t *testing.T) {
 		IO: io, Objects: batchTestObjects, Format: "text", Context: ctx,
 		Batch: batch.Options{Input: batchTree(t), Output: out},
 	})
-	if exitCode(err) != ExitFailed || !strings.Contains(err.Error(), "interrupted") {
+	if exitCode(err) != ExitInterrupted || !strings.Contains(err.Error(), "interrupted") {
 		t.Errorf("err %v", err)
 	}
 	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 0 {
@@ -393,21 +394,29 @@ func TestBatchConfigErrors(t *testing.T) {
 		name, file, content string
 		want                string // substring of the error, with FILE for the path
 	}{
-		{"unknown job key", "c.yaml", "jobs:\n" + job + "    objcts: [y.o]\n", "FILE:6: jobs[0].objcts: unknown key"},
-		{"unknown top key", "c.yaml", "verbose: true\njobs:\n" + job, "FILE:1: verbose: unknown key"},
+		{"unknown job key", "c.yaml", "jobs:\n" + job + "    objcts: [y.o]\n", "FILE:6: job a: objcts: unknown key (known: name, objects, input, output, arch, include, exclude, jobs, force, fail-fast, verify, modules)"},
+		{"unknown key of a job without a name", "c.yaml", "jobs:\n  - objcts: [y.o]\n", "FILE:2: jobs[0]: objcts: unknown key"},
+		{"unknown top key", "c.yaml", "verbose: true\njobs:\n" + job, "FILE:1: verbose: unknown key (known: jobs, gen, batch, verify, inspect, diff, select)"},
 		{"unknown nested top key", "c.yaml", "jobs:\n" + job + "cli:\n  jobs: 3\n", "FILE:6: cli: unknown key"},
-		{"bad jobs value", "c.yaml", "jobs:\n" + job + "    jobs: two\n", "FILE:6: jobs[0].jobs: invalid value two: want a whole number"},
-		{"negative jobs", "c.yaml", "jobs:\n" + job + "    jobs: -1\n", "jobs[0].jobs: invalid value -1"},
-		{"bad bool", "c.yaml", "jobs:\n" + job + "    force: yes please\n", "FILE:6: jobs[0].force: invalid value"},
-		{"bad list", "c.yaml", "jobs:\n" + job + "    arch: {a: 1}\n", "FILE:6: jobs[0].arch: invalid value"},
-		{"second job", "c.yaml", "jobs:\n" + job + job + "    include: 3\n", "FILE:10: jobs[1].include: invalid value 3"},
-		{"missing key", "c.yaml", "jobs:\n  - name: a\n    objects: [x.o]\n    input: k\n", "FILE:2: jobs[0]: missing required key output"},
-		{"duplicate name", "c.yaml", "jobs:\n" + job + job, "FILE:6: jobs[1].name: duplicate job name"},
+		{"unknown command section key", "c.yaml", "jobs:\n" + job + "batch:\n  jobz: 3\n", "FILE:7: batch.jobz: unknown key (known: quiet, output)"},
+		{"bad command section value", "c.yaml", "jobs:\n" + job + "batch:\n  output: yaml\n", `FILE:7: batch.output: invalid value "yaml": want text or json`},
+		{"bad jobs value", "c.yaml", "jobs:\n" + job + "    jobs: two\n", "FILE:6: job a: jobs: invalid value two: want a whole number, 0 or more"},
+		{"negative jobs", "c.yaml", "jobs:\n" + job + "    jobs: -1\n", "FILE:6: job a: jobs: invalid value -1"},
+		{"bad bool", "c.yaml", "jobs:\n" + job + "    force: yes please\n", "FILE:6: job a: force: invalid value yes please: want true or false"},
+		{"bad list", "c.yaml", "jobs:\n" + job + "    arch: {a: 1}\n", "FILE:6: job a: arch: invalid value (a mapping): want a list of strings"},
+		{"bad arch", "c.yaml", "jobs:\n" + job + "    arch: [x86_64, sparc]\n", `FILE:6: job a: arch: invalid value "sparc": want x86_64 (amd64, x86-64), arm64 (aarch64), s390x, ppc64le (ppc64el), riscv64 or loongarch64`},
+		{"bad pattern", "c.yaml", "jobs:\n" + job + "    include: '['\n", `FILE:6: job a: include: invalid pattern "[": syntax error in pattern`},
+		{"second job", "c.yaml", "jobs:\n" + job + strings.Replace(job, "name: a", "name: b", 1) + "    include: [x, {y: 1}]\n", "FILE:10: job b: include: invalid value (a mapping): want a string in the list"},
+		{"missing key", "c.yaml", "jobs:\n  - name: a\n    objects: [x.o]\n    input: k\n", "FILE:2: job a: missing required key output"},
+		{"duplicate name", "c.yaml", "jobs:\n" + job + job, `FILE:6: job a: name: duplicate job name "a"`},
+		{"key given twice", "c.yaml", "jobs:\n" + job + "    input: k2\n", "FILE:6: job a: input: given twice (first on line 4)"},
 		{"no jobs", "c.yaml", "jobs: []\n", "FILE:1: jobs: empty"},
 		{"jobs not a list", "c.yaml", "jobs: 3\n", "FILE:1: jobs: not a list"},
-		{"syntax", "c.yaml", "jobs: [\n", "FILE: "},
-		{"toml unknown key", "c.toml", "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"]\ninput = \"k\"\noutput = \"o\"\nforse = true\n", "FILE: jobs[0].forse: unknown key"},
-		{"json bad value", "c.json", `{"jobs": [{"name": "a", "objects": ["x.o"], "input": "k", "output": "o", "jobs": 1.5}]}`, "FILE: jobs[0].jobs: invalid value 1.5"},
+		{"syntax", "c.yaml", "jobs: [\n", "FILE: yaml: line"},
+		{"toml unknown key", "c.toml", "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"]\ninput = \"k\"\noutput = \"o\"\nforse = true\n", "FILE:6: job a: forse: unknown key"},
+		{"toml syntax", "c.toml", "[[jobs]]\nname = \"a\"\nobjects = [\"x.o\"\n", "FILE: toml: line 4: expected character ] but the document ended here"},
+		{"json bad value", "c.json", "{\"jobs\": [{\"name\": \"a\", \"objects\": [\"x.o\"], \"input\": \"k\",\n \"output\": \"o\", \"jobs\": 1.5}]}", "FILE:2: job a: jobs: invalid value 1.5"},
+		{"json syntax", "c.json", "{\"jobs\": [\n{\"name\": }]}", "FILE: line 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := writeConfig(t, tc.file, tc.content)
@@ -439,27 +448,58 @@ func TestBatchConfigFormats(t *testing.T) {
 	}
 }
 
-// TestExampleConfigs loads each example config of configs/ and checks it.
-func TestExampleConfigs(t *testing.T) {
+// TestShippedConfigs runs each config of configs/ as a checkout of the
+// repository would (its paths are taken from its directory, ../testdata):
+// every job succeeds and writes its output. The user guide's example is
+// configs/btftool.yaml, word for word.
+func TestShippedConfigs(t *testing.T) {
 	paths, err := filepath.Glob("../../configs/*.yaml")
-	if err != nil || len(paths) < 2 {
-		t.Fatalf("example configs: %v %v", paths, err)
+	if err != nil || len(paths) < 3 {
+		t.Fatalf("shipped configs: %v %v", paths, err)
+	}
+	testdata, err := filepath.Abs("../../testdata")
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			opts, err := parseBatch(t, "--config", p)
-			if err != nil {
+			checkout := t.TempDir()
+			if err := os.Symlink(testdata, filepath.Join(checkout, "testdata")); err != nil {
 				t.Fatal(err)
 			}
-			for _, j := range opts.Jobs {
-				if !batch.IsBundle(j.Output) {
-					t.Errorf("job %s: output %s is not a bundle", j.Name, j.Output)
+			copyFile(t, p, filepath.Join(checkout, "configs", filepath.Base(p)))
+			t.Chdir(checkout)
+			io, out, errOut := batchTestIO(false)
+			if code := runWith(io, "batch", "--config", "configs/"+filepath.Base(p), "-q", "-o", "json"); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var res struct{ Jobs []batch.Summary }
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range res.Jobs {
+				if j.Processed+j.Skipped == 0 || j.Failed > 0 {
+					t.Errorf("%s: %d processed, %d failed", j.Output, j.Processed, j.Failed)
 				}
-				if _, _, err := batch.Select(&batch.Options{Input: t.TempDir(), Include: j.Include, Exclude: j.Exclude, Arch: j.Arch}); err != nil {
-					t.Errorf("job %s: filters: %v", j.Name, err)
+				if _, err := os.Stat(j.Output); err != nil {
+					t.Error(err)
+				}
+				if abs, _ := filepath.Abs(j.Output); !strings.HasPrefix(abs, filepath.Join(checkout, "build")+string(filepath.Separator)) {
+					t.Errorf("output %s outside the checkout's build/", j.Output)
 				}
 			}
 		})
+	}
+	guide, err := os.ReadFile("../../docs/user-guide.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../../configs/btftool.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(guide), "```yaml\n"+string(example)+"```") {
+		t.Error("docs/user-guide.md does not show configs/btftool.yaml as it is")
 	}
 }
 
@@ -514,5 +554,194 @@ func TestBatchRun(t *testing.T) {
 	bad := writeConfig(t, "c.yaml", "jobs:\n  - name: a\n    objects: [nothing*.o]\n    input: "+in+"\n    output: o\n")
 	if got := run(&Factory{IO: io}, []string{"batch", "--config", bad}); got != ExitBadInput || !strings.Contains(errOut.String(), "no such file") {
 		t.Errorf("status %d:\n%s", got, errOut)
+	}
+}
+
+// genTreeJSON runs gen min_core_btf on a tree with -o json and returns the
+// status, the summary and stderr.
+func genTreeJSON(tb testing.TB, args ...string) (int, batch.Summary, string) {
+	tb.Helper()
+	io, out, errOut := batchTestIO(false)
+	code := run(&Factory{IO: io}, append([]string{"gen", "min_core_btf", "-q", "-o", "json"}, args...))
+	var sum batch.Summary
+	if code == ExitOK {
+		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+			tb.Fatalf("%v:\n%s", err, out)
+		}
+	}
+	return code, sum, errOut.String()
+}
+
+// TestGenTreeNothingLost: outputs inside the input tree are not read back
+// as kernels, so a rerun sees the same kernels; an output that is the tree,
+// a kernel or an object, or that would replace a file of another kind, or
+// whose name promises another format, is refused before any work, and no
+// input changes.
+func TestGenTreeNothingLost(t *testing.T) {
+	tree := batchTree(t)
+	objs := []string{copyFile(t, batchTestObjects[0], filepath.Join(tree, "objs", "a.bpf.o"))}
+	kernel := filepath.Join(tree, "debian/12/x86_64/6.1.0-56-amd64.btf")
+	inputs := testfs.ReadTree(t, tree, nil)
+
+	// Reruns into an output directory and a bundle inside the tree.
+	for _, out := range []string{filepath.Join(tree, "min"), filepath.Join(tree, "min.tar.xz"), filepath.Join(tree, "debian", "min")} {
+		for run := range 3 {
+			args := append([]string{tree, out}, objs...)
+			if run == 2 {
+				args = append(args, "--force")
+			}
+			code, sum, stderr := genTreeJSON(t, args...)
+			if code != ExitOK || sum.Total != 2 || sum.Processed+sum.Skipped != 2 {
+				t.Errorf("%s, run %d: exit %d, %d kernels (%d processed, %d skipped), want 2: %s", out, run+1, code, sum.Total, sum.Processed, sum.Skipped, stderr)
+			}
+		}
+	}
+	if changed := testfs.Changed(inputs, testfs.ReadTree(t, tree, func(rel string) bool { _, ok := inputs[rel]; return ok })); len(changed) > 0 {
+		t.Errorf("inputs changed: %v", changed)
+	}
+
+	other := t.TempDir()
+	copyFile(t, testKernel, filepath.Join(other, "kernel.btf.tar.xz"))
+	os.MkdirAll(filepath.Join(other, "notbtf", "debian/12/x86_64"), 0o755)
+	os.WriteFile(filepath.Join(other, "notbtf", "debian/12/x86_64/6.1.0-56-amd64.btf"), []byte("my notes\n"), 0o644)
+	os.WriteFile(filepath.Join(other, "file"), []byte("a file\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"output is the tree", []string{tree, tree}, "output " + tree + " is also input"},
+		{"output is the tree by a symbolic link", []string{tree, symlink(t, tree)}, "is the same file as input " + tree},
+		{"output is a kernel", []string{kernel, kernel}, "OUTPUT " + kernel + " is also INPUT"},
+		{"output is an object", []string{tree, objs[0]}, "a.bpf.o names a file, but the outputs of a tree are a directory or a .tar.xz, .tar.gz or .tar.zst bundle"},
+		{"bzip2 bundle", []string{tree, filepath.Join(other, "x.tar.bz2")}, "a .tar.bz2 name, but a bundle is a .tar.xz, .tar.gz or .tar.zst file and anything else a directory: name the bundle x.tar.xz"},
+		{"zip bundle", []string{tree, filepath.Join(other, "x.zip")}, "a .zip name"},
+		{"btf name", []string{tree, filepath.Join(other, "x.btf")}, "names a BTF file"},
+		{"bundle replacing a kernel archive", []string{tree, filepath.Join(other, "kernel.btf.tar.xz")}, "exists and is xz-compressed data, not a bundle btftool wrote (force replaces it)"},
+		{"output directory is a file", []string{tree, filepath.Join(other, "file")}, "exists and is a file of another kind, not a directory"},
+		{"kernel output replacing a file that is not BTF", []string{tree, filepath.Join(other, "notbtf")}, "6.1.0-56-amd64.btf exists and is a file of another kind, not BTF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, others := testfs.ReadTree(t, tree, nil), testfs.ReadTree(t, other, nil)
+			code, _, stderr := genTreeJSON(t, append(tc.args, objs...)...)
+			if code != ExitBadInput || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line saying %q", code, stderr, tc.want)
+			}
+			if changed := testfs.Changed(before, testfs.ReadTree(t, tree, nil)); len(changed) > 0 {
+				t.Errorf("tree changed: %v", changed)
+			}
+			if changed := testfs.Changed(others, testfs.ReadTree(t, other, nil)); len(changed) > 0 {
+				t.Errorf("files changed: %v", changed)
+			}
+		})
+	}
+
+	// A bundle in a directory that does not exist: its parents are made.
+	nested := filepath.Join(other, "new", "dir", "b.tar.gz")
+	if code, sum, stderr := genTreeJSON(t, append([]string{tree, nested}, objs...)...); code != ExitOK || sum.Processed != 2 {
+		t.Errorf("bundle in a new directory: exit %d, %+v: %s", code, sum, stderr)
+	}
+	// --force replaces a file that is not a bundle, and kernel outputs that
+	// are not BTF.
+	for _, out := range []string{filepath.Join(other, "kernel.btf.tar.xz"), filepath.Join(other, "notbtf")} {
+		if code, _, stderr := genTreeJSON(t, append([]string{tree, out, "--force"}, objs...)...); code != ExitOK {
+			t.Errorf("%s with --force: exit %d: %s", out, code, stderr)
+		}
+	}
+}
+
+// symlink makes a symbolic link to target in a new directory and returns it.
+func symlink(tb testing.TB, target string) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "link")
+	if err := os.Symlink(target, p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// TestBatchNestedTrees: jobs whose trees nest each see the same kernels on
+// every run, whatever the other jobs wrote; jobs whose outputs collide or
+// that read another job's output are refused, naming the jobs.
+func TestBatchNestedTrees(t *testing.T) {
+	tree := batchTree(t)
+	objs, _ := filepath.Abs("../../testdata/bpf")
+	cfg := writeConfig(t, "btftool.yaml", `jobs:
+  - name: all
+    objects: [`+objs+`/execsnoop.bpf.o]
+    input: `+tree+`
+    output: `+tree+`/min-all
+  - name: debian12
+    objects: [`+objs+`/execsnoop.bpf.o]
+    input: `+tree+`/debian/12
+    output: `+tree+`/debian/12/min.tar.gz
+  - name: x86
+    objects: [`+objs+`/vfs.bpf.o]
+    input: `+tree+`/debian
+    output: `+tree+`/debian/12/x86_64/min
+    force: true
+`)
+	inputs := testfs.ReadTree(t, tree, nil)
+	for run := range 2 {
+		io, out, errOut := batchTestIO(false)
+		if code := runWith(io, "batch", "--config", cfg, "-q", "-o", "json"); code != ExitOK {
+			t.Fatalf("run %d: exit %d: %s", run+1, code, errOut)
+		}
+		var res struct{ Jobs []batch.Summary }
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range res.Jobs {
+			if s.Total != 2 {
+				t.Errorf("run %d, job %d: %d kernels, want 2", run+1, i, s.Total)
+			}
+		}
+	}
+	if changed := testfs.Changed(inputs, testfs.ReadTree(t, tree, func(rel string) bool { _, ok := inputs[rel]; return ok })); len(changed) > 0 {
+		t.Errorf("inputs changed: %v", changed)
+	}
+	for _, tc := range []struct{ name, config, want string }{
+		{"same output", `jobs:
+  - {name: a, objects: [` + objs + `/vfs.bpf.o], input: ` + tree + `, output: out}
+  - {name: b, objects: [` + objs + `/vfs.bpf.o], input: ` + tree + `/debian, output: ./out}
+`, "jobs a and b both write"},
+		{"input is another job's output", `jobs:
+  - {name: a, objects: [` + objs + `/vfs.bpf.o], input: ` + tree + `, output: ` + tree + `/min-all}
+  - {name: b, objects: [` + objs + `/vfs.bpf.o], input: ` + tree + `/min-all/debian, output: out-b}
+`, "job b reads job a's output"},
+		{"output is an input", `jobs:
+  - {name: a, objects: [` + objs + `/vfs.bpf.o], input: ` + tree + `, output: ` + tree + `}
+`, "job a: output " + tree + " is also input"},
+	} {
+		io, _, errOut := batchTestIO(false)
+		if code := runWith(io, "batch", "--config", writeConfig(t, "c.yaml", tc.config)); code != ExitBadInput || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tc.name, code, errOut, tc.want)
+		}
+	}
+}
+
+// runWith runs btftool with io and args and returns the status.
+func runWith(io *IOStreams, args ...string) int { return run(&Factory{IO: io}, args) }
+
+// TestBatchJobErrors: problems found when a job runs name the config file,
+// the key's line, the job and the key; a filter that leaves no kernel says
+// so.
+func TestBatchJobErrors(t *testing.T) {
+	tree := batchTree(t)
+	objs, _ := filepath.Abs("../../testdata/bpf")
+	for _, tc := range []struct{ name, config, want string }{
+		{"missing input", "jobs:\n  - name: a\n    objects: [" + objs + "/vfs.bpf.o]\n    input: nosuchdir\n    output: out\n",
+			"c.yaml:4: job a: input: stat DIR/nosuchdir: no such file or directory"},
+		{"objects match nothing", "jobs:\n  - name: a\n    objects: [nothing*.o]\n    input: " + tree + "\n    output: out\n",
+			"c.yaml:3: job a: objects: DIR/nothing*.o: no such file"},
+		{"filtered out", "jobs:\n  - name: a\n    objects: [" + objs + "/vfs.bpf.o]\n    input: " + tree + "\n    output: out\n    arch: s390x\n",
+			"job a: " + tree + ": no kernel BTF files: all 2 left out by the filters (arch [s390x]"},
+	} {
+		cfg := writeConfig(t, "c.yaml", tc.config)
+		io, _, errOut := batchTestIO(false)
+		want := strings.ReplaceAll(tc.want, "DIR", filepath.Dir(cfg))
+		if code := runWith(io, "batch", "--config", cfg, "-q"); code != ExitBadInput || !strings.Contains(errOut.String(), want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tc.name, code, errOut, want)
+		}
 	}
 }

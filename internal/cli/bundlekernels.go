@@ -49,7 +49,7 @@ type BundleListing struct {
 func inspectBundle(opts *InspectBTFOptions, b *bundle.Bundle) error {
 	idx := b.Index()
 	if opts.Format == "json" {
-		return writeInspectJSON(opts.IO.Out, BundleListing{Bundle: opts.Input, Format: idx.Format, Compression: b.Compression(),
+		return writeJSON(opts.IO.Out, BundleListing{Bundle: opts.Input, Format: idx.Format, Compression: b.Compression(),
 			Generator: idx.Generator, Objects: idx.Objects, Kernels: idx.Kernels})
 	}
 	stored := map[string]bool{}

@@ -10,86 +10,52 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
-// Exit statuses, documented in the root command's help.
-const (
-	ExitOK       = 0 // success
-	ExitFailed   = 1 // a check did not pass
-	ExitBadInput = 2 // usage error or bad input
-)
-
-// IOStreams are the standard streams of a command, replaceable in tests.
+// IOStreams are the standard streams of a command, replaceable in tests,
+// and the one place that decides terminal behaviour.
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// ErrTTY reports whether ErrOut is a terminal (progress bars).
-	ErrTTY bool
+	// OutTTY and ErrTTY report whether Out and ErrOut are terminals
+	// (colour, progress bars).
+	OutTTY, ErrTTY bool
+	// NoColor is set when the NO_COLOR environment variable is set and not
+	// empty (no-color.org).
+	NoColor bool
 }
 
 // SystemIO returns the process's streams.
 func SystemIO() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		OutTTY:  term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		NoColor: os.Getenv("NO_COLOR") != "",
+	}
+}
+
+// ColorEnabled reports whether output to Out is coloured under mode
+// (--color): always, never, or auto: on a terminal unless NO_COLOR is set.
+func (s *IOStreams) ColorEnabled(mode string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return s.OutTTY && !s.NoColor
 }
 
 // Factory holds what commands depend on.
 type Factory struct {
 	IO *IOStreams
-}
-
-// UsageError is a command-line mistake: usage is printed and the exit
-// status is ExitBadInput.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-// InputError is a problem with an input or output file: the exit status is
-// ExitBadInput.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
-// FailedError means the command ran but a check it was asked to make did
-// not pass: the exit status is ExitFailed.
-type FailedError struct{ Err error }
-
-func (e *FailedError) Error() string { return e.Err.Error() }
-func (e *FailedError) Unwrap() error { return e.Err }
-
-// SilentError ends a command with a status without printing anything more.
-type SilentError struct{ Code int }
-
-func (e *SilentError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
-
-func usageErrorf(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
-}
-
-func inputError(err error) error { return &InputError{Err: err} }
-
-// exitCode maps an error returned by a command to the process status.
-func exitCode(err error) int {
-	var ue *UsageError
-	var ie *InputError
-	var fe *FailedError
-	var se *SilentError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &se):
-		return se.Code
-	case errors.As(err, &fe):
-		return ExitFailed
-	case errors.As(err, &ue), errors.As(err, &ie):
-		return ExitBadInput
-	}
-	return ExitBadInput
 }
 
 // Execute runs btftool with the given arguments and returns the exit status.
@@ -98,12 +64,25 @@ func Execute(args []string) int {
 	return run(f, args)
 }
 
-func run(f *Factory, args []string) int {
-	root := NewCmdRoot(f)
+func run(f *Factory, args []string) int { return execute(f, NewCmdRoot(f), args) }
+
+// execute runs root with args, prints the error of a failed command (as
+// JSON for -o json, with a bug report request for an internal error) and
+// returns the exit status exitCode gives it. A panic is an internal error.
+func execute(f *Factory, root *cobra.Command, args []string) (code int) {
 	root.SetArgs(args)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	cmd, err := root.ExecuteC()
+	var cmd *cobra.Command
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = &InternalError{Err: fmt.Errorf("panic: %v", r), Stack: debug.Stack()}
+			}
+		}()
+		cmd, err = root.ExecuteC()
+	}()
 	if err == nil {
 		return ExitOK
 	}
@@ -111,32 +90,33 @@ func run(f *Factory, args []string) int {
 	if errors.As(err, &se) {
 		return se.Code
 	}
+	code = exitCode(err)
 	msg := oneLineMessage(err.Error())
+	if code == ExitInternal {
+		msg = "internal error: " + msg
+	}
 	if cmd != nil && wantsJSON(cmd) {
-		b, _ := json.Marshal(map[string]any{"error": msg, "exit_status": exitCode(err)})
+		rep := map[string]any{"error": msg, "exit_status": code}
+		if code == ExitInternal {
+			rep["bug_report"] = bugReport(err, args)
+		}
+		b, _ := json.Marshal(rep)
 		fmt.Fprintln(f.IO.ErrOut, string(b))
-	} else {
-		fmt.Fprintf(f.IO.ErrOut, "btftool: %s\n", msg)
+		return code
 	}
+	fmt.Fprintf(f.IO.ErrOut, "btftool: %s\n", msg)
 	var ue *UsageError
-	if errors.As(err, &ue) || isCobraUsageError(err) {
-		if cmd != nil {
-			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	var ie *InternalError
+	switch {
+	case code == ExitInternal:
+		fmt.Fprintf(f.IO.ErrOut, "btftool: %s\n", bugReport(err, args))
+		if errors.As(err, &ie) && len(ie.Stack) > 0 {
+			f.IO.ErrOut.Write(ie.Stack)
 		}
-		return ExitBadInput
+	case errors.As(err, &ue) && cmd != nil:
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
-	return exitCode(err)
-}
-
-// isCobraUsageError recognises cobra's own argument and flag errors.
-func isCobraUsageError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "bad flag syntax"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
+	return code
 }
 
 // oneLineMessage makes an error message one printable line: line breaks

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 )
 
 // Shell completion. cobra provides "btftool completion bash|zsh|fish|powershell"
@@ -67,10 +65,11 @@ func completionTables() (byArg, byFlag map[string]cobra.CompletionFunc) {
 	}
 	byFlag = map[string]cobra.CompletionFunc{
 		"output":       completeWords("text", "json"),
-		"arch":         completeWords("x86_64", "aarch64", "arm64", "s390x", "ppc64le", "riscv64"),
+		"arch":         completeWords(optArch.Allowed...),
 		"config":       completeFiles("yaml", "yml", "toml", "json"),
 		"format":       completeWords("raw", "c"),
 		"fail-on":      completeWords("never", "unsatisfied", "load"),
+		"color":        completeWords("auto", "always", "never"),
 		"kernels":      anyFile,
 		"only-used-by": objects,
 		"object":       objects,
@@ -119,15 +118,19 @@ func setupCompletion(root *cobra.Command) {
 // --config, BTFTOOL_CONFIG or the default locations), those not already
 // given.
 func completeJobNames(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	explicit, _ := cmd.Flags().GetString("config")
-	if !cmd.Flags().Changed("config") {
-		explicit = os.Getenv(batchFlag("config").env())
+	explicit, _ := lookupEnv(optConfig.env())
+	if f := cmd.Flags().Lookup(optConfig.Name); f != nil && f.Changed {
+		explicit = f.Value.String()
 	}
-	file, err := findConfig(explicit)
+	path, err := findConfig(explicit, true)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	jobs, err := loadConfig(viper.New(), file)
+	file, err := readConfig(path, configSections[""])
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	jobs, err := file.readJobs()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -50,7 +50,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"gen", "min_core_btf", "k.btf", "out.btf", "a.o", "b"}, []string{"o"}, ext},
 		{[]string{"gen", "min_core_btf", "-o", ""}, []string{"text", "json"}, noFiles},
 		{[]string{"gen", "min_core_btf", "--output", "j"}, []string{"text", "json"}, noFiles},
-		{[]string{"gen", "min_core_btf", "--arch", ""}, []string{"x86_64", "aarch64", "arm64", "s390x", "ppc64le", "riscv64"}, noFiles},
+		{[]string{"gen", "min_core_btf", "--arch", ""}, []string{"x86_64", "arm64", "s390x", "ppc64le", "riscv64", "loongarch64"}, noFiles},
 		{[]string{"gen", "min_core_btf", "--jobs", ""}, nil, noFiles},
 		// verify INPUT MINIMIZED OBJECT...
 		{[]string{"verify", ""}, nil, files},

@@ -1,82 +1,110 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
-	"github.com/spf13/cast"
-	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// flagSpec declares a flag once, as data: its environment variable and
-// viper key are derived from its name.
-type flagSpec struct {
-	Name, Short, Usage string
-	// Default is a bool, an int or a string, and sets the flag's type.
-	Default any
+// The config file: --config FILE (BTFTOOL_CONFIG), else ./btftool.yaml,
+// else $XDG_CONFIG_HOME/btftool/config.yaml. YAML, JSON or TOML by its
+// extension, read once into a tree of yaml.Nodes that keeps every key's
+// line. Its top-level keys are "jobs" (batch's jobs) and one section per
+// command, nested as the command path is (gen: min_core_btf: ...), whose
+// keys are the names of the command's flags.
+
+// configFile is a parsed config file.
+type configFile struct {
+	path string
+	root *yaml.Node // the top-level mapping
+	// known lists the top-level keys: "jobs" and the commands.
+	known []string
 }
 
-// env returns the flag's environment variable: BTFTOOL_ and the name in
-// capitals with "-" as "_".
-func (fs flagSpec) env() string {
-	return "BTFTOOL_" + strings.ToUpper(strings.ReplaceAll(fs.Name, "-", "_"))
-}
-
-// key returns the flag's viper key. It lives under "cli." so that it
-// cannot collide with the config file's keys ("jobs" is both the file's
-// list of jobs and the --jobs flag).
-func (fs flagSpec) key() string { return "cli." + fs.Name }
-
-func (fs flagSpec) add(cmd *cobra.Command) {
-	usage := fs.Usage + " [" + fs.env() + "]"
-	switch d := fs.Default.(type) {
-	case bool:
-		cmd.Flags().BoolP(fs.Name, fs.Short, d, usage)
-	case int:
-		cmd.Flags().IntP(fs.Name, fs.Short, d, usage)
-	case string:
-		cmd.Flags().StringP(fs.Name, fs.Short, d, usage)
-	default:
-		panic("flagSpec " + fs.Name + ": unsupported default type")
-	}
-}
-
-// batchFlags are the flags of "batch" that the environment can set too.
-var batchFlags = []flagSpec{
-	{Name: "config", Usage: "config file (default ./btftool.yaml, then $XDG_CONFIG_HOME/btftool/config.yaml)", Default: ""},
-	{Name: "jobs", Short: "j", Usage: "kernels processed in parallel, overriding every job's setting (default: the job's, else one per CPU)", Default: 0},
-	{Name: "force", Usage: "redo kernels whose inputs are unchanged since the last run", Default: false},
-	{Name: "fail-fast", Usage: "stop at the first kernel that fails", Default: false},
-	{Name: "verify", Usage: "prove every output equivalent with cilium/ebpf before writing it", Default: false},
-	{Name: "quiet", Short: "q", Usage: "no progress or summary on stderr, only errors", Default: false},
-}
-
-func batchFlag(name string) flagSpec {
-	for _, fs := range batchFlags {
-		if fs.Name == name {
-			return fs
+// configSearch lists the config files tried, in order, when --config is
+// not given.
+func configSearch() []string {
+	paths := []string{"btftool.yaml"}
+	xdg := os.Getenv("XDG_CONFIG_HOME")
+	if xdg == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			xdg = filepath.Join(home, ".config")
 		}
 	}
-	panic("no batch flag " + name)
+	if xdg != "" {
+		paths = append(paths, filepath.Join(xdg, "btftool", "config.yaml"))
+	}
+	return paths
 }
 
-// jobKeys are the keys a job of the config file may have.
-var jobKeys = []string{"name", "objects", "input", "output", "arch", "include", "exclude", "jobs", "force", "fail-fast", "verify"}
+// findConfig returns the config file to use: explicit when given, else the
+// first of configSearch that exists, else "" (an error when required).
+func findConfig(explicit string, required bool) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	for _, p := range configSearch() {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	if required {
+		return "", usageErrorf("no config file: give --config FILE or create %s", strings.Join(configSearch(), " or "))
+	}
+	return "", nil
+}
 
-// configError is a config file problem, naming the file, the key and, for
-// YAML, the line.
-func configError(file string, line int, key, format string, args ...any) error {
-	loc := file
+// readConfig reads and parses the config file at path; known lists the
+// top-level keys it may have.
+func readConfig(path string, known []string) (*configFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	var root *yaml.Node
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		root, err = jsonNode(data)
+	case ".toml":
+		root, err = tomlNode(data)
+	default:
+		var doc yaml.Node
+		if err = yaml.Unmarshal(data, &doc); err == nil && len(doc.Content) > 0 {
+			root = doc.Content[0]
+		}
+	}
+	if err != nil {
+		return nil, inputError(fmt.Errorf("%s: %w", path, err))
+	}
+	f := &configFile{path: path, root: root, known: known}
+	if root == nil {
+		f.root = &yaml.Node{Kind: yaml.MappingNode, Line: 1}
+	} else if root.Kind != yaml.MappingNode {
+		return nil, f.errorf(root.Line, "", "not a mapping of settings")
+	}
+	if err := f.checkKeys(f.root, "", known); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// dir is the directory relative paths in the file are taken from.
+func (f *configFile) dir() string { return filepath.Dir(f.path) }
+
+// errorf returns an input error naming the file, the line (when known)
+// and the key.
+func (f *configFile) errorf(line int, key, format string, args ...any) error {
+	loc := f.path
 	if line > 0 {
-		loc = fmt.Sprintf("%s:%d", file, line)
+		loc = fmt.Sprintf("%s:%d", f.path, line)
 	}
 	if key != "" {
 		loc += ": " + key
@@ -84,338 +112,174 @@ func configError(file string, line int, key, format string, args ...any) error {
 	return inputError(fmt.Errorf("%s: %s", loc, fmt.Sprintf(format, args...)))
 }
 
-// resolveBatchOptions fills opts from the config file, the environment
-// and the flags (flag > environment > file), once; the run function never
-// sees viper.
-func resolveBatchOptions(cmd *cobra.Command, v *viper.Viper, args []string, opts *BatchOptions) error {
-	// The config file's own location comes from the flag or the
-	// environment only.
-	cfgFlag := batchFlag("config")
-	explicit, _ := cmd.Flags().GetString(cfgFlag.Name)
-	if !cmd.Flags().Changed(cfgFlag.Name) {
-		explicit = os.Getenv(cfgFlag.env())
-	}
-	file, err := findConfig(explicit)
-	if err != nil {
-		return err
-	}
-	jobs, err := loadConfig(v, file)
-	if err != nil {
-		return err
-	}
-	// Now that the file's keys are checked, layer flags and environment
-	// over it.
-	for _, fs := range batchFlags {
-		if err := v.BindPFlag(fs.key(), cmd.Flags().Lookup(fs.Name)); err != nil {
-			return err
+// checkKeys refuses keys of mapping m that are not in known, and keys given
+// twice; prefix names m in messages ("gen.").
+func (f *configFile) checkKeys(m *yaml.Node, prefix string, known []string) error {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if line, dup := seen[k.Value]; dup {
+			return f.errorf(k.Line, prefix+k.Value, "given twice (first on line %d)", line)
 		}
-		if err := v.BindEnv(fs.key(), fs.env()); err != nil {
-			return err
+		seen[k.Value] = k.Line
+		if !slices.Contains(known, k.Value) {
+			return f.errorf(k.Line, prefix+k.Value, "unknown key (known: %s)", strings.Join(known, ", "))
 		}
 	}
-	override := func(name string) (any, bool, error) {
-		fs := batchFlag(name)
-		if !v.IsSet(fs.key()) {
-			return nil, false, nil
-		}
-		var val any
-		var err error
-		switch fs.Default.(type) {
-		case bool:
-			val, err = cast.ToBoolE(v.Get(fs.key()))
-		case int:
-			var n int
-			n, err = cast.ToIntE(v.Get(fs.key()))
-			if err == nil && n < 0 {
-				err = errors.New("negative")
-			}
-			val = n
-		}
-		if err != nil {
-			src := "--" + fs.Name
-			if !cmd.Flags().Changed(fs.Name) {
-				src = fs.env()
-			}
-			return nil, false, usageErrorf("%s: invalid value %q", src, fmt.Sprint(v.Get(fs.key())))
-		}
-		return val, true, nil
-	}
-	for _, name := range []string{"jobs", "force", "fail-fast", "verify"} {
-		val, ok, err := override(name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		for i := range jobs {
-			j := &jobs[i]
-			switch name {
-			case "jobs":
-				j.Workers = val.(int)
-			case "force":
-				j.Force = val.(bool)
-			case "fail-fast":
-				j.FailFast = val.(bool)
-			case "verify":
-				j.Verify = val.(bool)
-			}
-		}
-	}
-	if val, ok, err := override("quiet"); err != nil {
-		return err
-	} else if ok {
-		opts.Quiet = val.(bool)
-	}
-
-	if len(args) > 0 {
-		var sel []BatchJob
-		for _, a := range args {
-			i := slices.IndexFunc(jobs, func(j BatchJob) bool { return j.Name == a })
-			if i < 0 {
-				var names []string
-				for _, j := range jobs {
-					names = append(names, j.Name)
-				}
-				return usageErrorf("no job %q in %s (jobs: %s)", a, file, strings.Join(names, ", "))
-			}
-			if !slices.ContainsFunc(sel, func(j BatchJob) bool { return j.Name == a }) {
-				sel = append(sel, jobs[i])
-			}
-		}
-		jobs = sel
-	}
-	opts.ConfigFile, opts.Jobs = file, jobs
 	return nil
 }
 
-// loadConfig reads the config file into v and returns its jobs, with
-// relative paths made relative to the file's directory. Unknown keys,
-// missing required keys and values of the wrong type are errors naming the
-// file, the key and, for YAML, the line.
-func loadConfig(v *viper.Viper, file string) ([]BatchJob, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, inputError(err)
-	}
-	v.SetConfigFile(file)
-	if err := v.ReadInConfig(); err != nil {
-		return nil, configError(file, 0, "", "%v", err)
-	}
-	var lines *yamlLines
-	if ext := filepath.Ext(file); ext == ".yaml" || ext == ".yml" {
-		lines = newYAMLLines(data)
-	}
-	for _, k := range v.AllKeys() { // the file's keys only: nothing is bound yet
-		// viper splits keys at dots, so a key "jobs.extra" arrives as
-		// jobs.extra: only "jobs" itself (a list, never flattened) is known.
-		if k != "jobs" {
-			top, _, _ := strings.Cut(k, ".")
-			name := top
-			if top == "jobs" {
-				name = k
-			}
-			return nil, configError(file, lines.line(top), name, "unknown key (the file has one key, jobs)")
+// section returns the mapping at path (nil when the file has none) after
+// checking that it holds only keys.
+func (f *configFile) section(path, keys []string) (*yaml.Node, error) {
+	n := f.root
+	for i, p := range path {
+		_, v := mappingValue(n, p)
+		if v == nil {
+			return nil, nil
 		}
+		v = deref(v)
+		name := strings.Join(path[:i+1], ".")
+		if v.Kind != yaml.MappingNode {
+			return nil, f.errorf(v.Line, name, "not a mapping of settings")
+		}
+		n = v
 	}
-	var items []map[string]any
-	switch raw := v.Get("jobs").(type) {
-	case nil:
-		return nil, configError(file, 0, "jobs", "missing: no jobs")
-	case []map[string]any:
-		items = raw
-	case []any:
-		for i, it := range raw {
-			m, ok := it.(map[string]any)
-			if !ok {
-				return nil, configError(file, lines.line("jobs", i), fmt.Sprintf("jobs[%d]", i), "not a mapping of job settings")
-			}
-			items = append(items, m)
-		}
-	default:
-		return nil, configError(file, lines.line("jobs"), "jobs", "not a list of jobs")
+	if err := f.checkKeys(n, strings.Join(path, ".")+".", keys); err != nil {
+		return nil, err
 	}
-	if len(items) == 0 {
-		return nil, configError(file, lines.line("jobs"), "jobs", "empty: no jobs")
-	}
-	dir := filepath.Dir(file)
-	abs := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(dir, p)
-	}
-	seen := map[string]bool{}
-	var jobs []BatchJob
-	for i, m := range items {
-		var j BatchJob
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			val := m[k]
-			name := fmt.Sprintf("jobs[%d].%s", i, k)
-			bad := func(want string) error {
-				return configError(file, lines.line("jobs", i, k), name, "invalid value %v: want %s", val, want)
-			}
-			var err error
-			switch k {
-			case "name":
-				j.Name, err = configString(val, bad)
-			case "input":
-				j.Input, err = configString(val, bad)
-			case "output":
-				j.Output, err = configString(val, bad)
-			case "objects":
-				j.Objects, err = configStrings(val, bad)
-			case "arch":
-				j.Arch, err = configStrings(val, bad)
-			case "include":
-				j.Include, err = configStrings(val, bad)
-			case "exclude":
-				j.Exclude, err = configStrings(val, bad)
-			case "jobs":
-				j.Workers, err = configInt(val, bad)
-			case "force":
-				j.Force, err = configBool(val, bad)
-			case "fail-fast":
-				j.FailFast, err = configBool(val, bad)
-			case "verify":
-				j.Verify, err = configBool(val, bad)
-			default:
-				return nil, configError(file, lines.line("jobs", i, k), name, "unknown key (known: %s)", strings.Join(jobKeys, ", "))
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		label := fmt.Sprintf("jobs[%d]", i)
-		for _, req := range []struct {
-			key string
-			ok  bool
-		}{{"name", j.Name != ""}, {"objects", len(j.Objects) > 0}, {"input", j.Input != ""}, {"output", j.Output != ""}} {
-			if !req.ok {
-				return nil, configError(file, lines.line("jobs", i), label, "missing required key %s", req.key)
-			}
-		}
-		if seen[j.Name] {
-			return nil, configError(file, lines.line("jobs", i, "name"), label+".name", "duplicate job name %q", j.Name)
-		}
-		seen[j.Name] = true
-		j.Input, j.Output = abs(j.Input), abs(j.Output)
-		for n := range j.Objects {
-			j.Objects[n] = abs(j.Objects[n])
-		}
-		jobs = append(jobs, j)
-	}
-	return jobs, nil
+	return n, nil
 }
 
-func configString(v any, bad func(string) error) (string, error) {
-	s, ok := v.(string)
-	if !ok || s == "" {
-		return "", bad("a non-empty string")
-	}
-	return s, nil
+// configSections are the keys of the config file's levels: the top level
+// ("") holds batch's jobs and a section per command with options, each
+// command group a section per subcommand. TestConfigSectionsMatchCommands
+// keeps it in step with the command tree.
+var configSections = map[string][]string{
+	"":        {"jobs", "gen", "batch", "verify", "inspect", "diff", "select"},
+	"gen":     {"min_core_btf"},
+	"inspect": {"btf", "object", "compat"},
 }
 
-// configStrings accepts a list of strings or a single string.
-func configStrings(v any, bad func(string) error) ([]string, error) {
-	if s, ok := v.(string); ok && s != "" {
-		return []string{s}, nil
-	}
-	var out []string
-	switch l := v.(type) {
-	case []any:
-		for _, e := range l {
-			s, ok := e.(string)
-			if !ok || s == "" {
-				return nil, bad("a list of non-empty strings")
-			}
-			out = append(out, s)
-		}
-	case []string:
-		out = l
-	default:
-		return nil, bad("a list of strings")
-	}
-	return out, nil
-}
-
-func configInt(v any, bad func(string) error) (int, error) {
-	var n int64
-	switch x := v.(type) {
-	case int:
-		n = int64(x)
-	case int64:
-		n = x
-	case float64: // JSON
-		if x != math.Trunc(x) || x > math.MaxInt32 {
-			return 0, bad("a whole number")
-		}
-		n = int64(x)
-	default:
-		return 0, bad("a whole number")
-	}
-	if n < 0 || n > math.MaxInt32 {
-		return 0, bad("a number, 0 or more")
-	}
-	return int(n), nil
-}
-
-func configBool(v any, bad func(string) error) (bool, error) {
-	b, ok := v.(bool)
-	if !ok {
-		return false, bad("true or false")
-	}
-	return b, nil
-}
-
-// yamlLines finds the line of a key in a YAML document. A nil *yamlLines
-// (not YAML, or unparsable) knows no lines.
-type yamlLines struct{ root *yaml.Node }
-
-func newYAMLLines(data []byte) *yamlLines {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return nil
-	}
-	return &yamlLines{root: doc.Content[0]}
-}
-
-// line returns the line of the node at path (mapping keys as strings,
-// compared without case as viper does, sequence indices as ints): the key's
-// line for a mapping entry. Zero when unknown.
-func (y *yamlLines) line(path ...any) int {
-	if y == nil {
-		return 0
-	}
-	n, line := y.root, 0
-	for _, p := range path {
-		switch p := p.(type) {
-		case string:
-			if n.Kind != yaml.MappingNode {
-				return line
-			}
-			found := false
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if strings.EqualFold(n.Content[i].Value, p) {
-					line, n, found = n.Content[i].Line, n.Content[i+1], true
-					break
+// load resolves the command's options: --config (flag, then BTFTOOL_CONFIG),
+// then every other option, flag > environment > the file's section >
+// default. It returns the file read (nil when there is none). With
+// required, a missing file is an error.
+func (s *optionSet) load(required bool) (*configFile, error) {
+	explicit := ""
+	if o := s.lookup(optConfig.Name); o != nil {
+		if !s.cmd.Flags().Changed(o.def.Name) {
+			if v, ok := lookupEnv(o.def.env()); ok {
+				if err := o.value.setEnv(v); err != nil {
+					return nil, err
 				}
 			}
-			if !found {
-				return line
-			}
-		case int:
-			if n.Kind != yaml.SequenceNode || p >= len(n.Content) {
-				return line
-			}
-			n = n.Content[p]
-			line = n.Line
+		}
+		explicit = o.value.String()
+	}
+	path, err := findConfig(explicit, required)
+	if err != nil || path == "" {
+		if err == nil {
+			err = s.resolve(nil)
+		}
+		return nil, err
+	}
+	file, err := readConfig(path, configSections[""])
+	if err != nil {
+		return nil, err
+	}
+	// Each level of a group's section names a subcommand.
+	n := file.root
+	for i, p := range s.section[:max(0, len(s.section)-1)] {
+		_, v := mappingValue(n, p)
+		if v == nil {
+			break
+		}
+		name := strings.Join(s.section[:i+1], ".")
+		if v = deref(v); v.Kind != yaml.MappingNode {
+			return nil, file.errorf(v.Line, name, "not a mapping of settings")
+		}
+		if err := file.checkKeys(v, name+".", configSections[name]); err != nil {
+			return nil, err
+		}
+		n = v
+	}
+	if o := s.lookup(optConfig.Name); o != nil {
+		if err := o.value.Set(path); err != nil {
+			return nil, err
 		}
 	}
-	return line
+	return file, s.resolve(file)
+}
+
+// jsonNode parses JSON into the node tree YAML gives, with lines.
+func jsonNode(data []byte) (*yaml.Node, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	line := func() int { return bytes.Count(data[:dec.InputOffset()], []byte("\n")) + 1 }
+	var value func() (*yaml.Node, error)
+	value = func() (*yaml.Node, error) {
+		l := line()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: l}
+				for dec.More() {
+					kl := line()
+					kt, err := dec.Token()
+					if err != nil {
+						return nil, err
+					}
+					k, _ := kt.(string)
+					v, err := value()
+					if err != nil {
+						return nil, err
+					}
+					m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: kl}, v)
+				}
+				_, err := dec.Token()
+				return m, err
+			case '[':
+				s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: l}
+				for dec.More() {
+					v, err := value()
+					if err != nil {
+						return nil, err
+					}
+					s.Content = append(s.Content, v)
+				}
+				_, err := dec.Token()
+				return s, err
+			}
+		case string:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t, Line: l}, nil
+		case json.Number:
+			tag := "!!int"
+			if strings.ContainsAny(t.String(), ".eE") {
+				tag = "!!float"
+			}
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: t.String(), Line: l}, nil
+		case bool:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(t), Line: l}, nil
+		case nil:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: l}, nil
+		}
+		return nil, fmt.Errorf("unexpected %v", tok)
+	}
+	n, err := value()
+	if errors.Is(err, io.EOF) {
+		return nil, nil // an empty file
+	}
+	if err != nil {
+		return nil, fmt.Errorf("line %d: %w", line(), err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("line %d: data after the JSON value", line())
+	}
+	return n, nil
 }

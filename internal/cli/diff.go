@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfdiff"
@@ -18,22 +15,65 @@ import (
 
 // DiffOptions are the options of "diff".
 type DiffOptions struct {
-	IO         *IOStreams
+	IO *IOStreams
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile string
 	Old, New   string
 	OnlyUsedBy []string
-	Types      []string
-	Format     outputFormat
-	// OutTTY reports whether IO.Out is a terminal: the text is coloured.
-	OutTTY bool
+	// OldModules and NewModules are OLD's and NEW's module BTF: with
+	// --only-used-by, the objects' relocations are decided as libbpf does
+	// on a kernel with these modules, and their types are compared too.
+	OldModules, NewModules []string
+	Types                  []string
+	Format                 outputFormat
+	Quiet                  bool
+	// Color is --color: auto, always or never (IOStreams.ColorEnabled).
+	Color string
 }
 
 // NewCmdDiff returns "diff". runF replaces the run function in tests.
 func NewCmdDiff(f *Factory, runF func(*DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{IO: f.IO}
+	opts := &DiffOptions{IO: f.IO, Format: "text", Color: "auto"}
+	var set *optionSet
 	cmd := &cobra.Command{
-		Use:   "diff OLD NEW",
+		Use:   "diff OLD NEW [OBJECT...]",
 		Short: "Show how the types of two BTFs differ",
-		Long: `Compare two BTFs structurally and print what changed from OLD to NEW:
+		Example: `  btftool diff 6.1.0-56-amd64.btf.tar.xz 6.12.117+deb12-amd64.btf.tar.xz
+  btftool diff old.btf new.btf --type task_struct --type 'sock*'
+  btftool diff 4.19.btf.tar.xz 6.1.btf.tar.xz --only-used-by *.bpf.o -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 {
+				return usageErrorf("diff needs OLD and NEW, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			opts.Old, opts.New = args[0], args[1]
+			opts.OnlyUsedBy = append(opts.OnlyUsedBy, args[2:]...)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDiff(opts)
+		},
+	}
+	set = newOptionSet(cmd, "diff")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Quiet, optQuiet)
+	set.String(&opts.Color, optColor)
+	set.Strings(&opts.OnlyUsedBy, flagDef{Name: "only-used-by", ValueName: "OBJECT", Path: true, Usage: "restrict to what the CO-RE relocations of this BPF object touch (repeatable; objects after OLD and NEW are added)"})
+	set.Strings(&opts.OldModules, flagDef{Name: "old-modules", ValueName: "PATH", Usage: "with --only-used-by: OLD's module BTF (as --modules of gen, repeatable)"})
+	set.Strings(&opts.NewModules, flagDef{Name: "new-modules", ValueName: "PATH", Usage: "with --only-used-by: NEW's module BTF (as --modules of gen, repeatable)"})
+	set.Strings(&opts.Types, flagDef{Name: "type", Short: "t", ValueName: "PATTERN", Check: checkGlob, Usage: "restrict to types matching this name pattern and what they contain (repeatable)"})
+	cmd.Long = diffHelp + set.help() + "\n\n" + exitStatusHelp("no differences", "differences")
+	return cmd
+}
+
+// diffHelp is the help of "diff", before its settings and exit status.
+const diffHelp = `Compare two BTFs structurally and print what changed from OLD to NEW:
 types added and removed, struct and union sizes, members added, removed,
 retyped, moved or changed as bitfields, enumerators, typedef targets,
 function prototypes and variable types.
@@ -54,51 +94,17 @@ objects touch (root types, types along access paths, enums). Every
 relocation is decided on OLD and NEW as libbpf would; each type lists the
 relocations touching it, and a relocation is "broken" when it resolves on
 OLD but not on NEW, "fixed" for the reverse, "changed" when its value
-differs. Objects may also follow OLD and NEW as arguments.
+differs. Objects following OLD and NEW are taken as --only-used-by. An object with
+a CO-RE record libbpf refuses on every kernel is bad input.
 
 Text output is grouped by type, with "+" added, "-" removed and "~"
 changed lines (coloured on a terminal), and ends with a summary line;
--o json prints the report as JSON.
-
-Exit status:
-  0  no differences
-  1  differences
-  2  usage error or bad input`,
-		Example: `  btftool diff 6.1.0-56-amd64.btf.tar.xz 6.12.117+deb12-amd64.btf.tar.xz
-  btftool diff old.btf new.btf --type task_struct --type 'sock*'
-  btftool diff 4.19.btf.tar.xz 6.1.btf.tar.xz --only-used-by *.bpf.o -o json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 2 {
-				return usageErrorf("diff needs OLD and NEW, got %d argument(s)", len(args))
-			}
-			if len(args) > 2 && !cmd.Flags().Changed("only-used-by") {
-				return usageErrorf("diff takes OLD and NEW, got %d arguments (objects go after --only-used-by)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Old, opts.New = args[0], args[1]
-			opts.OnlyUsedBy = append(opts.OnlyUsedBy, args[2:]...)
-			opts.OutTTY = diffIsTerminal(opts.IO.Out)
-			if runF != nil {
-				return runF(opts)
-			}
-			return runDiff(opts)
-		},
-	}
-	addOutputFlag(cmd, &opts.Format)
-	cmd.Flags().StringSliceVar(&opts.OnlyUsedBy, "only-used-by", nil, "restrict to what the CO-RE relocations of these BPF objects touch")
-	cmd.Flags().StringArrayVarP(&opts.Types, "type", "t", nil, "restrict to types matching this name pattern and what they contain (repeatable)")
-	return cmd
-}
-
-// diffIsTerminal reports whether w is the process's stdout and a terminal.
-func diffIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && f == os.Stdout && term.IsTerminal(int(f.Fd()))
-}
+-o json prints the report as JSON.`
 
 func runDiff(opts *DiffOptions) error {
+	if err := oneStdin(opts.Old, opts.New); err != nil {
+		return err
+	}
 	var objs []*bpfobj.Object
 	if len(opts.OnlyUsedBy) > 0 {
 		var err error
@@ -109,8 +115,8 @@ func runDiff(opts *DiffOptions) error {
 	var old, new *rawbtf.BTF
 	var oerr, nerr error
 	var wg sync.WaitGroup
-	wg.Go(func() { old, _, oerr = readKernel(opts.Old) })
-	new, _, nerr = readKernel(opts.New)
+	wg.Go(func() { old, _, oerr = readKernel(opts.IO, opts.Old) })
+	new, _, nerr = readKernel(opts.IO, opts.New)
 	wg.Wait()
 	if oerr != nil {
 		return oerr
@@ -119,6 +125,7 @@ func runDiff(opts *DiffOptions) error {
 		return nerr
 	}
 	dopts := &btfdiff.Options{}
+	var err error
 	if len(opts.Types) > 0 {
 		s, err := btfdiff.TypeScope(opts.Types, old, new)
 		if err != nil {
@@ -126,21 +133,28 @@ func runDiff(opts *DiffOptions) error {
 		}
 		dopts.Scope = s
 	}
+	if len(opts.OldModules)+len(opts.NewModules) > 0 && len(objs) == 0 {
+		return usageErrorf("--old-modules and --new-modules need --only-used-by: which module types matter depends on the objects")
+	}
 	if len(objs) > 0 {
+		if old, err = withModules(old, opts.Old, opts.OldModules, objs); err != nil {
+			return err
+		}
+		if new, err = withModules(new, opts.New, opts.NewModules, objs); err != nil {
+			return err
+		}
 		dopts.Usage = btfdiff.UsedBy(objs, old, new)
 	}
 	rep := btfdiff.Diff(old, new, dopts)
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(diffReport{Old: opts.Old, New: opts.New, Report: rep}); err != nil {
+		if err := writeJSON(opts.IO.Out, diffReport{Old: opts.Old, New: opts.New, Report: rep}); err != nil {
 			return err
 		}
 	} else {
-		writeDiffText(opts.IO.Out, rep, opts.OutTTY)
+		writeDiffText(opts.IO.Out, rep, opts.IO.ColorEnabled(opts.Color))
 	}
 	if !rep.Empty() {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
 }

@@ -12,35 +12,45 @@ import (
 )
 
 func TestDiffFlags(t *testing.T) {
+	base := DiffOptions{Old: "old", New: "new", Format: "text", Color: "auto"}
+	with := func(f func(*DiffOptions)) *DiffOptions { o := base; f(&o); return &o }
 	for _, tc := range []struct {
 		args    []string
-		wantErr bool
-		check   func(*DiffOptions) bool
+		wantErr string
+		want    *DiffOptions
 	}{
-		{[]string{"old", "new"}, false, func(o *DiffOptions) bool {
-			return o.Old == "old" && o.New == "new" && len(o.OnlyUsedBy) == 0 && o.Format == "text" && !o.OutTTY
-		}},
-		{[]string{"old", "new", "--type", "task_*", "-t", "sock", "-o", "json"}, false, func(o *DiffOptions) bool {
-			return slices.Equal(o.Types, []string{"task_*", "sock"}) && o.Format == "json"
-		}},
-		// A shell glob after --only-used-by: the rest are objects too.
-		{[]string{"old", "new", "--only-used-by", "a.o", "b.o", "c.o"}, false, func(o *DiffOptions) bool {
-			return slices.Equal(o.OnlyUsedBy, []string{"a.o", "b.o", "c.o"})
-		}},
-		{[]string{"old", "new", "--only-used-by", "a.o,b.o"}, false, func(o *DiffOptions) bool {
-			return slices.Equal(o.OnlyUsedBy, []string{"a.o", "b.o"})
-		}},
-		{[]string{"old"}, true, nil},
-		{[]string{"old", "new", "extra"}, true, nil},
-		{[]string{"old", "new", "-o", "yaml"}, true, nil},
+		{args: []string{"old", "new"}, want: &base},
+		{args: []string{"old", "new", "--type", "task_*", "-t", "sock", "-o", "json"}, want: with(func(o *DiffOptions) {
+			o.Types, o.Format = []string{"task_*", "sock"}, "json"
+		})},
+		// Objects after OLD and NEW, as the help says, and after
+		// --only-used-by (a shell glob's expansion).
+		{args: []string{"old", "new", "a.o"}, want: with(func(o *DiffOptions) { o.OnlyUsedBy = []string{"a.o"} })},
+		{args: []string{"old", "new", "--only-used-by", "a.o", "b.o", "c.o"}, want: with(func(o *DiffOptions) {
+			o.OnlyUsedBy = []string{"a.o", "b.o", "c.o"}
+		})},
+		// Repeatable flags are repeated, never split at commas.
+		{args: []string{"old", "new", "--only-used-by", "a,b.o", "--only-used-by", "c.o"}, want: with(func(o *DiffOptions) {
+			o.OnlyUsedBy = []string{"a,b.o", "c.o"}
+		})},
+		{args: []string{"old", "new", "--color", "never", "-q"}, want: with(func(o *DiffOptions) { o.Color, o.Quiet = "never", true })},
+		{args: []string{"old"}, wantErr: "diff needs OLD and NEW, got 1 argument(s)"},
+		{args: []string{"old", "new", "-o", "yaml"}, wantErr: `invalid argument "yaml" for "-o, --output" flag: invalid value "yaml": want text or json`},
+		{args: []string{"old", "new", "--color", "sometimes"}, wantErr: `want auto, always or never`},
+		{args: []string{"old", "new", "--type", "["}, wantErr: `invalid pattern "[": syntax error in pattern`},
 	} {
 		got, err := parseOptions(t, NewCmdDiff, tc.args)
-		if (err != nil) != tc.wantErr {
-			t.Errorf("%v: error %v, want error %v", tc.args, err, tc.wantErr)
-			continue
-		}
-		if err == nil && !tc.check(got) {
-			t.Errorf("%v: options %+v", tc.args, got)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err) != ExitBadInput {
+				t.Errorf("%v: error %v, want a usage error saying %q", tc.args, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tc.args, err)
+		default:
+			if d := optionsDiff(got, tc.want); d != "" {
+				t.Errorf("%v: %s", tc.args, d)
+			}
 		}
 	}
 }
@@ -84,7 +94,7 @@ func TestDiffText(t *testing.T) {
 		"    ~ member b (retyped, moved): int at 4 → long int at 8",
 		"1 type changed, 1 added, 0 removed",
 	}
-	if code != ExitFailed || errOut != "" {
+	if code != ExitNegative || errOut != "" {
 		t.Errorf("status %d, stderr %q", code, errOut)
 	}
 	if got := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); !slices.Equal(got, wantLines) {
@@ -101,27 +111,43 @@ func TestDiffText(t *testing.T) {
 	}
 	// --type restricts.
 	code, out, _ = runCLI(t, "diff", oldPath, newPath, "--type", "fre*")
-	if code != ExitFailed || !strings.HasPrefix(out, "+ struct fresh\n0 types changed, 1 added") {
+	if code != ExitNegative || !strings.HasPrefix(out, "+ struct fresh\n0 types changed, 1 added") {
 		t.Errorf("--type: status %d, output %q", code, out)
 	}
 }
 
+// TestDiffColor: --color always and never win; auto colours a terminal
+// unless NO_COLOR is set.
 func TestDiffColor(t *testing.T) {
 	oldPath, newPath := diffPair(t)
-	io, out, _ := testIO()
-	err := runDiff(&DiffOptions{IO: io, Old: oldPath, New: newPath, Format: "text", OutTTY: true})
-	if exitCode(err) != ExitFailed {
-		t.Errorf("status %d", exitCode(err))
-	}
-	if !strings.Contains(out.String(), "\x1b[32m") || !strings.Contains(out.String(), "\x1b[33m") {
-		t.Errorf("no colour on a terminal: %q", out.String())
+	for _, tc := range []struct {
+		color        string
+		tty, noColor bool
+		want         bool
+	}{
+		{"auto", true, false, true},
+		{"auto", false, false, false},
+		{"auto", true, true, false},
+		{"always", false, true, true},
+		{"never", true, false, false},
+	} {
+		io, out, _ := testIO()
+		io.OutTTY, io.NoColor = tc.tty, tc.noColor
+		err := runDiff(&DiffOptions{IO: io, Old: oldPath, New: newPath, Format: "text", Color: tc.color})
+		if exitCode(err) != ExitNegative {
+			t.Errorf("status %d", exitCode(err))
+		}
+		got := strings.Contains(out.String(), "\x1b[32m") && strings.Contains(out.String(), "\x1b[33m")
+		if got != tc.want || (!tc.want && strings.Contains(out.String(), "\x1b[")) {
+			t.Errorf("--color %s, terminal %v, NO_COLOR %v: coloured %v, want %v", tc.color, tc.tty, tc.noColor, got, tc.want)
+		}
 	}
 }
 
 func TestDiffJSON(t *testing.T) {
 	oldPath, newPath := diffPair(t)
 	code, out, _ := runCLI(t, "diff", oldPath, newPath, "-o", "json")
-	if code != ExitFailed {
+	if code != ExitNegative {
 		t.Errorf("status %d", code)
 	}
 	var rep struct {
@@ -163,7 +189,7 @@ func TestDiffBadInput(t *testing.T) {
 func TestDiffOnlyUsedBy(t *testing.T) {
 	k612 := "../../testdata/kernels/debian/12/x86_64/6.12.117+deb12-amd64.btf.tar.xz"
 	code, out, errOut := runCLI(t, "diff", testKernel, k612, "--only-used-by", obj("taskstate.bpf.o"), obj("execsnoop.bpf.o"), "-o", "json")
-	if code != ExitFailed && code != ExitOK {
+	if code != ExitNegative && code != ExitOK {
 		t.Fatalf("status %d: %s", code, errOut)
 	}
 	var rep struct {

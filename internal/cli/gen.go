@@ -2,19 +2,17 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/btftool/btftool/internal/atomicfile"
+	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
@@ -26,21 +24,14 @@ import (
 
 // NewCmdGen returns the "gen" command group.
 func NewCmdGen(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "gen",
-		Short: "Generate minimized BTF",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("gen needs a subcommand: min_core_btf")
-		},
-	}
-	cmd.AddCommand(NewCmdMinCoreBTF(f, nil))
-	return cmd
+	return newGroup("gen", "Generate minimized BTF", NewCmdMinCoreBTF(f, nil))
 }
 
 // MinCoreBTFOptions are the options of "gen min_core_btf".
 type MinCoreBTFOptions struct {
-	IO           *IOStreams
+	IO *IOStreams
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile   string
 	Input        string
 	Output       string
 	Objects      []string
@@ -50,7 +41,10 @@ type MinCoreBTFOptions struct {
 	FailOnPoison bool
 	// Verify proves each output with pkg/verify before it is written.
 	Verify bool
-	Now    func() time.Time
+	// Modules is the kernel's module BTF (one kernel), or a tree of
+	// module archives mirroring a directory INPUT.
+	Modules []string
+	Now     func() time.Time
 
 	// Directory and bundle mode (INPUT is a directory): see batch.Options.
 	Jobs             int
@@ -111,27 +105,84 @@ func resolveBtfgenFlags(opts *MinCoreBTFOptions) error {
 	return nil
 }
 
-// appendValue is a repeatable string flag appending to a slice that other
-// flags share, so that "--object a --obj b" keeps both, in order.
-type appendValue struct{ p *[]string }
-
-func (a appendValue) String() string {
-	if a.p == nil {
-		return ""
-	}
-	return strings.Join(*a.p, ",")
-}
-func (a appendValue) Set(s string) error { *a.p = append(*a.p, s); return nil }
-func (a appendValue) Type() string       { return "OBJECT" }
-
 // NewCmdMinCoreBTF returns "gen min_core_btf". runF replaces the run
 // function in tests.
 func NewCmdMinCoreBTF(f *Factory, runF func(*MinCoreBTFOptions) error) *cobra.Command {
-	opts := &MinCoreBTFOptions{IO: f.IO, Now: time.Now}
+	opts := &MinCoreBTFOptions{IO: f.IO, Now: time.Now, Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]",
 		Short: "Minimize a kernel BTF for the CO-RE relocations of BPF objects",
-		Long: `Write to OUTPUT the smallest BTF, cut from the kernel BTF INPUT, with which
+		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
+  btftool gen min_core_btf btfhub-archive min_core_btfs.tar.gz *.bpf.o --arch x86_64
+  btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json
+  btftool gen min_core_btf --inputdir btfs --outputdir min-btfs --object a.bpf.o --obj b.bpf.o`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if usesBtfgenFlags(cmd) {
+				if len(args) > 0 {
+					return usageErrorf("--inputdir, --outputdir and --object replace INPUT, OUTPUT and OBJECT: give the flags or the arguments, not both (got %d argument(s))", len(args))
+				}
+				return nil
+			}
+			if len(args) < 3 {
+				return usageErrorf("min_core_btf needs INPUT, OUTPUT and at least one OBJECT, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			if usesBtfgenFlags(cmd) {
+				if err := resolveBtfgenFlags(opts); err != nil {
+					return err
+				}
+			} else {
+				opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
+			}
+			for _, name := range []string{"jobs", "arch", "include", "exclude", "fail-fast", "strict"} {
+				if cmd.Flags().Changed(name) {
+					opts.dirFlags = append(opts.dirFlags, "--"+name)
+				}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runMinCoreBTF(opts)
+		},
+	}
+	set = newOptionSet(cmd, "gen", "min_core_btf")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every unsatisfied relocation"})
+	set.Bool(&opts.Quiet, optQuiet)
+	set.Bool(&opts.FailOnPoison, flagDef{Name: "fail-on-poison", Usage: "exit with status 1 when a relocation is unsatisfied on INPUT"})
+	set.Bool(&opts.Verify, flagDef{Name: "verify", Usage: "prove each output equivalent with cilium/ebpf (as btftool verify) before writing it; exit 1 if not"})
+	set.Strings(&opts.Modules, optModulesGen)
+	set.Bool(&opts.Force, flagDef{Name: "force", Usage: "replace an existing OUTPUT that is not BTF (not a bundle, for a bundle); directory INPUT: also redo kernels whose inputs are unchanged since the last run"})
+	set.Int(&opts.Jobs, dirOnly(optJobs))
+	set.Strings(&opts.Arch, dirOnly(optArch))
+	set.Strings(&opts.Include, dirOnly(optInclude))
+	set.Strings(&opts.Exclude, dirOnly(optExclude))
+	set.Bool(&opts.FailFast, dirOnly(optFailFast))
+	set.Bool(&opts.Strict, flagDef{Name: "strict", Usage: "bundle OUTPUT: refuse kernels whose file name gives no release, which nothing could select"})
+	set.String(&opts.InputDir, flagDef{Name: "inputdir", ValueName: "DIR", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: directory of kernel BTFs, instead of INPUT (see docs/migrating.md)"})
+	set.String(&opts.OutputDir, flagDef{Name: "outputdir", ValueName: "DIR", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: output directory, one NAME.btf per kernel, instead of OUTPUT"})
+	set.Append(&opts.BtfgenObjects, flagDef{Name: "object", ValueName: "OBJECT", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: a BPF object, instead of OBJECT (repeatable)"})
+	set.Append(&opts.BtfgenObjects, flagDef{Name: "obj", ValueName: "OBJECT", FlagOnly: true, NoEnv: true, Usage: "kinvolk/btfgen form: same as --object"})
+	cmd.Long = minCoreBTFHelp + set.help() + "\n\n" + exitStatusHelp("", "relocations unsatisfied with --fail-on-poison; an output not equivalent\n       with --verify; a kernel of a directory INPUT failed (the others are\n       written)")
+	return cmd
+}
+
+// dirOnly is d for directory mode only.
+func dirOnly(d flagDef) flagDef {
+	d.Usage = "directory INPUT: " + d.Usage
+	return d
+}
+
+// minCoreBTFHelp is the help of "gen min_core_btf", before its settings
+// and exit status.
+const minCoreBTFHelp = `Write to OUTPUT the smallest BTF, cut from the kernel BTF INPUT, with which
 libbpf makes the same CO-RE relocation decision as with INPUT for every
 relocation of every OBJECT. The arguments are those of
 'bpftool gen min_core_btf'.
@@ -171,64 +222,43 @@ kernel BTF in DIR, one NAME.btf per input NAME.btf in the output directory
 (btfgen's file names; subdirectories and compressed inputs are mirrored as
 in directory mode). Arguments cannot be mixed with these flags. btfgen's
 short forms -i and -o are not taken (-o is the output format). See
-docs/migrating.md.`,
-		Example: `  btftool gen min_core_btf 5.4.0-91-generic.btf.tar.xz 5.4.0-91-generic.btf *.bpf.o
-  btftool gen min_core_btf btfhub-archive min_core_btfs.tar.gz *.bpf.o --arch x86_64
-  btftool gen min_core_btf /sys/kernel/btf/vmlinux min.btf prog.bpf.o -o json
-  btftool gen min_core_btf --inputdir btfs --outputdir min-btfs --object a.bpf.o --obj b.bpf.o`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if usesBtfgenFlags(cmd) {
-				if len(args) > 0 {
-					return usageErrorf("--inputdir, --outputdir and --object replace INPUT, OUTPUT and OBJECT: give the flags or the arguments, not both (got %d argument(s))", len(args))
-				}
-				return nil
-			}
-			if len(args) < 3 {
-				return usageErrorf("min_core_btf needs INPUT, OUTPUT and at least one OBJECT, got %d argument(s)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if usesBtfgenFlags(cmd) {
-				if err := resolveBtfgenFlags(opts); err != nil {
-					return err
-				}
-			} else {
-				opts.Input, opts.Output, opts.Objects = args[0], args[1], args[2:]
-			}
-			for _, name := range []string{"jobs", "arch", "include", "exclude", "force", "fail-fast", "strict"} {
-				if cmd.Flags().Changed(name) {
-					opts.dirFlags = append(opts.dirFlags, "--"+name)
-				}
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runMinCoreBTF(opts)
-		},
+docs/migrating.md.
+
+Nothing an input is lost: an OUTPUT (or a kernel's output in a tree) that
+is INPUT, an OBJECT or a kernel of the tree, however it is named (a
+symbolic link, a hard link, ./x), is refused, and so is an existing OUTPUT
+that is not BTF (for a bundle: not a bundle), unless --force. An output
+directory or bundle inside the INPUT tree is not read as kernels. An
+OUTPUT name that promises another format is refused: a .tar.gz (or other
+archive) name for one kernel, a .tar.bz2 or .btf name for a tree. A
+bundle's missing parent directories are created. An OBJECT with a CO-RE
+relocation record libbpf refuses whatever the kernel (an unknown kind, an
+access string that is not an access path, a type ID or string offset out
+of range) is bad input.
+
+`
+
+// loadObjects reads and parses BPF objects for a command that relocates
+// them: an object without CO-RE relocations is fine; one that is not a BPF
+// object with BTF, or that has a CO-RE record libbpf refuses whatever the
+// kernel, is bad input.
+func loadObjects(paths []string) ([]*bpfobj.Object, error) {
+	objs, err := readObjects(paths)
+	if err != nil {
+		return nil, err
 	}
-	addOutputFlag(cmd, &opts.Format)
-	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every unsatisfied relocation")
-	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
-	cmd.Flags().BoolVar(&opts.FailOnPoison, "fail-on-poison", false, "exit with status 1 when a relocation is unsatisfied on INPUT")
-	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "prove each output equivalent with cilium/ebpf (as btftool verify) before writing it; exit 1 if not")
-	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", runtime.NumCPU(), "directory INPUT: kernels processed in parallel")
-	cmd.Flags().StringSliceVar(&opts.Arch, "arch", nil, "directory INPUT: only kernels of this architecture (repeatable; arm64=aarch64, x86_64=amd64)")
-	cmd.Flags().StringArrayVar(&opts.Include, "include", nil, "directory INPUT: only kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
-	cmd.Flags().StringArrayVar(&opts.Exclude, "exclude", nil, "directory INPUT: skip kernels whose relative path, or a leading directory of it, matches this glob (repeatable)")
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "directory INPUT: redo kernels whose inputs are unchanged since the last run")
-	cmd.Flags().BoolVar(&opts.FailFast, "fail-fast", false, "directory INPUT: stop at the first kernel that fails")
-	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "bundle OUTPUT: refuse kernels whose file name gives no release, which nothing could select")
-	cmd.Flags().StringVar(&opts.InputDir, "inputdir", "", "kinvolk/btfgen form: directory `DIR` of kernel BTFs, instead of INPUT (see docs/migrating.md)")
-	cmd.Flags().StringVar(&opts.OutputDir, "outputdir", "", "kinvolk/btfgen form: output directory `DIR`, one NAME.btf per kernel, instead of OUTPUT")
-	cmd.Flags().Var(appendValue{&opts.BtfgenObjects}, "object", "kinvolk/btfgen form: a BPF object, instead of OBJECT (repeatable)")
-	cmd.Flags().Var(appendValue{&opts.BtfgenObjects}, "obj", "kinvolk/btfgen form: same as --object")
-	return cmd
+	for _, o := range objs {
+		if err := o.Check(); err != nil {
+			return nil, inputError(err)
+		}
+	}
+	return objs, nil
 }
 
-// loadObjects reads and parses BPF objects. An object without CO-RE
-// relocations is fine; one that is not a BPF object with BTF is an error.
-func loadObjects(paths []string) ([]*bpfobj.Object, error) {
+// readObjects reads and parses BPF objects, keeping records libbpf would
+// refuse (for inspection). One that is not a BPF object with BTF is bad
+// input.
+func readObjects(paths []string) ([]*bpfobj.Object, error) {
 	objs := make([]*bpfobj.Object, 0, len(paths))
 	seen := map[string]bool{}
 	for _, p := range paths {
@@ -248,28 +278,6 @@ func loadObjects(paths []string) ([]*bpfobj.Object, error) {
 	return objs, nil
 }
 
-// readKernel reads a kernel BTF from any supported container.
-func readKernel(path string) (*rawbtf.BTF, kbtf.Source, error) {
-	_, b, src, err := readKernelData(path)
-	return b, src, err
-}
-
-// readKernelData is readKernel that also returns the raw bytes.
-func readKernelData(path string) ([]byte, *rawbtf.BTF, kbtf.Source, error) {
-	if err := refuseBundle(path); err != nil {
-		return nil, nil, kbtf.Source{}, err
-	}
-	data, src, err := kbtf.ReadFile(path, nil)
-	if err != nil {
-		return nil, nil, src, inputError(err)
-	}
-	b, err := rawbtf.Parse(data)
-	if err != nil {
-		return nil, nil, src, inputError(fmt.Errorf("%s: %w", path, err))
-	}
-	return data, b, src, nil
-}
-
 func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	if opts.btfgen {
 		// btfgen fails on anything but a directory: do not fall back to
@@ -282,7 +290,13 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 			return inputError(fmt.Errorf("--inputdir %s: not a directory", opts.Input))
 		}
 	}
+	if err := oneStdin(append([]string{opts.Input}, opts.Objects...)...); err != nil {
+		return err
+	}
 	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
+		if opts.Output == stdio {
+			return usageErrorf("OUTPUT '-' (standard output) takes one kernel's BTF: a directory INPUT writes a directory or a .tar.xz, .tar.gz or .tar.zst bundle")
+		}
 		if strings.HasSuffix(opts.Output, ".btf") {
 			// Most likely a single-file run given a directory by mistake.
 			return inputError(fmt.Errorf("%s: is a directory, and OUTPUT %s names a BTF file: a directory INPUT writes a directory or a .tar.xz, .tar.gz or .tar.zst bundle", opts.Input, opts.Output))
@@ -291,6 +305,12 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}
 	if len(opts.dirFlags) > 0 {
 		return usageErrorf("%s: only when INPUT is a directory", strings.Join(opts.dirFlags, ", "))
+	}
+	if opts.Output == stdio && opts.Format == "json" {
+		return usageErrorf("OUTPUT '-' writes the BTF on standard output, where -o json would write the report: give OUTPUT a file name")
+	}
+	if err := checkSingleOutput(opts); err != nil {
+		return inputError(err)
 	}
 	start := opts.Now()
 	defer relaxGC(relaxedHeap)()
@@ -303,10 +323,14 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}
 	kc := make(chan kernelData, 1)
 	go func() {
-		data, kernel, src, err := readKernelData(opts.Input)
+		data, kernel, src, err := readKernelData(opts.IO, opts.Input)
 		kc <- kernelData{data, kernel, src, err}
 	}()
 	objs, err := loadObjects(opts.Objects)
+	if err != nil {
+		return err
+	}
+	mods, err := openModules(opts.Modules, opts.Input)
 	if err != nil {
 		return err
 	}
@@ -315,34 +339,102 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return kd.err
 	}
 	data, kernel, src := kd.data, kd.kernel, kd.src
-	res, err := btfgen.NewPlan(objs).Minimize(kernel)
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.Input, err)
+	var res *btfgen.Result
+	if mods != nil {
+		res, err = btfgen.NewPlan(objs).MinimizeModules(kernel, mods)
+	} else {
+		res, err = btfgen.NewPlan(objs).Minimize(kernel)
+	}
+	switch {
+	case errors.Is(err, btfgen.ErrSelfCheck):
+		return &InternalError{Err: fmt.Errorf("%s: %w", opts.Input, err), Inputs: append(append([]string{opts.Input}, opts.Modules...), opts.Objects...)}
+	case err != nil && mods != nil:
+		return inputError(fmt.Errorf("%s with --modules: %w", opts.Input, err))
+	case err != nil:
+		return inputError(fmt.Errorf("%s: %w", opts.Input, err))
 	}
 	if opts.Verify {
 		// Verify before writing: a BTF that fails is never written.
-		if err := newVerifyHook()(data, res.BTF, nil, objs); err != nil {
-			return &FailedError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
+		if err := newVerifyHook()(data, res.BTF, mods, objs); err != nil {
+			return &NegativeError{Err: fmt.Errorf("%s: --verify: %w; %s not written", opts.Input, err, opts.Output)}
 		}
 	}
-	if err := atomicfile.WriteFile(opts.Output, res.BTF, 0o644); err != nil {
-		return inputError(err)
+	if err := writeOutput(opts.IO, opts.Output, res.BTF); err != nil {
+		return err
 	}
 	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else if !opts.Quiet {
 		rep.writeText(opts.IO.ErrOut, opts.Verbose)
 	}
 	if opts.FailOnPoison && rep.Unsatisfied+rep.Failed > 0 {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
+}
+
+// checkSingleOutput refuses, before any work, an OUTPUT of one kernel that
+// is one of the inputs, that exists and is not BTF (unless --force), or
+// whose name promises another format than raw BTF.
+func checkSingleOutput(opts *MinCoreBTFOptions) error {
+	out := opts.Output
+	if out == stdio {
+		return nil
+	}
+	var in outguard.Inputs
+	in.Add("INPUT", opts.Input)
+	for _, o := range opts.Objects {
+		in.Add("OBJECT", o)
+	}
+	if err := in.Check("OUTPUT", out, fmt.Sprintf("write the minimized BTF to a new file, for example %s", btfName(out, ".min.btf"))); err != nil {
+		return err
+	}
+	if !opts.Force {
+		if err := outguard.CheckReplace("OUTPUT", out, outguard.RawBTF); err != nil {
+			hint := "name a new file, or give --force to replace it"
+			if outguard.Describe(out) == "an ELF file" {
+				hint = "was OUTPUT left out (btftool gen min_core_btf INPUT OUTPUT OBJECT...)? Name a new file, or give --force to replace it"
+			}
+			return outguard.Refuse(outguard.ErrWouldReplace, "%v: %s", err, hint)
+		}
+	}
+	switch s := outguard.ArchiveSuffix(out); {
+	case batch.IsBundle(out):
+		return outguard.Refuse(outguard.ErrFormat, "OUTPUT %s names a bundle, which is written from a directory INPUT; the minimized BTF of one kernel is raw BTF: name it %s", out, btfName(out, ".btf"))
+	case s != "":
+		return outguard.Refuse(outguard.ErrFormat, "OUTPUT %s: a %s name, but the minimized BTF of one kernel is raw BTF: name it %s", out, s, btfName(out, ".btf"))
+	case outguard.IsELFName(out):
+		return outguard.Refuse(outguard.ErrFormat, "OUTPUT %s: the name of an object (.o), but the minimized BTF is raw BTF: name it %s", out, btfName(out, ".btf"))
+	}
+	return nil
+}
+
+// btfName suggests a BTF file name for path: its name without archive,
+// object and .btf endings, with suffix.
+func btfName(path, suffix string) string {
+	dir, base := filepath.Split(path)
+	for {
+		s := outguard.ArchiveSuffix(base)
+		switch {
+		case s != "":
+			base = strings.TrimSuffix(base, s)
+			continue
+		case strings.HasSuffix(base, ".bpf.o"):
+			base = strings.TrimSuffix(base, ".bpf.o")
+		case outguard.IsELFName(base):
+			base = strings.TrimSuffix(base, ".o")
+		}
+		break
+	}
+	base = strings.TrimSuffix(base, ".btf")
+	if base == "" {
+		base = "min"
+	}
+	return dir + base + suffix
 }
 
 // verifyHookIf returns the --verify hook when on is set, else nil.
@@ -355,13 +447,17 @@ func verifyHookIf(on bool) func(full, min []byte, mods *kmod.Set, objs []*bpfobj
 
 // runMinCoreBTFDir is min_core_btf's directory and bundle mode.
 func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
-	_, err := runBatchEngine(&batchRunOptions{
+	modules, err := checkModulesTree(opts.Modules)
+	if err != nil {
+		return err
+	}
+	_, err = runBatchEngine(&batchRunOptions{
 		IO: opts.IO, Objects: opts.Objects, Format: opts.Format, Quiet: opts.Quiet,
 		FailOnPoison: opts.FailOnPoison, Context: opts.Context, Now: opts.Now,
 		Batch: batch.Options{
 			Input: opts.Input, Output: opts.Output, Jobs: opts.Jobs,
 			Arch: opts.Arch, Include: opts.Include, Exclude: opts.Exclude,
-			Force: opts.Force, FailFast: opts.FailFast, Strict: opts.Strict,
+			Force: opts.Force, FailFast: opts.FailFast, Strict: opts.Strict, Modules: modules,
 			Verify: verifyHookIf(opts.Verify),
 		},
 	})
@@ -384,6 +480,11 @@ type genReport struct {
 	// Unknown lists the kernel types of kinds btftool does not know that
 	// kept types refer to: the output has placeholders in their place.
 	Unknown []unknownKindReport `json:"unknown_kinds,omitempty"`
+	// Modules counts the relocations kernel modules serve (vmlinux has no
+	// candidate for them) and names the modules whose types the output
+	// holds, with --modules.
+	FromModules int      `json:"from_modules,omitempty"`
+	Modules     []string `json:"modules,omitempty"`
 }
 
 // unknownKindReport is a kernel type of a kind btftool does not know.
@@ -445,6 +546,9 @@ func newRelocReport(o *bpfobj.Object, i int, r *core.Result) relocReport {
 
 func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfgen.Result, all bool) *genReport {
 	rep := &genReport{Input: in, Output: out, Format: src.Format, InputBytes: kernel.Size(), OutputBytes: len(res.BTF), Types: res.Types}
+	if res.Kernel != nil {
+		rep.FromModules, rep.Modules = modulesUsed(res)
+	}
 	for _, or := range res.Objects {
 		o := or.Object
 		orp := objectReport{Path: o.Path, Relocations: len(o.Relocations)}
@@ -482,6 +586,9 @@ func (rep *genReport) writeText(w io.Writer, verbose bool) {
 		fmt.Fprintf(w, "btftool: %s: type [%d] '%s' of unknown kind %d (%d bytes) is referred to by kept types: %s has a placeholder in its place, which no relocation matches\n",
 			kname, u.ID, u.Name, u.Kind, u.Bytes, filepath.Base(rep.Output))
 	}
+	if verbose && rep.FromModules > 0 {
+		fmt.Fprintf(w, "btftool: %s: %d relocation(s) served by the types of %d module(s): %s\n", kname, rep.FromModules, len(rep.Modules), strings.Join(rep.Modules, ", "))
+	}
 	for _, o := range rep.Objects {
 		name := filepath.Base(o.Path)
 		switch {
@@ -514,5 +621,3 @@ func hintVerbose(verbose bool) string {
 	}
 	return " (--verbose lists them)"
 }
-
-var _ = errors.New

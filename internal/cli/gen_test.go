@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/btftool/btftool/internal/testfs"
 	"github.com/btftool/btftool/pkg/kbtf"
 )
 
@@ -41,6 +42,7 @@ func parseOptions[T any](tb testing.TB, newCmd func(*Factory, func(*T) error) *c
 	io, _, _ := testIO()
 	var got *T
 	cmd := newCmd(&Factory{IO: io}, func(o *T) error { got = o; return nil })
+	cmd.SetFlagErrorFunc(flagError)
 	cmd.SetArgs(args)
 	cmd.SetOut(io.Out)
 	cmd.SetErr(io.ErrOut)
@@ -312,6 +314,93 @@ func TestOneLineMessage(t *testing.T) {
 	} {
 		if got := oneLineMessage(in); got != want {
 			t.Errorf("oneLineMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// copyFile copies src to dst and returns dst.
+func copyFile(tb testing.TB, src, dst string) string {
+	tb.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dst
+}
+
+// TestMinCoreBTFNothingLost: the slips of issue 13 (OUTPUT forgotten,
+// OUTPUT naming INPUT or an OBJECT however it is spelt, an OUTPUT name
+// promising another format) exit 2 with one line saying what to do, before
+// any work, and leave every file byte for byte as it was. Replacing BTF
+// (a rerun) and, with --force, another file is allowed.
+func TestMinCoreBTFNothingLost(t *testing.T) {
+	dir := t.TempDir()
+	rawKernelFile(t, dir) // vmlinux.btf
+	copyFile(t, testKernel, filepath.Join(dir, "k.btf.tar.xz"))
+	copyFile(t, testKernel, filepath.Join(dir, "k2.btf.tar.xz"))
+	copyFile(t, obj("execsnoop.bpf.o"), filepath.Join(dir, "prog1.bpf.o"))
+	copyFile(t, obj("taskstate.bpf.o"), filepath.Join(dir, "prog2.bpf.o"))
+	if err := os.Symlink("vmlinux.btf", filepath.Join(dir, "link.btf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "prog2.bpf.o"), filepath.Join(dir, "hard.btf")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep me\n"), 0o644)
+	t.Chdir(dir)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // a fragment of the one-line error
+	}{
+		{"OUTPUT forgotten", []string{"vmlinux.btf", "prog1.bpf.o", "prog2.bpf.o"},
+			"OUTPUT prog1.bpf.o exists and is an ELF file, not BTF: was OUTPUT left out"},
+		{"OUTPUT is INPUT", []string{"vmlinux.btf", "vmlinux.btf", "prog1.bpf.o"},
+			"OUTPUT vmlinux.btf is also INPUT: write the minimized BTF to a new file, for example vmlinux.min.btf"},
+		{"OUTPUT is ./INPUT", []string{"vmlinux.btf", "./vmlinux.btf", "prog1.bpf.o"}, "is the same file as INPUT vmlinux.btf"},
+		{"OUTPUT is INPUT by its absolute path", []string{"vmlinux.btf", filepath.Join(dir, "vmlinux.btf"), "prog1.bpf.o"}, "is the same file as INPUT vmlinux.btf"},
+		{"OUTPUT is a symbolic link to INPUT", []string{"vmlinux.btf", "link.btf", "prog1.bpf.o"}, "OUTPUT link.btf is the same file as INPUT vmlinux.btf"},
+		{"OUTPUT is an OBJECT", []string{"vmlinux.btf", "prog2.bpf.o", "prog1.bpf.o", "prog2.bpf.o"}, "OUTPUT prog2.bpf.o is also OBJECT"},
+		{"OUTPUT is a hard link to an OBJECT", []string{"vmlinux.btf", "hard.btf", "prog2.bpf.o"}, "OUTPUT hard.btf is the same file as OBJECT prog2.bpf.o"},
+		{"archive OUTPUT is the INPUT archive", []string{"k.btf.tar.xz", "k.btf.tar.xz", "prog1.bpf.o"}, "OUTPUT k.btf.tar.xz is also INPUT: write the minimized BTF to a new file, for example k.min.btf"},
+		{"archive OUTPUT replacing a kernel archive", []string{"k.btf.tar.xz", "k2.btf.tar.xz", "prog1.bpf.o"}, "OUTPUT k2.btf.tar.xz exists and is xz-compressed data, not BTF"},
+		{"bundle OUTPUT for one kernel", []string{"vmlinux.btf", "x.tar.gz", "prog1.bpf.o"}, "OUTPUT x.tar.gz names a bundle, which is written from a directory INPUT; the minimized BTF of one kernel is raw BTF: name it x.btf"},
+		{"compressed OUTPUT for one kernel", []string{"vmlinux.btf", "x.btf.xz", "prog1.bpf.o"}, "OUTPUT x.btf.xz: a .xz name, but the minimized BTF of one kernel is raw BTF: name it x.btf"},
+		{"object OUTPUT name", []string{"vmlinux.btf", "new.bpf.o", "prog1.bpf.o"}, "OUTPUT new.bpf.o: the name of an object (.o), but the minimized BTF is raw BTF: name it new.btf"},
+		{"OUTPUT is a text file", []string{"vmlinux.btf", "notes.txt", "prog1.bpf.o"}, "OUTPUT notes.txt exists and is a file of another kind, not BTF: name a new file, or give --force to replace it"},
+		{"--force does not make an input an output", []string{"--force", "vmlinux.btf", "vmlinux.btf", "prog1.bpf.o"}, "is also INPUT"},
+		{"--force does not change a promised format", []string{"--force", "vmlinux.btf", "k2.btf.tar.xz", "prog1.bpf.o"}, "OUTPUT k2.btf.tar.xz names a bundle"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := testfs.ReadTree(t, dir, nil)
+			code, stdout, stderr := runCLI(t, append([]string{"gen", "min_core_btf"}, tc.args...)...)
+			if code != ExitBadInput || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one line saying %q", code, stdout, stderr, tc.want)
+			}
+			if changed := testfs.Changed(before, testfs.ReadTree(t, dir, nil)); len(changed) > 0 {
+				t.Errorf("files changed: %v", changed)
+			}
+		})
+	}
+
+	// A rerun replaces its BTF output; --force replaces another file.
+	for _, args := range [][]string{
+		{"vmlinux.btf", "min.btf", "prog1.bpf.o"},
+		{"vmlinux.btf", "min.btf", "prog1.bpf.o"},
+		{"--force", "vmlinux.btf", "notes.txt", "prog1.bpf.o"},
+	} {
+		before := testfs.ReadTree(t, dir, nil)
+		if code, _, stderr := runCLI(t, append([]string{"gen", "min_core_btf", "-q"}, args...)...); code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if changed := testfs.Changed(before, testfs.ReadTree(t, dir, nil)); len(changed) > 1 || (len(changed) == 1 && changed[0] != args[len(args)-2]) {
+			t.Errorf("%v: files changed: %v", args, changed)
 		}
 	}
 }

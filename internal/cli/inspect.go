@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -19,44 +18,29 @@ import (
 	"github.com/btftool/btftool/pkg/btfdump"
 	"github.com/btftool/btftool/pkg/inspect"
 	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
 // NewCmdInspect returns the "inspect" command group.
 func NewCmdInspect(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "inspect",
-		Short: "Describe BTFs and BPF objects, and check objects against kernels",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("inspect needs a subcommand: btf, object or compat")
-		},
-	}
-	cmd.AddCommand(NewCmdInspectBTF(f, nil))
-	cmd.AddCommand(NewCmdInspectObject(f, nil))
-	cmd.AddCommand(NewCmdInspectCompat(f, nil))
-	return cmd
+	return newGroup("inspect", "Describe BTFs and BPF objects, and check objects against kernels",
+		NewCmdInspectBTF(f, nil), NewCmdInspectObject(f, nil), NewCmdInspectCompat(f, nil))
 }
 
 // inspectDumpFormat is the value of "inspect btf --format".
 type inspectDumpFormat string
 
-func (d *inspectDumpFormat) String() string { return string(*d) }
-func (d *inspectDumpFormat) Type() string   { return "raw|c" }
-func (d *inspectDumpFormat) Set(s string) error {
-	switch s {
-	case "raw", "c":
-		*d = inspectDumpFormat(s)
-		return nil
-	}
-	return usageErrorf("invalid dump format %q: want raw or c", s)
-}
-
 // InspectBTFOptions are the options of "inspect btf".
 type InspectBTFOptions struct {
 	IO *IOStreams
-	// Input is the BTF file, in any form kbtf reads.
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile string
+	// Input is the BTF file, in any form kbtf reads ("-": standard input).
 	Input string
+	// DefaultInput is set when no FILE was given and Input is the running
+	// kernel's BTF.
+	DefaultInput bool
 	// Types lists types instead of summarizing.
 	Types bool
 	// Names selects types by name (path.Match patterns) and what they
@@ -65,16 +49,58 @@ type InspectBTFOptions struct {
 	// DumpFormat is "raw" (bpftool's listing) or "c" (a C header).
 	DumpFormat inspectDumpFormat
 	Format     outputFormat
+	Quiet      bool
 }
 
 // NewCmdInspectBTF returns "inspect btf". runF replaces the run function in
 // tests.
 func NewCmdInspectBTF(f *Factory, runF func(*InspectBTFOptions) error) *cobra.Command {
-	opts := &InspectBTFOptions{IO: f.IO, DumpFormat: "raw"}
+	opts := &InspectBTFOptions{IO: f.IO, DumpFormat: "raw", Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
-		Use:   "btf FILE",
+		Use:   "btf [FILE]",
 		Short: "Summarize a BTF, list its types or print them as a C header",
-		Long: `Summarize the BTF in FILE: byte order, size, types by kind, string table
+		Example: `  btftool inspect btf 5.4.0-91-generic.btf.tar.xz
+  btftool inspect btf /sys/kernel/btf/vmlinux --types
+  btftool inspect btf vmlinux.btf --type 'task_struct' --type 'sk_*'
+  btftool inspect btf vmlinux.btf --format c > vmlinux.h`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf("inspect btf takes one FILE, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			opts.Input, opts.DefaultInput = runningKernel, true
+			if len(args) == 1 {
+				opts.Input, opts.DefaultInput = args[0], false
+			}
+			if opts.DumpFormat == "c" && opts.Format == "json" {
+				return usageErrorf("--format c and -o json do not go together")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runInspectBTF(opts)
+		},
+	}
+	set = newOptionSet(cmd, "inspect", "btf")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Quiet, optQuiet)
+	set.Bool(&opts.Types, flagDef{Name: "types", Usage: "list every type, as 'bpftool btf dump file' does"})
+	set.Strings(&opts.Names, flagDef{Name: "type", ValueName: "NAME", Check: checkGlob, Usage: "list the types named NAME (a glob) and those they refer to (repeatable)"})
+	enumVar(set, &opts.DumpFormat, flagDef{Name: "format", Usage: "type listing format: raw (bpftool's) or c (a header)", Allowed: []string{"raw", "c"}})
+	cmd.Long = inspectBTFHelp + set.help() + "\n\n" + exitStatusHelp("", "")
+	return cmd
+}
+
+// inspectBTFHelp is the help of "inspect btf", before its settings and
+// exit status.
+const inspectBTFHelp = `Summarize the BTF in FILE: byte order, size, types by kind, string table
 size, the largest structs and unions, and whether it looks like a full
 kernel BTF or a minimized one.
 
@@ -86,34 +112,7 @@ or in a tar archive (btfhub's .btf.tar.xz).
 --type NAME (repeatable, a glob) lists only the types so named and every
 type they refer to. --format c prints a C header instead, like
 'bpftool btf dump file FILE format c' (only the selected types and what
-they need with --type).`,
-		Example: `  btftool inspect btf 5.4.0-91-generic.btf.tar.xz
-  btftool inspect btf /sys/kernel/btf/vmlinux --types
-  btftool inspect btf vmlinux.btf --type 'task_struct' --type 'sk_*'
-  btftool inspect btf vmlinux.btf --format c > vmlinux.h`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageErrorf("inspect btf needs one FILE, got %d argument(s)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Input = args[0]
-			if opts.DumpFormat == "c" && opts.Format == "json" {
-				return usageErrorf("--format c and -o json do not go together")
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runInspectBTF(opts)
-		},
-	}
-	addOutputFlag(cmd, &opts.Format)
-	cmd.Flags().BoolVar(&opts.Types, "types", false, "list every type, as 'bpftool btf dump file' does")
-	cmd.Flags().StringArrayVar(&opts.Names, "type", nil, "list the types named `NAME` (a glob) and those they refer to; repeatable")
-	cmd.Flags().Var(&opts.DumpFormat, "format", "type listing format: raw (bpftool's) or c (a header)")
-	return cmd
-}
+they need with --type).`
 
 func runInspectBTF(opts *InspectBTFOptions) error {
 	if bu, ok := openBundle(opts.Input); ok {
@@ -123,7 +122,10 @@ func runInspectBTF(opts *InspectBTFOptions) error {
 		}
 		return inspectBundle(opts, bu)
 	}
-	b, src, err := readKernel(opts.Input)
+	if opts.DefaultInput {
+		noteDefaultKernel(opts.IO, opts.Quiet, "FILE")
+	}
+	b, src, err := readKernel(opts.IO, opts.Input)
 	if err != nil {
 		return err
 	}
@@ -144,14 +146,16 @@ func runInspectBTF(opts *InspectBTFOptions) error {
 	case opts.DumpFormat == "c":
 		err := btfdump.WriteC(out, b, &btfdump.COptions{Roots: roots})
 		if errors.Is(err, btfdump.ErrTypeLoop) {
-			fmt.Fprintf(opts.IO.ErrOut, "btftool: %s: warning: %v\n", opts.Input, err)
+			if !opts.Quiet {
+				fmt.Fprintf(opts.IO.ErrOut, "btftool: %s: warning: %v\n", opts.Input, err)
+			}
 			return nil
 		}
-		return err
+		return outputError(err)
 	case (opts.Types || ids != nil) && opts.Format == "json":
-		return writeTypesJSON(out, b, ids)
+		return outputError(writeTypesJSON(out, b, ids))
 	case opts.Types || ids != nil:
-		return btfdump.WriteRaw(out, b, ids)
+		return outputError(btfdump.WriteRaw(out, b, ids))
 	}
 	s := inspect.Summarize(b)
 	if opts.Format == "json" {
@@ -160,16 +164,10 @@ func runInspectBTF(opts *InspectBTFOptions) error {
 			Format string `json:"input_format"`
 			*inspect.Summary
 		}{opts.Input, src.Format, s}
-		return writeInspectJSON(out, rep)
+		return writeJSON(out, rep)
 	}
 	writeSummaryText(out, opts.Input, src.Format, s)
 	return nil
-}
-
-func writeInspectJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // writeTypesJSON streams a JSON array of types, one object per line.
@@ -237,21 +235,22 @@ func writeSummaryText(w io.Writer, path, format string, s *inspect.Summary) {
 
 // InspectObjectOptions are the options of "inspect object".
 type InspectObjectOptions struct {
-	IO      *IOStreams
-	Objects []string
-	Format  outputFormat
+	IO *IOStreams
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile string
+	Objects    []string
+	Format     outputFormat
+	Quiet      bool
 }
 
 // NewCmdInspectObject returns "inspect object". runF replaces the run
 // function in tests.
 func NewCmdInspectObject(f *Factory, runF func(*InspectObjectOptions) error) *cobra.Command {
-	opts := &InspectObjectOptions{IO: f.IO}
+	opts := &InspectObjectOptions{IO: f.IO, Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "object OBJECT [OBJECT...]",
 		Short: "List the programs, CO-RE relocations and maps of BPF objects",
-		Long: `List for each BPF object its programs (section, name, instruction count),
-every CO-RE relocation (program, instruction, kind and readable access
-path, in libbpf's order), its maps and its license.`,
 		Example: `  btftool inspect object prog.bpf.o
   btftool inspect object *.bpf.o -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -261,6 +260,9 @@ path, in libbpf's order), its maps and its license.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
 			opts.Objects = args
 			if runF != nil {
 				return runF(opts)
@@ -268,12 +270,23 @@ path, in libbpf's order), its maps and its license.`,
 			return runInspectObject(opts)
 		},
 	}
-	addOutputFlag(cmd, &opts.Format)
+	set = newOptionSet(cmd, "inspect", "object")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Quiet, optQuiet)
+	cmd.Long = inspectObjectHelp + set.help() + "\n\n" + exitStatusHelp("", "")
 	return cmd
 }
 
+// inspectObjectHelp is the help of "inspect object", before its settings
+// and exit status.
+const inspectObjectHelp = `List for each BPF object its programs (section, name, instruction count),
+every CO-RE relocation (program, instruction, kind and readable access
+path, in libbpf's order), its maps and its license. A record libbpf
+refuses whatever the kernel is listed with what is wrong with it.`
+
 func runInspectObject(opts *InspectObjectOptions) error {
-	objs, err := loadObjects(opts.Objects)
+	objs, err := readObjects(opts.Objects)
 	if err != nil {
 		return err
 	}
@@ -282,7 +295,7 @@ func runInspectObject(opts *InspectObjectOptions) error {
 		infos[i] = inspect.DescribeObject(o)
 	}
 	if opts.Format == "json" {
-		return writeInspectJSON(opts.IO.Out, infos)
+		return writeJSON(opts.IO.Out, infos)
 	}
 	w := opts.IO.Out
 	for i, info := range infos {
@@ -308,7 +321,7 @@ func runInspectObject(opts *InspectObjectOptions) error {
 		for _, r := range info.Relocations {
 			path := r.Path
 			if r.Error != "" {
-				path += " (invalid: " + r.Error + ")"
+				path += " (" + r.Error + ")"
 			}
 			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", inspectOrNone(r.Program), r.Insn, r.Index, r.Kind, path)
 		}
@@ -327,37 +340,73 @@ func inspectOrNone(s string) string {
 // inspectFailOn is the value of "inspect compat --fail-on".
 type inspectFailOn string
 
-func (f *inspectFailOn) String() string { return string(*f) }
-func (f *inspectFailOn) Type() string   { return "never|unsatisfied|load" }
-func (f *inspectFailOn) Set(s string) error {
-	switch s {
-	case "never", "unsatisfied", "load":
-		*f = inspectFailOn(s)
-		return nil
-	}
-	return usageErrorf("invalid --fail-on %q: want never, unsatisfied or load", s)
-}
-
 // InspectCompatOptions are the options of "inspect compat".
 type InspectCompatOptions struct {
-	IO      *IOStreams
-	Objects []string
-	// Kernels is a kernel BTF file or a directory tree of them.
-	Kernels string
-	Jobs    int
-	Verbose bool
-	FailOn  inspectFailOn
-	Format  outputFormat
+	IO *IOStreams
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile string
+	Objects    []string
+	// Kernels is a kernel BTF file or a directory tree of them; the
+	// running kernel's BTF when not given (DefaultKernels).
+	Kernels        string
+	DefaultKernels bool
+	Jobs           int
+	Verbose        bool
+	Quiet          bool
+	FailOn         inspectFailOn
+	Format         outputFormat
+	// Modules is the module BTF of the one kernel, or for a tree of
+	// kernels a tree of module archives mirroring it.
+	Modules []string
 }
 
 // NewCmdInspectCompat returns "inspect compat". runF replaces the run
 // function in tests.
 func NewCmdInspectCompat(f *Factory, runF func(*InspectCompatOptions) error) *cobra.Command {
-	opts := &InspectCompatOptions{IO: f.IO, FailOn: "never"}
+	opts := &InspectCompatOptions{IO: f.IO, FailOn: "never", Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
-		Use:   "compat OBJECT [OBJECT...] --kernels PATH",
+		Use:   "compat OBJECT [OBJECT...] [--kernels PATH]",
 		Short: "Check which CO-RE relocations of BPF objects each kernel satisfies",
-		Long: `Decide every CO-RE relocation of every OBJECT against every kernel BTF
+		Example: `  btftool inspect compat prog.bpf.o --kernels btfhub-archive/
+  btftool inspect compat *.bpf.o --kernels 5.4.0-91-generic.btf.tar.xz --verbose
+  btftool inspect compat prog.bpf.o --kernels archive/ --fail-on unsatisfied -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("inspect compat needs at least one OBJECT")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			opts.Objects = args
+			if opts.Kernels == "" {
+				opts.Kernels, opts.DefaultKernels = runningKernel, true
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runInspectCompat(opts)
+		},
+	}
+	set = newOptionSet(cmd, "inspect", "compat")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.String(&opts.Kernels, flagDef{Name: "kernels", Short: "k", ValueName: "PATH", Path: true, Usage: "kernel BTF file or directory tree (btfhub layout); default: the running kernel's, " + runningKernel})
+	set.Int(&opts.Jobs, optJobs)
+	set.Strings(&opts.Modules, flagDef{Name: "modules", ValueName: "PATH", Usage: optModules.Usage + "; with a directory --kernels, one tree mirroring it with each kernel's as DIR/RELEASE.modules.tar.xz (archives beside the kernels are used without it)"})
+	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every relocation that is not ok"})
+	set.Bool(&opts.Quiet, optQuiet)
+	enumVar(set, &opts.FailOn, flagDef{Name: "fail-on", Usage: "exit 1 on: never, unsatisfied (will-fail or load-fails) or load (load-fails)", Allowed: []string{"never", "unsatisfied", "load"}})
+	cmd.Long = inspectCompatHelp + set.help() + "\n\n" + exitStatusHelp("", "a kernel has failing relocations, as --fail-on asks")
+	return cmd
+}
+
+// inspectCompatHelp is the help of "inspect compat", before its settings
+// and exit status.
+const inspectCompatHelp = `Decide every CO-RE relocation of every OBJECT against every kernel BTF
 under PATH (a BTF file in any form, or a directory tree such as btfhub's,
 compressed files read in place) exactly as libbpf does when loading the
 object, and classify each:
@@ -375,37 +424,8 @@ object, and classify each:
 One line is printed per kernel (per distribution/version/architecture
 when there are more than 20 kernels); --verbose lists the relocations that
 are not ok. With --fail-on unsatisfied the exit status is 1 when any kernel
-has a will-fail or load-fails relocation (--fail-on load: load-fails only).`,
-		Example: `  btftool inspect compat prog.bpf.o --kernels btfhub-archive/
-  btftool inspect compat *.bpf.o --kernels 5.4.0-91-generic.btf.tar.xz --verbose
-  btftool inspect compat prog.bpf.o --kernels archive/ --fail-on unsatisfied -o json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("inspect compat needs at least one OBJECT")
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Objects = args
-			if opts.Kernels == "" {
-				return usageErrorf("inspect compat needs --kernels PATH")
-			}
-			if opts.Jobs < 0 {
-				return usageErrorf("--jobs must not be negative")
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runInspectCompat(opts)
-		},
-	}
-	addOutputFlag(cmd, &opts.Format)
-	cmd.Flags().StringVarP(&opts.Kernels, "kernels", "k", "", "kernel BTF file or directory tree (btfhub layout)")
-	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", runtime.NumCPU(), "kernels checked in parallel")
-	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every relocation that is not ok")
-	cmd.Flags().Var(&opts.FailOn, "fail-on", "exit 1 on: never, unsatisfied (will-fail or load-fails) or load (load-fails)")
-	return cmd
-}
+has a will-fail or load-fails relocation (--fail-on load: load-fails only).
+An OBJECT with a CO-RE record libbpf refuses on every kernel is bad input.`
 
 // compatReport is the JSON output of "inspect compat".
 type compatReport struct {
@@ -421,6 +441,9 @@ type compatReport struct {
 func inspectKernels(path string) ([]inspect.Kernel, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
+		if path == runningKernel {
+			err = fmt.Errorf("%w (this kernel has no BTF, CONFIG_DEBUG_INFO_BTF: give --kernels)", err)
+		}
 		return nil, inputError(err)
 	}
 	if !fi.IsDir() {
@@ -445,6 +468,9 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.DefaultKernels {
+		noteDefaultKernel(opts.IO, opts.Quiet, "--kernels")
+	}
 	var fromBundle func(string) (*rawbtf.BTF, bool, error)
 	var kernels []inspect.Kernel
 	if bu, ok := openBundle(opts.Kernels); ok {
@@ -453,9 +479,13 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	} else if kernels, err = inspectKernels(opts.Kernels); err != nil {
 		return err
 	}
+	readModules, err := compatModules(opts, kernels)
+	if err != nil {
+		return err
+	}
 	var done atomic.Int64
 	progress := func(inspect.KernelResult) {}
-	if opts.IO.ErrTTY && len(kernels) > 1 {
+	if opts.IO.ErrTTY && len(kernels) > 1 && !opts.Quiet {
 		progress = func(inspect.KernelResult) {
 			fmt.Fprintf(opts.IO.ErrOut, "\rchecked %d/%d kernels", done.Add(1), len(kernels))
 		}
@@ -468,13 +498,14 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 					return b, err
 				}
 			}
-			b, _, err := readKernel(p)
+			b, _, err := readKernel(opts.IO, p)
 			return b, err
 		},
-		All:  opts.Verbose && opts.Format == "json",
-		Done: progress,
+		ReadModules: readModules,
+		All:         opts.Verbose && opts.Format == "json",
+		Done:        progress,
 	})
-	if opts.IO.ErrTTY && len(kernels) > 1 {
+	if opts.IO.ErrTTY && len(kernels) > 1 && !opts.Quiet {
 		fmt.Fprintln(opts.IO.ErrOut)
 	}
 	rep := compatReport{Kernels: results}
@@ -489,7 +520,7 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 		}
 	}
 	if opts.Format == "json" {
-		if err := writeInspectJSON(opts.IO.Out, rep); err != nil {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {
@@ -504,15 +535,61 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	}
 	for _, kr := range results {
 		if (opts.FailOn == "unsatisfied" && kr.Failing()) || (opts.FailOn == "load" && kr.LoadFails > 0) {
-			return &SilentError{Code: ExitFailed}
+			return &SilentError{Code: ExitNegative}
 		}
 	}
 	return nil
 }
 
 func compatCountsText(c inspect.Counts) string {
-	return fmt.Sprintf("%d relocations: %d ok, %d guard, %d alternative, %d will fail, %d load fails",
+	s := fmt.Sprintf("%d relocations: %d ok, %d guard, %d alternative, %d will fail, %d load fails",
 		c.Relocations, c.OK, c.Guard, c.Alternative, c.WillFail, c.LoadFails)
+	if c.FromModules > 0 {
+		s += fmt.Sprintf(" (%d ok by module types)", c.FromModules)
+	}
+	return s
+}
+
+// compatModules gives the kernels their module BTF for --modules (and
+// those of a tree the archives beside them), and returns how to read it.
+func compatModules(opts *InspectCompatOptions, kernels []inspect.Kernel) (func(string) (*kmod.Set, error), error) {
+	fi, err := os.Stat(opts.Kernels)
+	if err == nil && fi.IsDir() {
+		tree, err := checkModulesTree(opts.Modules)
+		if err != nil {
+			return nil, err
+		}
+		entries, err := kbtf.Walk(opts.Kernels)
+		if err != nil {
+			return nil, inputError(err)
+		}
+		beside := map[string]kbtf.Entry{}
+		for _, e := range entries {
+			beside[e.Path] = e
+		}
+		for i := range kernels {
+			e := beside[kernels[i].Path]
+			kernels[i].Modules = e.Modules
+			if tree != "" {
+				if p := kbtf.FindModules(tree, e.OutRel); p != "" {
+					kernels[i].Modules = p
+				}
+			}
+		}
+		return nil, nil
+	}
+	if len(opts.Modules) == 0 {
+		return nil, nil
+	}
+	kernels[0].Modules = strings.Join(opts.Modules, ", ")
+	kernels[0].Release = kernelRelease(opts.Kernels)
+	return func(string) (*kmod.Set, error) {
+		set, err := kmod.Open(opts.Modules, nil)
+		if err != nil {
+			return nil, fmt.Errorf("--modules: %w", err)
+		}
+		return set, nil
+	}, nil
 }
 
 func compatVerdict(c inspect.Counts) string {
@@ -579,17 +656,20 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 	}
 	for _, kr := range rep.Kernels {
 		for _, o := range kr.Objects {
-			if o.Relocations == o.OK {
+			if o.Relocations == o.OK && o.FromModules == 0 {
 				continue
 			}
 			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, filepath.Base(o.Path), compatCountsText(o.Counts))
 			for _, d := range o.Details {
-				if d.Status == inspect.OK {
+				if d.Status == inspect.OK && len(d.Modules) == 0 {
 					continue
 				}
 				line := fmt.Sprintf("  %s %s insn %d relo #%d: %s %s: %s", d.Section, inspectOrNone(d.Program), d.Insn, d.Index, d.Kind, d.Path, d.Status)
 				if d.Error != "" {
 					line += ": " + d.Error
+				}
+				if len(d.Modules) > 0 {
+					line += " (module " + strings.Join(d.Modules, ", ") + ")"
 				}
 				fmt.Fprintln(w, line)
 			}

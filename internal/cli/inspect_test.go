@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/btftool/btftool/pkg/inspect"
 	"github.com/btftool/btftool/pkg/kbtf"
 )
@@ -22,68 +20,67 @@ import (
 const testKernelTree = "../../testdata/kernels"
 
 func TestInspectFlags(t *testing.T) {
+	btf := func(f func(*InspectBTFOptions)) *InspectBTFOptions {
+		o := &InspectBTFOptions{Input: "k.btf", DumpFormat: "raw", Format: "text"}
+		f(o)
+		return o
+	}
+	compat := func(f func(*InspectCompatOptions)) *InspectCompatOptions {
+		o := &InspectCompatOptions{Objects: []string{"a.o"}, Kernels: "dir", FailOn: "never", Format: "text"}
+		f(o)
+		return o
+	}
+	none := func(*InspectBTFOptions) {}
 	for _, tc := range []struct {
 		cmd     string
 		args    []string
-		wantErr bool
-		check   func(any) bool
+		wantErr string
+		want    any
 	}{
-		{"btf", []string{"k.btf"}, false, func(o any) bool {
-			b := o.(*InspectBTFOptions)
-			return b.Input == "k.btf" && !b.Types && b.DumpFormat == "raw" && b.Format == "text"
-		}},
-		{"btf", []string{"k.btf", "--types", "-o", "json"}, false, func(o any) bool {
-			b := o.(*InspectBTFOptions)
-			return b.Types && b.Format == "json"
-		}},
-		{"btf", []string{"k.btf", "--type", "task_*", "--type", "sk_buff", "--format", "c"}, false, func(o any) bool {
-			b := o.(*InspectBTFOptions)
-			return len(b.Names) == 2 && b.Names[0] == "task_*" && b.DumpFormat == "c"
-		}},
-		{"btf", []string{"k.btf", "--format", "c", "-o", "json"}, true, nil},
-		{"btf", []string{"k.btf", "--format", "go"}, true, nil},
-		{"btf", []string{}, true, nil},
-		{"btf", []string{"a", "b"}, true, nil},
-		{"object", []string{"a.o", "b.o", "-o", "json"}, false, func(o any) bool {
-			ob := o.(*InspectObjectOptions)
-			return len(ob.Objects) == 2 && ob.Format == "json"
-		}},
-		{"object", []string{}, true, nil},
-		{"compat", []string{"a.o", "--kernels", "dir", "-j", "3", "-v", "--fail-on", "unsatisfied"}, false, func(o any) bool {
-			c := o.(*InspectCompatOptions)
-			return c.Kernels == "dir" && c.Jobs == 3 && c.Verbose && c.FailOn == "unsatisfied" && len(c.Objects) == 1
-		}},
-		{"compat", []string{"a.o", "--kernels", "dir"}, false, func(o any) bool {
-			c := o.(*InspectCompatOptions)
-			return c.Jobs > 0 && c.FailOn == "never" && c.Format == "text"
-		}},
-		{"compat", []string{"a.o"}, true, nil},
-		{"compat", []string{"--kernels", "dir"}, true, nil},
-		{"compat", []string{"a.o", "--kernels", "dir", "--fail-on", "sometimes"}, true, nil},
-		{"compat", []string{"a.o", "--kernels", "dir", "--jobs", "-1"}, true, nil},
+		{"btf", []string{"k.btf"}, "", btf(none)},
+		{"btf", []string{"k.btf", "--types", "-o", "json", "-q"}, "", btf(func(o *InspectBTFOptions) { o.Types, o.Format, o.Quiet = true, "json", true })},
+		{"btf", []string{"k.btf", "--type", "task_*", "--type", "sk_buff", "--format", "c"}, "", btf(func(o *InspectBTFOptions) {
+			o.Names, o.DumpFormat = []string{"task_*", "sk_buff"}, "c"
+		})},
+		// No FILE: the running kernel's BTF.
+		{"btf", []string{}, "", btf(func(o *InspectBTFOptions) { o.Input, o.DefaultInput = runningKernel, true })},
+		{"btf", []string{"-"}, "", btf(func(o *InspectBTFOptions) { o.Input = "-" })},
+		{"btf", []string{"k.btf", "--format", "c", "-o", "json"}, "--format c and -o json do not go together", nil},
+		{"btf", []string{"k.btf", "--format", "go"}, `invalid value "go": want raw or c`, nil},
+		{"btf", []string{"a", "b"}, "inspect btf takes one FILE, got 2 arguments", nil},
+		{"object", []string{"a.o", "b.o", "-o", "json"}, "", &InspectObjectOptions{Objects: []string{"a.o", "b.o"}, Format: "json"}},
+		{"object", []string{}, "inspect object needs at least one OBJECT", nil},
+		{"compat", []string{"a.o", "--kernels", "dir", "-j", "3", "-v", "--fail-on", "unsatisfied"}, "", compat(func(o *InspectCompatOptions) {
+			o.Jobs, o.Verbose, o.FailOn = 3, true, "unsatisfied"
+		})},
+		{"compat", []string{"a.o", "--kernels", "dir"}, "", compat(func(*InspectCompatOptions) {})},
+		// No --kernels: the running kernel's BTF.
+		{"compat", []string{"a.o"}, "", compat(func(o *InspectCompatOptions) { o.Kernels, o.DefaultKernels = runningKernel, true })},
+		{"compat", []string{"--kernels", "dir"}, "inspect compat needs at least one OBJECT", nil},
+		{"compat", []string{"a.o", "--kernels", "dir", "--fail-on", "sometimes"}, `invalid value "sometimes": want never, unsatisfied or load`, nil},
+		{"compat", []string{"a.o", "--kernels", "dir", "--jobs", "-1"}, `invalid value "-1": want a whole number, 0 or more`, nil},
 	} {
-		io, _, _ := testIO()
-		f := &Factory{IO: io}
 		var got any
-		var cmd *cobra.Command
+		var err error
 		switch tc.cmd {
 		case "btf":
-			cmd = NewCmdInspectBTF(f, func(o *InspectBTFOptions) error { got = o; return nil })
+			got, err = parseOptions(t, NewCmdInspectBTF, tc.args)
 		case "object":
-			cmd = NewCmdInspectObject(f, func(o *InspectObjectOptions) error { got = o; return nil })
+			got, err = parseOptions(t, NewCmdInspectObject, tc.args)
 		case "compat":
-			cmd = NewCmdInspectCompat(f, func(o *InspectCompatOptions) error { got = o; return nil })
+			got, err = parseOptions(t, NewCmdInspectCompat, tc.args)
 		}
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Out)
-		cmd.SetErr(io.ErrOut)
-		err := cmd.Execute()
-		if (err != nil) != tc.wantErr {
-			t.Errorf("%s %v: error %v, want error %v", tc.cmd, tc.args, err, tc.wantErr)
-			continue
-		}
-		if tc.check != nil && (got == nil || !tc.check(got)) {
-			t.Errorf("%s %v: options %+v", tc.cmd, tc.args, got)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err) != ExitBadInput {
+				t.Errorf("%s %v: error %v, want a usage error saying %q", tc.cmd, tc.args, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%s %v: %v", tc.cmd, tc.args, err)
+		default:
+			if d := optionsDiff(got, tc.want); d != "" {
+				t.Errorf("%s %v: %s", tc.cmd, tc.args, d)
+			}
 		}
 	}
 }

@@ -30,15 +30,65 @@ type SelectOptions struct {
 	// DryRun chooses and reports, and writes no BTF.
 	DryRun bool
 	Format outputFormat
+	Quiet  bool
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile string
 }
 
 // NewCmdSelect returns "select". runF replaces the run function in tests.
 func NewCmdSelect(f *Factory, runF func(*SelectOptions) error) *cobra.Command {
-	opts := &SelectOptions{IO: f.IO}
+	opts := &SelectOptions{IO: f.IO, Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "select BUNDLE [OUTPUT]",
 		Short: "Pick the BTF of this machine's kernel from a bundle",
-		Long: `Pick from BUNDLE (a bundle written by gen or batch) the minimized BTF for
+		Example: `  btftool select min_core_btfs.tar.xz /var/lib/myagent/vmlinux.btf
+  btftool select min_core_btfs.tar.xz --root /host > vmlinux.btf
+  btftool select min_core_btfs.tar.xz --release 5.4.0-91-generic --machine x86_64 --os-release focal.os-release out.btf
+  btftool select min_core_btfs.tar.xz --dry-run -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageErrorf("select needs BUNDLE and an optional OUTPUT, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			opts.Bundle = args[0]
+			if len(args) == 2 {
+				opts.Output = args[1]
+			}
+			if opts.Format == "json" && !opts.DryRun && (opts.Output == "" || opts.Output == "-") {
+				return usageErrorf("-o json prints the report on stdout: give OUTPUT for the BTF, or --dry-run")
+			}
+			if opts.DryRun && opts.Output != "" {
+				return usageErrorf("--dry-run writes nothing: no OUTPUT")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runSelect(opts)
+		},
+	}
+	set = newOptionSet(cmd, "select")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Quiet, optQuiet)
+	set.String(&opts.Release, flagDef{Name: "release", ValueName: "RELEASE", Usage: "select for kernel RELEASE (uname -r) instead of the running one"})
+	set.String(&opts.Machine, flagDef{Name: "machine", ValueName: "MACHINE", Usage: "select for MACHINE (uname -m) instead of the running one"})
+	set.String(&opts.OSRelease, flagDef{Name: "os-release", ValueName: "FILE", Path: true, Usage: "read the distribution from this os-release file instead of the running machine's"})
+	set.String(&opts.Root, flagDef{Name: "root", ValueName: "DIR", Path: true, Usage: "the host's root file system, for /sys/kernel/btf and os-release (e.g. /host in a container)"})
+	set.Bool(&opts.NoVmlinux, flagDef{Name: "no-vmlinux", Usage: "select from the bundle even when the kernel has BTF of its own"})
+	set.Bool(&opts.DryRun, flagDef{Name: "dry-run", Usage: "choose and report, write no BTF"})
+	cmd.Long = selectHelp + set.help() + "\n\n" + exitStatusHelp("selected (or the kernel has BTF of its own)", "no entry matches, or several do with different BTF")
+	return cmd
+}
+
+// selectHelp is the help of "select", before its settings and exit
+// status.
+const selectHelp = `Pick from BUNDLE (a bundle written by gen or batch) the minimized BTF for
 the running kernel, or for the kernel that --release, --machine and
 --os-release describe, and write it to OUTPUT (atomically) or to stdout.
 Give the file to libbpf as btf_custom_path, to bpftool, or to any loader
@@ -63,47 +113,7 @@ entries are named and the exit status is 1.
 -o stays the output format here as in every btftool command; the BTF goes
 to the OUTPUT argument, as in 'gen min_core_btf INPUT OUTPUT'.
 
-Exit status:
-  0  selected (or the kernel has BTF of its own)
-  1  no entry matches, or several do with different BTF
-  2  usage error or bad input (unreadable or invalid bundle)`,
-		Example: `  btftool select min_core_btfs.tar.xz /var/lib/myagent/vmlinux.btf
-  btftool select min_core_btfs.tar.xz --root /host > vmlinux.btf
-  btftool select min_core_btfs.tar.xz --release 5.4.0-91-generic --machine x86_64 --os-release focal.os-release out.btf
-  btftool select min_core_btfs.tar.xz --dry-run -o json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 1 || len(args) > 2 {
-				return usageErrorf("select needs BUNDLE and an optional OUTPUT, got %d argument(s)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Bundle = args[0]
-			if len(args) == 2 {
-				opts.Output = args[1]
-			}
-			if opts.Format == "json" && !opts.DryRun && (opts.Output == "" || opts.Output == "-") {
-				return usageErrorf("-o json prints the report on stdout: give OUTPUT for the BTF, or --dry-run")
-			}
-			if opts.DryRun && opts.Output != "" {
-				return usageErrorf("--dry-run writes nothing: no OUTPUT")
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runSelect(opts)
-		},
-	}
-	addOutputFlag(cmd, &opts.Format)
-	fl := cmd.Flags()
-	fl.StringVar(&opts.Release, "release", "", "select for kernel `RELEASE` (uname -r) instead of the running one")
-	fl.StringVar(&opts.Machine, "machine", "", "select for `MACHINE` (uname -m) instead of the running one")
-	fl.StringVar(&opts.OSRelease, "os-release", "", "read the distribution from this os-release `FILE` instead of the running machine's")
-	fl.StringVar(&opts.Root, "root", "", "the host's root file system, for /sys/kernel/btf and os-release (`DIR`, e.g. /host in a container)")
-	fl.BoolVar(&opts.NoVmlinux, "no-vmlinux", false, "select from the bundle even when the kernel has BTF of its own")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "choose and report, write no BTF")
-	return cmd
-}
+`
 
 // SelectReport is what "select" reports.
 type SelectReport struct {
@@ -192,6 +202,9 @@ func runSelect(opts *SelectOptions) error {
 	if opts.Format == "json" {
 		return printJSON(opts.IO, rep)
 	}
+	if opts.Quiet {
+		return nil
+	}
 	what := "the kernel's own BTF"
 	if rep.Entry != nil {
 		what = rep.Entry.Path
@@ -242,7 +255,7 @@ func selectFailed(opts *SelectOptions, rep *SelectReport, err error) error {
 			return perr
 		}
 	}
-	return &FailedError{Err: fmt.Errorf("%s: %w", opts.Bundle, err)}
+	return &NegativeError{Err: fmt.Errorf("%s: %w", opts.Bundle, err)}
 }
 
 // writeSelected writes the BTF to opts.Output atomically, or to stdout.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,23 +18,67 @@ import (
 
 // VerifyOptions are the options of "verify".
 type VerifyOptions struct {
-	IO        *IOStreams
-	Input     string
-	Minimized string
-	Objects   []string
-	Format    outputFormat
-	Verbose   bool
-	Load      bool
-	Now       func() time.Time
+	IO *IOStreams
+	// ConfigFile is the config file the options were read from, if any.
+	ConfigFile string
+	Input      string
+	Minimized  string
+	Objects    []string
+	Format     outputFormat
+	Verbose    bool
+	Quiet      bool
+	Load       bool
+	// Modules is the kernel's module BTF, or for a tree a tree of module
+	// archives mirroring it.
+	Modules []string
+	Now     func() time.Time
 }
 
 // NewCmdVerify returns "verify". runF replaces the run function in tests.
 func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
-	opts := &VerifyOptions{IO: f.IO, Now: time.Now}
+	opts := &VerifyOptions{IO: f.IO, Now: time.Now, Format: "text"}
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "verify {INPUT MINIMIZED | BUNDLE} OBJECT [OBJECT...]",
 		Short: "Prove a minimized BTF complete with an independent CO-RE engine",
-		Long: `Check that the minimized BTF MINIMIZED serves every OBJECT exactly as the
+		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
+  btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json
+  btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o
+  btftool verify btfs.tar.xz *.bpf.o`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 3 && !staleCheck(args) {
+				return usageErrorf("verify needs INPUT, MINIMIZED and at least one OBJECT, got %d argument(s)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := set.load(false); err != nil {
+				return err
+			}
+			if staleCheck(args) {
+				opts.Input, opts.Objects = args[0], args[1:]
+				return runVerifyBundle(opts)
+			}
+			opts.Input, opts.Minimized, opts.Objects = args[0], args[1], args[2:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVerify(opts)
+		},
+	}
+	set = newOptionSet(cmd, "verify")
+	set.String(&opts.ConfigFile, optConfig)
+	enumVar(set, &opts.Format, optOutput)
+	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every relocation, check and note"})
+	set.Bool(&opts.Quiet, optQuiet)
+	set.Bool(&opts.Load, flagDef{Name: "load", Usage: "also load every program into the running kernel with each BTF (root)"})
+	set.Strings(&opts.Modules, optModulesGen)
+	cmd.Long = verifyHelp + set.help() + "\n\n" + exitStatusHelp("MINIMIZED is equivalent to INPUT for the objects", "it is not, or it is not well-formed; for a tree, a kernel's minimized BTF\n       is missing or not equivalent")
+	return cmd
+}
+
+// verifyHelp is the help of "verify", before its settings and exit status.
+const verifyHelp = `Check that the minimized BTF MINIMIZED serves every OBJECT exactly as the
 full kernel BTF INPUT does, using cilium/ebpf's CO-RE implementation rather
 than btftool's own.
 
@@ -62,41 +105,12 @@ verify BUNDLE OBJECT... instead checks that the bundle (written by gen or
 batch) was made for these objects: each is unchanged (the bundle records
 its SHA-256), changed since the bundle was built, or not in the bundle;
 the status is 1 unless all are unchanged. A loader can make the same check
-with pkg/bundle's Index.CheckObject.
-
-Exit status:
-  0  MINIMIZED is equivalent to INPUT for the objects
-  1  it is not, or it is not well-formed
-  2  usage error or bad input (missing, unreadable or truncated files)`,
-		Example: `  btftool verify 6.1.0-56-amd64.btf.tar.xz 6.1.0-56-amd64.btf *.bpf.o
-  btftool verify /sys/kernel/btf/vmlinux min.btf prog.bpf.o --load -o json
-  btftool verify btfhub-archive/ btfs.tar.xz *.bpf.o
-  btftool verify btfs.tar.xz *.bpf.o`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 3 && !staleCheck(args) {
-				return usageErrorf("verify needs INPUT, MINIMIZED and at least one OBJECT, got %d argument(s)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if staleCheck(args) {
-				opts.Input, opts.Objects = args[0], args[1:]
-				return runVerifyBundle(opts)
-			}
-			opts.Input, opts.Minimized, opts.Objects = args[0], args[1], args[2:]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runVerify(opts)
-		},
-	}
-	addOutputFlag(cmd, &opts.Format)
-	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every relocation, check and note")
-	cmd.Flags().BoolVar(&opts.Load, "load", false, "also load every program into the running kernel with each BTF (root)")
-	return cmd
-}
+with pkg/bundle's Index.CheckObject.`
 
 func runVerify(opts *VerifyOptions) error {
+	if err := oneStdin(append([]string{opts.Input, opts.Minimized}, opts.Objects...)...); err != nil {
+		return err
+	}
 	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
 		return runVerifyDir(opts)
 	}
@@ -144,16 +158,14 @@ func runVerify(opts *VerifyOptions) error {
 	}
 	vr.Seconds = opts.Now().Sub(start).Seconds()
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(vr); err != nil {
+		if err := writeJSON(opts.IO.Out, vr); err != nil {
 			return err
 		}
 	} else {
 		vr.writeText(opts.IO.Out, opts.Verbose)
 	}
 	if !vr.Equivalent {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
 }
@@ -282,15 +294,24 @@ func readVerifyInputs(opts *VerifyOptions) (*verify.Kernel, []byte, error) {
 			return nil, nil, err
 		}
 	}
-	full, _, err := kbtf.ReadFile(opts.Input, nil)
+	full, _, err := readKernelFile(opts.IO, opts.Input)
 	if err != nil {
-		return nil, nil, inputError(err)
+		return nil, nil, err
 	}
-	min, _, err := kbtf.ReadFile(opts.Minimized, nil)
+	min, _, err := readKernelFile(opts.IO, opts.Minimized)
 	if err != nil {
-		return nil, nil, inputError(err)
+		return nil, nil, err
 	}
-	k, err := verify.NewKernel(full)
+	mods, err := openModules(opts.Modules, opts.Input)
+	if err != nil {
+		return nil, nil, err
+	}
+	var k *verify.Kernel
+	if mods != nil {
+		k, err = verify.NewKernelModules(full, mods)
+	} else {
+		k, err = verify.NewKernel(full)
+	}
 	if err != nil {
 		return nil, nil, inputError(fmt.Errorf("%s: %w", opts.Input, err))
 	}

@@ -100,7 +100,7 @@ func runVerifyBundle(opts *VerifyOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "btftool: %s%s: %d of %d object(s) unchanged\n", opts.Input, made, len(rep.Objects)-rep.Stale, len(rep.Objects))
 	}
 	if rep.Stale > 0 {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
 }

@@ -39,13 +39,13 @@ func TestVerifyBundle(t *testing.T) {
 	f.Write([]byte("new"))
 	f.Close()
 	code, stdout, stderr := runCLI(t, "verify", b, objA, objB, "../../testdata/bpf/plain.bpf.o")
-	if code != ExitFailed || !strings.Contains(stdout, "vfs.bpf.o: changed since the bundle was built") ||
+	if code != ExitNegative || !strings.Contains(stdout, "vfs.bpf.o: changed since the bundle was built") ||
 		!strings.Contains(stdout, "plain.bpf.o: not in the bundle") || strings.Contains(stdout, "execsnoop") {
 		t.Fatalf("changed: %d %q %q", code, stdout, stderr)
 	}
 	code, stdout, _ = runCLI(t, "verify", b, objB, "-o", "json")
 	var rep BundleCheck
-	if err := json.Unmarshal([]byte(stdout), &rep); code != ExitFailed || err != nil || rep.Stale != 1 || len(rep.Objects) != 1 ||
+	if err := json.Unmarshal([]byte(stdout), &rep); code != ExitNegative || err != nil || rep.Stale != 1 || len(rep.Objects) != 1 ||
 		rep.Objects[0].State != bundle.ObjectChanged || rep.Objects[0].Recorded != "vfs.bpf.o" || !strings.HasPrefix(rep.Generator, "btftool ") {
 		t.Fatalf("json: %d %v %+v", code, err, rep)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bundle"
 	"github.com/btftool/btftool/pkg/kbtf"
+	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/verify"
 )
 
@@ -71,7 +71,8 @@ func runVerifyDir(opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	entries, err := kbtf.Walk(opts.Input)
+	// A MINIMIZED tree inside INPUT is not read as kernels.
+	entries, err := kbtf.WalkExcluding(opts.Input, []string{opts.Minimized})
 	if err != nil {
 		return inputError(err)
 	}
@@ -79,6 +80,10 @@ func runVerifyDir(opts *VerifyOptions) error {
 		return inputError(fmt.Errorf("%s: no kernel BTF files found", opts.Input))
 	}
 	minimized, err := openMinimized(opts.Minimized)
+	if err != nil {
+		return err
+	}
+	modTree, err := checkModulesTree(opts.Modules)
 	if err != nil {
 		return err
 	}
@@ -92,7 +97,13 @@ func runVerifyDir(opts *VerifyOptions) error {
 		case err != nil:
 			v.Problem = "minimized BTF: " + oneLine(err)
 		default:
-			v.Problem = verifyOne(plan, e.Path, min, opts.Load)
+			mp := e.Modules
+			if modTree != "" {
+				if p := kbtf.FindModules(modTree, e.OutRel); p != "" {
+					mp = p
+				}
+			}
+			v.Problem = verifyOne(plan, e, mp, min, opts.Load)
 		}
 		v.Equivalent = v.Problem == ""
 		if v.Equivalent {
@@ -104,28 +115,38 @@ func runVerifyDir(opts *VerifyOptions) error {
 	}
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if opts.Format == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {
 		rep.writeText(opts.IO.Out, opts.Verbose)
 	}
 	if rep.Failed > 0 {
-		return &SilentError{Code: ExitFailed}
+		return &SilentError{Code: ExitNegative}
 	}
 	return nil
 }
 
 // verifyOne checks one kernel; it returns "" when the minimized BTF is
 // equivalent, else the problem.
-func verifyOne(plan *verify.Plan, kernelPath string, min []byte, load bool) string {
-	full, _, err := kbtf.ReadFile(kernelPath, nil)
+func verifyOne(plan *verify.Plan, e kbtf.Entry, modules string, min []byte, load bool) string {
+	full, _, err := kbtf.ReadFile(e.Path, nil)
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}
-	k, err := verify.NewKernel(full)
+	var k *verify.Kernel
+	if modules != "" {
+		mods, merr := kmod.Open([]string{modules}, nil)
+		if merr == nil {
+			merr = mods.CheckRelease(e.Release)
+		}
+		if merr != nil {
+			return "module BTF " + modules + ": " + oneLine(merr)
+		}
+		k, err = verify.NewKernelModules(full, mods)
+	} else {
+		k, err = verify.NewKernel(full)
+	}
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -46,17 +45,21 @@ func buildInfo() VersionInfo {
 
 // NewCmdVersion returns "btftool version".
 func NewCmdVersion(f *Factory) *cobra.Command {
-	var format outputFormat
+	format := outputFormat("text")
+	var quiet bool
+	var set *optionSet
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print version information",
-		Args:  cobra.NoArgs,
+		Long:  "Print btftool's version, commit, build date, Go and cilium/ebpf versions.\n\n" + exitStatusHelp("", ""),
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := set.resolve(nil); err != nil {
+				return err
+			}
 			v := buildInfo()
 			if format == "json" {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return writeJSON(f.IO.Out, v)
 			}
 			fmt.Fprintf(f.IO.Out, "btftool %s\n", v.Version)
 			if v.Commit != "" {
@@ -72,6 +75,8 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
-	addOutputFlag(cmd, &format)
+	set = newOptionSet(cmd)
+	enumVar(set, &format, optOutput)
+	set.Bool(&quiet, optQuiet)
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btftool/btftool/internal/cli"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
@@ -235,9 +236,9 @@ func sigParseSummary(tb testing.TB, out []byte) sigSummary {
 	return s
 }
 
-// sigInterruptedExit is the exit status of an interrupted run: a check that
-// did not pass ("interrupted: outputs already complete are kept").
-const sigInterruptedExit = 1
+// sigInterruptedExit is the exit status of an interrupted run, cli.ExitInterrupted
+// ("interrupted: outputs already complete are kept").
+const sigInterruptedExit = cli.ExitInterrupted
 
 // TestSignalDirectory interrupts "gen min_core_btf TREE OUT" with SIGINT
 // (and SIGTERM) once outputs appear: what is in OUT must be complete and

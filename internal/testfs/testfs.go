@@ -2,9 +2,11 @@
 package testfs
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 )
 
@@ -37,4 +39,22 @@ func ReadTree(tb testing.TB, dir string, keep func(rel string) bool) map[string]
 		tb.Fatal(err)
 	}
 	return files
+}
+
+// Changed returns, sorted, the paths of the files that differ between two
+// ReadTree results: changed, added or removed.
+func Changed(before, after map[string][]byte) []string {
+	var out []string
+	for p, b := range before {
+		if a, ok := after[p]; !ok || !bytes.Equal(a, b) {
+			out = append(out, p)
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -27,3 +27,11 @@ func TestReadTree(t *testing.T) {
 		t.Errorf(".btf: %q", btf)
 	}
 }
+
+func TestChanged(t *testing.T) {
+	before := map[string][]byte{"same": []byte("x"), "edited": []byte("a"), "removed": nil}
+	after := map[string][]byte{"same": []byte("x"), "edited": []byte("b"), "added": nil}
+	if got, want := strings.Join(Changed(before, after), " "), "added edited removed"; got != want {
+		t.Errorf("Changed = %q, want %q", got, want)
+	}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // kernelFiles returns the real kernel BTF archives of the shared corpus
-// (/work/shared/kernels next to the module), read into memory, with their
+// (../shared/kernels beside the repository), read into memory, with their
 // uncompressed sizes; the benchmark is skipped when they are absent.
 func kernelFiles(b *testing.B) (files [][]byte, sizes []int, total int64) {
 	paths, _ := filepath.Glob("../../../shared/kernels/*/*/*/*.btf.tar.xz")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
@@ -33,6 +35,21 @@ var (
 	// ErrBadOptions means Options are invalid: a bad glob pattern, a missing
 	// input or output.
 	ErrBadOptions = errors.New("invalid batch options")
+	// ErrOutputIsInput means an output (the output directory or bundle, or
+	// a kernel's output file) would be one of the input files; nothing is
+	// written.
+	ErrOutputIsInput = outguard.ErrOutputIsInput
+	// ErrWouldReplace means an output exists and is not what Run writes
+	// there (a file where the output directory goes, a file that is not
+	// BTF, a file that is not a bundle) and Options.Force is not set;
+	// nothing is written.
+	ErrWouldReplace = outguard.ErrWouldReplace
+	// ErrOutputFormat means the output name promises an archive format Run
+	// does not write (x.tar.bz2, x.zip) or a single file (x.btf, x.o).
+	ErrOutputFormat = outguard.ErrFormat
+	// ErrInternal means a kernel failed on a bug of this module (a
+	// recovered panic), not on its input.
+	ErrInternal = errors.New("internal error")
 )
 
 // Options configures [Run].
@@ -58,7 +75,9 @@ type Options struct {
 	// "ubuntu/*" selects everything under ubuntu/, "*/*/arm64" every arm64
 	// kernel, "**" is not special. Exclude wins over Include.
 	Include, Exclude []string
-	// Force redoes kernels whose inputs are unchanged since the last run.
+	// Force redoes kernels whose inputs are unchanged since the last run,
+	// and lets outputs replace existing files that are not BTF (or, for a
+	// bundle, not a bundle). An output is never allowed to be an input.
 	Force bool
 	// FailFast stops at the first failed kernel: no new kernel is started
 	// and, for a bundle, nothing is written.
@@ -72,14 +91,15 @@ type Options struct {
 	Version string
 	// KernelOptions is passed to kbtf.ReadFile and kmod.Open.
 	KernelOptions *kbtf.Options
-	// Modules is a tree mirroring Input that holds the kernels' module
-	// BTF: the kernel DIR/RELEASE.btf.tar.xz of Input has its modules in
-	// Modules/DIR/RELEASE.modules.tar.xz (see kbtf.FindModules), as
-	// ../shared/modules mirrors ../shared/kernels. Module archives beside
-	// the kernels in Input itself (kbtf.Entry.Modules) are used without
-	// it; Modules wins where both have one. A kernel with modules is
-	// minimized with them (btfgen.Plan.MinimizeModules); one without, as
-	// before.
+	// Modules is, for a tree Input, a tree mirroring it that holds the
+	// kernels' module BTF: the kernel DIR/RELEASE.btf.tar.xz of Input has
+	// its modules in Modules/DIR/RELEASE.modules.tar.xz (see
+	// kbtf.FindModules), as ../shared/modules mirrors ../shared/kernels.
+	// Module archives beside the kernels in Input itself
+	// (kbtf.Entry.Modules) are used without it; Modules wins where both
+	// have one. For a single kernel file Input, it is that kernel's module
+	// BTF, in any form kmod.Open reads. A kernel with modules is minimized
+	// with them (btfgen.Plan.MinimizeModules); one without, as before.
 	Modules string
 	// Progress, when not nil, is called once per kernel as it finishes
 	// (processed, skipped or failed), from a single goroutine, in
@@ -93,6 +113,12 @@ type Options struct {
 	Verify func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Object) error
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// SkipPaths are the outputs (directories or bundles) of other runs,
+	// such as the other jobs of a config file, that the walk of Input
+	// leaves out with their manifests. Output and its manifest are always
+	// left out, so that a rerun into an output inside the input tree sees
+	// the same kernels.
+	SkipPaths []string
 }
 
 // Status is the outcome for one kernel.
@@ -219,16 +245,23 @@ func (s *Summary) Failures() []*KernelResult {
 }
 
 // Select walks opts.Input and returns the kernels the filters keep, sorted
-// by relative path, and the number they left out.
+// by relative path, and the number they left out. Outputs of earlier runs
+// inside the tree are not kernels: Output, SkipPaths, and any directory
+// holding a manifest or bundle with a manifest beside it are left out.
 func Select(opts *Options) ([]kbtf.Entry, int, error) {
 	f, err := newFilter(opts.Arch, opts.Include, opts.Exclude)
 	if err != nil {
 		return nil, 0, err
 	}
-	entries, err := kbtf.Walk(opts.Input)
+	var skip []string
+	for _, p := range append([]string{opts.Output}, opts.SkipPaths...) {
+		skip = append(skip, p, manifestPath(p, IsBundle(p)))
+	}
+	entries, err := kbtf.WalkExcluding(opts.Input, skip)
 	if err != nil {
 		return nil, 0, err
 	}
+	entries = dropOutputs(entries)
 	kept := entries[:0]
 	for _, e := range entries {
 		if f.keep(e) {
@@ -236,6 +269,39 @@ func Select(opts *Options) ([]kbtf.Entry, int, error) {
 		}
 	}
 	return kept, len(entries) - len(kept), nil
+}
+
+// dropOutputs drops the entries that are outputs of earlier runs, with
+// any output name: files below a directory holding a manifest, and bundles
+// with a manifest beside them.
+func dropOutputs(entries []kbtf.Entry) []kbtf.Entry {
+	output := map[string]bool{} // directory -> holds a manifest
+	isOutputDir := func(dir string) bool {
+		v, ok := output[dir]
+		if !ok {
+			_, err := os.Lstat(filepath.Join(dir, ManifestName))
+			v = err == nil
+			output[dir] = v
+		}
+		return v
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		drop := false
+		if _, err := os.Lstat(manifestPath(e.Path, true)); err == nil && IsBundle(e.Path) {
+			drop = true
+		}
+		// The directories between the root and the file.
+		dir := filepath.Dir(e.Path)
+		for n := strings.Count(e.Rel, "/"); !drop && n > 0; n-- {
+			drop = isOutputDir(dir)
+			dir = filepath.Dir(dir)
+		}
+		if !drop {
+			kept = append(kept, e)
+		}
+	}
+	return kept
 }
 
 // Run minimizes every kernel of opts.Input selected by the filters for the
@@ -260,13 +326,22 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	if opts.Input == "" || opts.Output == "" {
 		return nil, fmt.Errorf("%w: input and output are required", ErrBadOptions)
 	}
+	if err := checkOutputName(opts.Output); err != nil {
+		return nil, err
+	}
 	entries, filtered, err := Select(&opts)
 	if err != nil {
 		return nil, err
 	}
 	bundle := IsBundle(opts.Output)
+	if err := checkOutputs(&opts, entries, plan.Objects()); err != nil {
+		return nil, err
+	}
 	sum := &Summary{Input: opts.Input, Output: opts.Output, Bundle: bundle, Total: len(entries), Filtered: filtered}
 	if len(entries) == 0 {
+		if filtered > 0 {
+			return sum, fmt.Errorf("%s: %w: all %d left out by the filters (arch %v, include %v, exclude %v)", opts.Input, ErrNoKernels, filtered, opts.Arch, opts.Include, opts.Exclude)
+		}
 		return sum, fmt.Errorf("%s: %w", opts.Input, ErrNoKernels)
 	}
 	if bundle {
@@ -300,13 +375,14 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 		if err := os.MkdirAll(opts.Output, 0o755); err != nil {
 			return sum, err
 		}
-	} else if fi, err := os.Stat(filepath.Dir(opts.Output)); err != nil {
+	} else if err := os.MkdirAll(filepath.Dir(opts.Output), 0o755); err != nil {
 		return sum, err // fail before the work, not after it
-	} else if !fi.IsDir() {
-		return sum, fmt.Errorf("%s: not a directory", filepath.Dir(opts.Output))
 	}
 
 	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev}
+	if fi, err := os.Stat(opts.Input); err == nil && !fi.IsDir() {
+		r.single = true
+	}
 	results := r.run(ctx, entries, func(ev Event) {
 		ev.Elapsed = now().Sub(start)
 		if opts.Progress != nil {
@@ -369,6 +445,7 @@ type runner struct {
 	bundle bool
 	old    *manifest
 	prev   *previousBundle
+	single bool // Input is one kernel file
 }
 
 // run processes entries on a worker pool and returns one result per entry,
@@ -447,13 +524,18 @@ func (r *runner) run(ctx context.Context, entries []kbtf.Entry, progress func(Ev
 }
 
 // one processes a kernel. It never panics on bad input: every problem ends
-// up in the result.
-func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *KernelResult {
+// up in the result, and a panic (a bug) fails the kernel with ErrInternal.
+func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (result *KernelResult) {
 	k := &KernelResult{Rel: e.Rel, OutRel: e.OutRel, Release: e.Release, Distro: e.Distro, Version: e.Version, Arch: e.Arch}
 	fail := func(err error) *KernelResult {
 		k.Status, k.Err, k.Error, k.data = StatusFailed, err, err.Error(), nil
 		return k
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			result = fail(fmt.Errorf("%s: %w: panic: %v", e.Path, ErrInternal, p))
+		}
+	}()
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
@@ -464,7 +546,10 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) *Kerne
 	k.BytesIn = fi.Size()
 	k.inKey = inputKey{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
 	k.modules = e.Modules
-	if r.opts.Modules != "" {
+	switch {
+	case r.opts.Modules != "" && r.single:
+		k.modules = r.opts.Modules
+	case r.opts.Modules != "":
 		if mp := kbtf.FindModules(r.opts.Modules, e.OutRel); mp != "" {
 			k.modules = mp
 		}
@@ -587,10 +672,35 @@ func (r *runner) modulesKey(e *kbtf.Entry, path string) (*inputKey, error) {
 			return key, nil
 		}
 	}
+	if fi.IsDir() {
+		// A directory of module files: its files' names, sizes and
+		// modification times stand for its content.
+		key.SHA256, err = hashTree(path)
+		return key, err
+	}
 	if key.SHA256, err = hashFile(path); err != nil {
 		return nil, err
 	}
 	return key, nil
+}
+
+// hashTree digests the paths, sizes and modification times of the files
+// under dir.
+func hashTree(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		fi, err := de.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", rel, fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // skip reports whether the kernel's output from the last run can stay, and
@@ -670,4 +780,70 @@ func objectsKey(objs []*bpfobj.Object) (string, error) {
 		h.Write(sum[:])
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// checkOutputName refuses an output name that promises what Run does not
+// write: an archive other than a bundle (x.tar.bz2, x.zip), or a single
+// BTF file or object (x.btf, x.o).
+func checkOutputName(output string) error {
+	if IsBundle(output) {
+		return nil
+	}
+	base := filepath.Base(output)
+	switch s := outguard.ArchiveSuffix(output); {
+	case s != "":
+		return outguard.Refuse(ErrOutputFormat, "output %s: a %s name, but a bundle is a .tar.xz, .tar.gz or .tar.zst file and anything else a directory: name the bundle %s.tar.xz, or the directory without %s",
+			output, s, strings.TrimSuffix(base, s), s)
+	case strings.HasSuffix(base, ".btf"), outguard.IsELFName(base):
+		return outguard.Refuse(ErrOutputFormat, "output %s names a file, but the outputs of a tree are a directory or a .tar.xz, .tar.gz or .tar.zst bundle", output)
+	}
+	return nil
+}
+
+// checkOutputs refuses, before any work, outputs that are inputs (the input
+// tree, a kernel, an object) and, without Force, existing outputs that are
+// not what Run writes.
+func checkOutputs(opts *Options, entries []kbtf.Entry, objs []*bpfobj.Object) error {
+	var in outguard.Inputs
+	in.Add("input", opts.Input)
+	for _, o := range objs {
+		in.Add("object", o.Path)
+	}
+	for i := range entries {
+		in.Add("kernel", entries[i].Path)
+	}
+	bundle := IsBundle(opts.Output)
+	kind := outguard.Directory
+	if bundle {
+		kind = outguard.Bundle
+	}
+	if err := in.Check("output", opts.Output, "write the outputs somewhere else"); err != nil {
+		return err
+	}
+	if err := in.Check("manifest", manifestPath(opts.Output, bundle), ""); err != nil {
+		return err
+	}
+	if kind == outguard.Directory || !opts.Force {
+		if err := outguard.CheckReplace("output", opts.Output, kind); err != nil {
+			if bundle {
+				err = outguard.Refuse(ErrWouldReplace, "%v (force replaces it)", err)
+			}
+			return err
+		}
+	}
+	if bundle {
+		return nil
+	}
+	for i := range entries {
+		dst := filepath.Join(opts.Output, filepath.FromSlash(entries[i].OutRel))
+		if err := in.Check("output", dst, "write the outputs somewhere else"); err != nil {
+			return err
+		}
+		if !opts.Force {
+			if err := outguard.CheckReplace("output", dst, outguard.RawBTF); err != nil {
+				return outguard.Refuse(ErrWouldReplace, "%v (force replaces it)", err)
+			}
+		}
+	}
+	return nil
 }

@@ -28,6 +28,10 @@ var (
 	ErrNoBTF = errors.New("object has no .BTF section")
 	// ErrBadBTFExt means .BTF.ext is malformed.
 	ErrBadBTFExt = errors.New("malformed .BTF.ext")
+	// ErrInvalidRecord means a CO-RE relocation record is one libbpf
+	// refuses, failing the object's load, whatever the kernel: see
+	// Relocation.Invalid.
+	ErrInvalidRecord = errors.New("invalid CO-RE relocation record")
 )
 
 // Object is a parsed BPF object.
@@ -75,7 +79,20 @@ type Relocation struct {
 	// it is invalid, and then SpecErr says why (libbpf refuses the object).
 	Spec    *core.Spec
 	SpecErr error
+	// Invalid says why libbpf refuses this record whatever the kernel, and
+	// fails the load of the object: an instruction offset that is not a
+	// multiple of 8, a local type ID or access string offset out of range,
+	// an unknown relocation kind, an anonymous local type (for every kind
+	// but local_type_id), or an access string that is not an access path
+	// into the local type (SpecErr). It wraps ErrInvalidRecord; nil for a
+	// valid record.
+	Invalid error
 }
+
+// InProgram reports whether the record's instruction lies in a program.
+// libbpf skips the records of no program (those of a __weak function the
+// linker replaced), whatever they hold.
+func (r *Relocation) InProgram() bool { return r.Program != "" }
 
 // Insn returns the instruction index within the program.
 func (r *Relocation) Insn(obj *Object) int {
@@ -94,6 +111,50 @@ func (r *Relocation) Path() string {
 		return r.Spec.Path()
 	}
 	return fmt.Sprintf("[%d] %s", r.TypeID, r.Access)
+}
+
+// Check returns an error for the first record, in libbpf's order, that
+// libbpf refuses whatever the kernel (see Relocation.Invalid), naming the
+// object, the program, the record and what is wrong; nil when there is
+// none. Records of no program are skipped, as libbpf skips them, except
+// for a misaligned instruction offset, which libbpf checks first. The
+// error wraps ErrInvalidRecord.
+func (o *Object) Check() error {
+	for i := range o.Relocations {
+		r := &o.Relocations[i]
+		if r.Invalid == nil || (!r.InProgram() && r.InsnOff%8 == 0) {
+			continue
+		}
+		where := fmt.Sprintf("section %s", r.Section)
+		if r.InProgram() {
+			where = fmt.Sprintf("program %s (section %s)", r.Program, r.Section)
+		}
+		return fmt.Errorf("%s: %s: CO-RE relocation #%d: %w", o.Path, where, r.Index, r.Invalid)
+	}
+	return nil
+}
+
+// invalid returns why libbpf refuses the record r, read with its access
+// string at offset accessOff, on every kernel, or nil.
+func (o *Object) invalid(r *Relocation, accessOff uint32) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidRecord, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case r.InsnOff%8 != 0:
+		return bad("instruction offset %d is not a multiple of 8", r.InsnOff)
+	case !r.Kind.Valid():
+		return bad("unknown relocation kind %d", uint32(r.Kind))
+	case !o.BTF.Valid(r.TypeID):
+		return bad("local type ID %d out of range (the object's BTF has %d types)", r.TypeID, o.BTF.NumTypes()-1)
+	case int64(accessOff) >= int64(o.BTF.StringsLen()):
+		return bad("access string offset %d beyond the string section (%d bytes)", accessOff, o.BTF.StringsLen())
+	case r.Kind != core.TypeIDLocal && len(o.BTF.Type(r.TypeID).NameBytes()) == 0:
+		return bad("%s relocation against anonymous local type [%d]: libbpf relocates named types only", r.Kind, r.TypeID)
+	case r.SpecErr != nil:
+		return fmt.Errorf("%w: %s [%d] %s + %q: %w", ErrInvalidRecord, r.Kind, r.TypeID, o.BTF.Type(r.TypeID).Name(), r.Access, r.SpecErr)
+	}
+	return nil
 }
 
 // Open reads and parses the BPF object at path.
@@ -229,6 +290,12 @@ func (o *Object) readCORE(d []byte) error {
 	if order.Uint16(d) != rawbtf.Magic {
 		return fmt.Errorf("%w: bad magic % x", ErrBadBTFExt, d[:2])
 	}
+	if d[2] != 1 {
+		return fmt.Errorf("%w: unsupported version %d", ErrBadBTFExt, d[2])
+	}
+	if d[3] != 0 {
+		return fmt.Errorf("%w: unsupported flags %#x", ErrBadBTFExt, d[3])
+	}
 	hdrLen := order.Uint32(d[4:])
 	if hdrLen < 24 || uint64(hdrLen) > uint64(len(d)) {
 		return fmt.Errorf("%w: header length %d out of range", ErrBadBTFExt, hdrLen)
@@ -241,6 +308,9 @@ func (o *Object) readCORE(d []byte) error {
 		return nil
 	}
 	body := d[hdrLen:]
+	if off%4 != 0 {
+		return fmt.Errorf("%w: CO-RE relocations at offset %d, not a multiple of 4", ErrBadBTFExt, off)
+	}
 	if uint64(off)+uint64(size) > uint64(len(body)) {
 		return fmt.Errorf("%w: CO-RE relocations [%d, +%d) beyond end of section", ErrBadBTFExt, off, size)
 	}
@@ -249,10 +319,13 @@ func (o *Object) readCORE(d []byte) error {
 		return fmt.Errorf("%w: CO-RE relocation record size missing", ErrBadBTFExt)
 	}
 	recSize := order.Uint32(sub)
-	if recSize < 16 || recSize > 1024 {
+	if recSize < 16 || recSize > 1024 || recSize%4 != 0 {
 		return fmt.Errorf("%w: CO-RE relocation record size %d", ErrBadBTFExt, recSize)
 	}
 	sub = sub[4:]
+	if len(sub) == 0 {
+		return fmt.Errorf("%w: CO-RE relocation subsection without records", ErrBadBTFExt)
+	}
 	for len(sub) > 0 {
 		if len(sub) < 8 {
 			return fmt.Errorf("%w: truncated section header", ErrBadBTFExt)
@@ -262,6 +335,9 @@ func (o *Object) readCORE(d []byte) error {
 		secName := o.BTF.StringBytes(nameOff)
 		if len(secName) == 0 {
 			return fmt.Errorf("%w: section name offset %d invalid", ErrBadBTFExt, nameOff)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: section %q with no CO-RE relocation records", ErrBadBTFExt, secName)
 		}
 		if uint64(n)*uint64(recSize) > uint64(len(sub)) {
 			return fmt.Errorf("%w: %d records of section %q beyond end", ErrBadBTFExt, n, secName)
@@ -280,6 +356,7 @@ func (o *Object) readCORE(d []byte) error {
 			}
 			r.Program = o.programAt(r.Section, r.InsnOff)
 			r.Spec, r.SpecErr = core.ParseLocal(o.BTF, r.Relo)
+			r.Invalid = o.invalid(&r, order.Uint32(rec[8:]))
 			o.Relocations = append(o.Relocations, r)
 		}
 		sub = sub[int(n)*int(recSize):]

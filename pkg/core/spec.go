@@ -82,7 +82,9 @@ func ParseLocal(b *rawbtf.BTF, r Relo) (*Spec, error) {
 	if !r.Kind.Valid() {
 		return nil, fmt.Errorf("%w: unknown relocation kind %d", ErrInvalidSpec, uint32(r.Kind))
 	}
-	if !b.Valid(r.TypeID) || r.TypeID == 0 {
+	// Type 0 is void: libbpf takes it for a local_type_id relocation (and
+	// refuses it, as anonymous, for every other kind).
+	if !b.Valid(r.TypeID) || (r.TypeID == 0 && !r.Kind.IsType()) {
 		return nil, fmt.Errorf("%w: local type [%d] does not exist", ErrInvalidSpec, r.TypeID)
 	}
 	if r.Access == "" || r.Access[0] == ':' {
@@ -95,16 +97,11 @@ func ParseLocal(b *rawbtf.BTF, r Relo) (*Spec, error) {
 		}
 		return s, nil
 	}
-	for part := range strings.SplitSeq(r.Access, ":") {
-		n, err := strconv.Atoi(part)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: bad access string %q", ErrInvalidSpec, r.Access)
-		}
-		if len(s.Raw) == MaxSpecLen {
-			return nil, fmt.Errorf("%w: access string %q longer than %d", ErrInvalidSpec, r.Access, MaxSpecLen)
-		}
-		s.Raw = append(s.Raw, n)
+	raw, err := parseAccess(r.Access)
+	if err != nil {
+		return nil, err
 	}
+	s.Raw = raw
 	t, ok := b.Skip(r.TypeID)
 	if !ok {
 		return nil, fmt.Errorf("%w: type [%d] has a cyclic typedef chain", ErrInvalidSpec, r.TypeID)
@@ -167,6 +164,54 @@ func ParseLocal(b *rawbtf.BTF, r Relo) (*Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// parseAccess splits an access string into its indices as libbpf does:
+// each index is read like sscanf's "%d" (leading white space, an optional
+// sign, digits) and may be preceded by one ':'. Negative indices, which
+// libbpf reads out of bounds with, and indices beyond int32 are refused.
+// Errors wrap ErrInvalidSpec.
+func parseAccess(access string) ([]int, error) {
+	var raw []int
+	for i := 0; i < len(access); {
+		if access[i] == ':' {
+			i++
+		}
+		j := i
+		for j < len(access) && isCSpace(access[j]) {
+			j++
+		}
+		neg := false
+		if j < len(access) && (access[j] == '+' || access[j] == '-') {
+			neg = access[j] == '-'
+			j++
+		}
+		start := j
+		for j < len(access) && access[j] >= '0' && access[j] <= '9' {
+			j++
+		}
+		if j == start {
+			return nil, fmt.Errorf("%w: access string %q is not an access path (no index at byte %d)", ErrInvalidSpec, access, i)
+		}
+		n, err := strconv.ParseInt(access[start:j], 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%w: access string %q: index %s out of range", ErrInvalidSpec, access, access[start:j])
+		}
+		if neg && n != 0 {
+			return nil, fmt.Errorf("%w: access string %q: negative index -%d", ErrInvalidSpec, access, n)
+		}
+		if len(raw) == MaxSpecLen {
+			return nil, fmt.Errorf("%w: access string %q longer than %d", ErrInvalidSpec, access, MaxSpecLen)
+		}
+		raw = append(raw, int(n))
+		i = j
+	}
+	return raw, nil
+}
+
+// isCSpace reports whether c is white space for C's isspace.
+func isCSpace(c byte) bool {
+	return c == ' ' || (c >= '\t' && c <= '\r')
 }
 
 // isFlexArray reports whether array a, reached through accessor prev, is a

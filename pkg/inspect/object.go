@@ -32,15 +32,16 @@ type Reloc struct {
 	Kind  core.Kind `json:"kind"`
 	// Path is the readable access path ("struct task_struct.pid").
 	Path string `json:"path"`
-	// Error says why the access string is invalid, if it is.
+	// Error says why libbpf refuses the record whatever the kernel, if it
+	// does (bpfobj.Relocation.Invalid).
 	Error string `json:"error,omitempty"`
 }
 
 func newReloc(o *bpfobj.Object, i int) Reloc {
 	r := &o.Relocations[i]
 	rr := Reloc{Section: r.Section, Program: r.Program, Insn: r.Insn(o), Index: r.Index, Kind: r.Kind, Path: r.Path()}
-	if r.SpecErr != nil {
-		rr.Error = r.SpecErr.Error()
+	if r.Invalid != nil {
+		rr.Error = r.Invalid.Error()
 	}
 	return rr
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/btftool/btftool/internal/outguard"
 )
 
 // Entry is one kernel BTF file found in a tree by [Walk].
@@ -101,7 +103,14 @@ func splitName(name string) (stem, suffix string, ok bool) {
 //
 // Two files whose OutRel would be the same (5.4.btf and 5.4.btf.tar.xz side
 // by side) make Walk fail, since batch outputs would overwrite each other.
-func Walk(root string) ([]Entry, error) {
+func Walk(root string) ([]Entry, error) { return WalkExcluding(root, nil) }
+
+// WalkExcluding is Walk leaving out the files and directories (with
+// everything below them) at the paths in exclude: the outputs of a run
+// inside its own input tree, so that a rerun does not read them back as
+// kernels. A path is excluded however it is spelt (relative, through
+// symbolic links); paths that do not exist exclude nothing.
+func WalkExcluding(root string, exclude []string) ([]Entry, error) {
 	fi, err := os.Stat(root) // follows a symbolic link given as root
 	if err != nil {
 		return nil, err
@@ -120,9 +129,19 @@ func Walk(root string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	skip := newExclusion(exclude)
+	if len(exclude) > 0 {
+		real = outguard.Resolve(real) // absolute, as the excluded paths are
+	}
 	err = filepath.WalkDir(real, func(p string, de fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if skip.has(p, de) {
+			if de.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if de.IsDir() {
 			return nil
@@ -205,6 +224,66 @@ func FindModules(root, outRel string) string {
 		if fi, err := os.Stat(base + s); err == nil && fi.Mode().IsRegular() {
 			return base + s
 		}
+	}
+	return ""
+}
+
+// exclusion is the set of paths WalkExcluding leaves out.
+type exclusion struct {
+	paths map[string]bool // resolved, absolute
+	dirs  []os.FileInfo   // existing directories, to recognise bind mounts
+}
+
+func newExclusion(paths []string) *exclusion {
+	x := &exclusion{paths: map[string]bool{}}
+	for _, p := range paths {
+		// The path itself (a symbolic link in the tree) and what it
+		// resolves to.
+		x.paths[filepath.Join(outguard.Resolve(filepath.Dir(p)), filepath.Base(p))] = true
+		x.paths[outguard.Resolve(p)] = true
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			x.dirs = append(x.dirs, fi)
+		}
+	}
+	return x
+}
+
+// has reports whether the walked entry at p is excluded.
+func (x *exclusion) has(p string, de fs.DirEntry) bool {
+	if len(x.paths) == 0 {
+		return false
+	}
+	if x.paths[p] {
+		return true
+	}
+	if !de.IsDir() || len(x.dirs) == 0 {
+		return false
+	}
+	fi, err := de.Info()
+	if err != nil {
+		return false
+	}
+	for _, d := range x.dirs {
+		if os.SameFile(fi, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReleaseOf returns the kernel release a kernel BTF file's name gives:
+// RELEASE for btfhub's RELEASE.btf.tar.xz (and the other names Walk takes
+// with a .btf suffix) when it starts like a release (a digit), VERSION for
+// vmlinux-VERSION; "" otherwise.
+func ReleaseOf(path string) string {
+	stem, suffix, ok := splitName(filepath.Base(path))
+	switch {
+	case !ok:
+		return ""
+	case strings.HasPrefix(stem, "vmlinux-"):
+		return strings.TrimPrefix(stem, "vmlinux-")
+	case strings.HasPrefix(suffix, ".btf") && stem != "" && stem[0] >= '0' && stem[0] <= '9':
+		return stem
 	}
 	return ""
 }

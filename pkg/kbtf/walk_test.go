@@ -181,3 +181,57 @@ func TestWalkModules(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkExcluding: excluded directories and files are left out however
+// they are named (relative, through a symbolic link, with a trailing
+// slash); a path that does not exist excludes nothing.
+func TestWalkExcluding(t *testing.T) {
+	root := t.TempDir()
+	for _, rel := range []string{"debian/12/x86_64/6.1.btf.tar.xz", "out/debian/12/x86_64/6.1.btf", "debian/12/min/x.btf", "btfs.tar.xz"} {
+		mkfile(t, root, rel)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(root, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	for _, tc := range []struct {
+		name    string
+		root    string
+		exclude []string
+		want    []string
+	}{
+		{"nothing", root, nil, []string{"btfs.tar.xz", "debian/12/min/x.btf", "debian/12/x86_64/6.1.btf.tar.xz", "out/debian/12/x86_64/6.1.btf"}},
+		{"absolute", root, []string{filepath.Join(root, "out"), filepath.Join(root, "btfs.tar.xz")}, []string{"debian/12/min/x.btf", "debian/12/x86_64/6.1.btf.tar.xz"}},
+		{"relative", ".", []string{"out/", "./debian/12/min"}, []string{"btfs.tar.xz", "debian/12/x86_64/6.1.btf.tar.xz"}},
+		{"through a link", link, []string{filepath.Join(root, "out"), filepath.Join(link, "btfs.tar.xz")}, []string{"debian/12/min/x.btf", "debian/12/x86_64/6.1.btf.tar.xz"}},
+		{"missing", root, []string{filepath.Join(root, "nope"), "also/nope.tar.xz"}, []string{"btfs.tar.xz", "debian/12/min/x.btf", "debian/12/x86_64/6.1.btf.tar.xz", "out/debian/12/x86_64/6.1.btf"}},
+	} {
+		entries, err := WalkExcluding(tc.root, tc.exclude)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Rel)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestReleaseOf(t *testing.T) {
+	for name, want := range map[string]string{
+		"debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz": "6.1.0-56-amd64",
+		"5.4.0-91-generic.btf":                       "5.4.0-91-generic",
+		"/boot/vmlinux-6.12.9":                       "6.12.9",
+		"/sys/kernel/btf/vmlinux":                    "",
+		"min.btf":                                    "",
+		"kernel.tar.xz":                              "",
+	} {
+		if got := ReleaseOf(name); got != want {
+			t.Errorf("ReleaseOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -181,6 +181,37 @@ func generate(dir string) error {
 		binary.LittleEndian.PutUint32(b[28:], 0x7ffffff0) // core_relo_len
 	}))
 	add("object-section-beyond-eof.bpf.o", patchSectionHeader(obj, ".BTF", 1<<30))
+	// CO-RE relocation records libbpf refuses whatever the kernel: the
+	// first record of execsnoop.bpf.o, patched.
+	record := func(field int, v uint32) []byte {
+		return patchSection(obj, ".BTF.ext", func(b []byte) {
+			binary.LittleEndian.PutUint32(b[firstCORERecord(b)+field:], v)
+		})
+	}
+	const insnOff, typeID, accessOff, kind = 0, 4, 8, 12
+	add("object-reloc-unknown-kind.bpf.o", record(kind, 42))
+	add("object-reloc-type-id-out-of-range.bpf.o", record(typeID, 99999))
+	add("object-reloc-string-offset-out-of-range.bpf.o", record(accessOff, 0x7fffffff))
+	add("object-reloc-misaligned-insn.bpf.o", record(insnOff, 3))
+	ext := sectionBytes(obj, ".BTF.ext")
+	secNameOff := binary.LittleEndian.Uint32(ext[firstCORERecord(ext)-8:])
+	// The access string is the section's name ("tracepoint/..."): a
+	// string, but no access path.
+	add("object-reloc-access-not-a-path.bpf.o", record(accessOff, secNameOff))
+	anon, err := anonymousType(obj)
+	if err != nil {
+		return err
+	}
+	add("object-reloc-anonymous-type.bpf.o", record(typeID, anon))
+	// Malformed .BTF.ext CO-RE subsections, as libbpf's btf_ext parser
+	// refuses them.
+	add("object-btf-ext-record-size-unaligned.bpf.o", patchSection(obj, ".BTF.ext", func(b []byte) {
+		binary.LittleEndian.PutUint32(b[firstCORERecord(b)-12:], 18) // record size
+	}))
+	add("object-btf-ext-section-without-records.bpf.o", patchSection(obj, ".BTF.ext", func(b []byte) {
+		binary.LittleEndian.PutUint32(b[firstCORERecord(b)-4:], 0) // num_info
+	}))
+	add("object-btf-ext-bad-version.bpf.o", patchSection(obj, ".BTF.ext", func(b []byte) { b[2] = 2 }))
 	beSrc := `struct task_struct { int pid; } __attribute__((preserve_access_index));
 int prog(struct task_struct *t) { return t->pid; }
 char _license[] __attribute__((section("license"))) = "GPL";
@@ -231,6 +262,36 @@ func sectionRange(elf []byte, name string) (hdrOff, off, size int) {
 		}
 	}
 	panic("no section " + name)
+}
+
+// sectionBytes returns a copy of a section's bytes.
+func sectionBytes(elf []byte, name string) []byte {
+	_, off, size := sectionRange(elf, name)
+	return bytes.Clone(elf[off : off+size])
+}
+
+// firstCORERecord returns the offset, in a .BTF.ext section, of its first
+// CO-RE relocation record (after the record size and the first section's
+// name offset and record count).
+func firstCORERecord(ext []byte) int {
+	hdrLen := binary.LittleEndian.Uint32(ext[4:])
+	coreOff := binary.LittleEndian.Uint32(ext[24:])
+	return int(hdrLen+coreOff) + 4 + 8
+}
+
+// anonymousType returns the ID of the first anonymous type of the
+// object's .BTF that is not void.
+func anonymousType(elf []byte) (uint32, error) {
+	b, err := rawbtf.Parse(sectionBytes(elf, ".BTF"))
+	if err != nil {
+		return 0, err
+	}
+	for id := 1; id < b.NumTypes(); id++ {
+		if t := b.Type(rawbtf.TypeID(id)); len(t.NameBytes()) == 0 && t.Kind() == rawbtf.KindStruct {
+			return uint32(id), nil
+		}
+	}
+	return 0, fmt.Errorf("no anonymous struct in the object's BTF")
 }
 
 func patchSection(elf []byte, name string, f func([]byte)) []byte {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -467,15 +466,9 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	if p != nil {
 		p.finish()
 	}
-	if sum != nil {
-		if o.Format == "json" {
-			if !o.jsonLater {
-				if jerr := writeJSON(o.IO.Out, sum); jerr != nil {
-					return sum, jerr
-				}
-			}
-		} else {
-			writeBatchSummary(o.IO.ErrOut, o.Label, sum, o.Quiet)
+	if sum != nil && !(o.Format == "json" && o.jsonLater) {
+		if jerr := printReport(o.IO.Out, o.Format, sum, func() { writeBatchSummary(o.IO.ErrOut, o.Label, sum, o.Quiet) }); jerr != nil {
+			return sum, jerr
 		}
 	}
 	switch {
@@ -503,17 +496,6 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 		}
 	}
 	return sum, nil
-}
-
-// writeJSON writes v as indented JSON and a newline. A value that does
-// not marshal is btftool's bug; a write that fails is an output problem.
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return &InternalError{Err: fmt.Errorf("JSON report: %w", err)}
-	}
-	_, err = w.Write(append(b, '\n'))
-	return outputError(err)
 }
 
 // writeBatchSummary prints the final summary: counts, bytes, time, failed

@@ -10,6 +10,7 @@ import (
 
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfdiff"
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -146,12 +147,10 @@ func runDiff(opts *DiffOptions) error {
 		dopts.Usage = btfdiff.UsedBy(objs, old, new)
 	}
 	rep := btfdiff.Diff(old, new, dopts)
-	if opts.Format == "json" {
-		if err := writeJSON(opts.IO.Out, diffReport{Old: opts.Old, New: opts.New, Report: rep}); err != nil {
-			return err
-		}
-	} else {
+	if err := printReport(opts.IO.Out, opts.Format, diffReport{Old: opts.Old, New: opts.New, Report: rep}, func() {
 		writeDiffText(opts.IO.Out, rep, opts.IO.ColorEnabled(opts.Color))
+	}); err != nil {
+		return err
 	}
 	if !rep.Empty() {
 		return &SilentError{Code: ExitNegative}
@@ -244,18 +243,18 @@ func diffRelocLine(r *btfdiff.Relocation) string {
 	return fmt.Sprintf("%s %s insn %d: %s %s: %s → %s", filepath.Base(r.Object), r.Program, r.Insn, r.Kind, r.Path, diffDecisionString(r.Old), diffDecisionString(r.New))
 }
 
-func diffDecisionString(d btfdiff.Decision) string {
+func diffDecisionString(d core.Decision) string {
 	switch {
-	case d.Status == "failed":
+	case d.Status == core.StatusFailed:
 		return "failed (" + d.Error + ")"
-	case d.Status != "ok":
-		return d.Status
+	case d.Status != core.StatusOK:
+		return d.Status.String()
 	case d.Target != "":
 		return d.Target
 	case d.Value != nil:
 		return fmt.Sprint(*d.Value)
 	}
-	return d.Status
+	return d.Status.String()
 }
 
 func diffPlural(n int, one, many string) string {

@@ -364,12 +364,12 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}
 	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
 	rep.Seconds = opts.Now().Sub(start).Seconds()
-	if opts.Format == "json" {
-		if err := writeJSON(opts.IO.Out, rep); err != nil {
-			return err
+	if err := printReport(opts.IO.Out, opts.Format, rep, func() {
+		if !opts.Quiet {
+			rep.writeText(opts.IO.ErrOut, opts.Verbose)
 		}
-	} else if !opts.Quiet {
-		rep.writeText(opts.IO.ErrOut, opts.Verbose)
+	}); err != nil {
+		return err
 	}
 	if opts.FailOnPoison && rep.Unsatisfied+rep.Failed > 0 {
 		return &SilentError{Code: ExitNegative}
@@ -500,48 +500,7 @@ type objectReport struct {
 	Relocations int           `json:"relocations"`
 	Unsatisfied int           `json:"unsatisfied"`
 	Failed      int           `json:"failed"`
-	Details     []relocReport `json:"details,omitempty"`
-}
-
-// relocReport describes one relocation's decision.
-type relocReport struct {
-	Section string    `json:"section"`
-	Program string    `json:"program"`
-	Insn    int       `json:"insn"`
-	Index   int       `json:"relo"`
-	Kind    core.Kind `json:"kind"`
-	Path    string    `json:"path"`
-	Status  string    `json:"status"`
-	Value   *uint64   `json:"value,omitempty"`
-	Error   string    `json:"error,omitempty"`
-}
-
-// statusOf classifies a decision: "ok", "unsatisfied" (nothing matched:
-// poisoned, or 0 for existence checks) or "failed" (libbpf refuses the
-// object).
-func statusOf(r *core.Result) string {
-	switch {
-	case r.Err != nil:
-		return "failed"
-	case r.Unsatisfied():
-		return "unsatisfied"
-	}
-	return "ok"
-}
-
-func newRelocReport(o *bpfobj.Object, i int, r *core.Result) relocReport {
-	rel := &o.Relocations[i]
-	rr := relocReport{
-		Section: rel.Section, Program: rel.Program, Insn: rel.Insn(o), Index: rel.Index,
-		Kind: rel.Kind, Path: rel.Path(), Status: statusOf(r),
-	}
-	if r.Err != nil {
-		rr.Error = r.Err.Error()
-	} else if !r.Poison && rel.Kind != core.TypeIDTarget {
-		v := r.NewVal
-		rr.Value = &v
-	}
-	return rr
+	Details     []core.Report `json:"details,omitempty"`
 }
 
 func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfgen.Result, all bool) *genReport {
@@ -554,15 +513,15 @@ func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfg
 		orp := objectReport{Path: o.Path, Relocations: len(o.Relocations)}
 		for i := range or.Results {
 			r := &or.Results[i]
-			st := statusOf(r)
+			st := core.StatusOf(r)
 			switch st {
-			case "failed":
+			case core.StatusFailed:
 				orp.Failed++
-			case "unsatisfied":
+			case core.StatusUnsatisfied:
 				orp.Unsatisfied++
 			}
-			if st != "ok" || all {
-				orp.Details = append(orp.Details, newRelocReport(o, i, r))
+			if st != core.StatusOK || all {
+				orp.Details = append(orp.Details, o.Report(i, r))
 			}
 		}
 		rep.Relocations += orp.Relocations
@@ -603,7 +562,7 @@ func (rep *genReport) writeText(w io.Writer, verbose bool) {
 			continue
 		}
 		for _, d := range o.Details {
-			if d.Status == "ok" {
+			if d.Status == core.StatusOK {
 				continue
 			}
 			line := fmt.Sprintf("  %s %s insn %d: %s %s: %s", d.Section, d.Program, d.Insn, d.Kind, d.Path, d.Status)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btftool/btftool/internal/testfs"
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
 )
 
@@ -127,7 +128,7 @@ func TestMinCoreBTF(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 	for _, d := range rep.Objects[0].Details {
-		if d.Path == "" || d.Program == "" || d.Status != "unsatisfied" {
+		if d.Path == "" || d.Program == "" || d.Status != core.StatusUnsatisfied {
 			t.Errorf("detail %+v", d)
 		}
 	}

@@ -519,12 +519,8 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 			bad = append(bad, kr.Error)
 		}
 	}
-	if opts.Format == "json" {
-		if err := writeJSON(opts.IO.Out, rep); err != nil {
-			return err
-		}
-	} else {
-		writeCompatText(opts.IO.Out, &rep, opts.Verbose)
+	if err := printReport(opts.IO.Out, opts.Format, rep, func() { writeCompatText(opts.IO.Out, &rep, opts.Verbose) }); err != nil {
+		return err
 	}
 	if len(bad) > 0 {
 		msg := bad[0]
@@ -661,10 +657,10 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 			}
 			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, filepath.Base(o.Path), compatCountsText(o.Counts))
 			for _, d := range o.Details {
-				if d.Status == inspect.OK && len(d.Modules) == 0 {
+				if d.Compat == inspect.OK && len(d.Modules) == 0 {
 					continue
 				}
-				line := fmt.Sprintf("  %s %s insn %d relo #%d: %s %s: %s", d.Section, inspectOrNone(d.Program), d.Insn, d.Index, d.Kind, d.Path, d.Status)
+				line := fmt.Sprintf("  %s %s insn %d relo #%d: %s %s: %s", d.Section, inspectOrNone(d.Program), d.Insn, d.Index, d.Kind, d.Path, d.Compat)
 				if d.Error != "" {
 					line += ": " + d.Error
 				}

@@ -364,7 +364,7 @@ func TestInspectCompatMatchesLibbpf(t *testing.T) {
 				gotUnsat, gotFail := map[string]bool{}, map[string]bool{}
 				for _, d := range o.Details {
 					key := fmt.Sprintf("%s#%d", d.Program, d.Index)
-					switch d.Status {
+					switch d.Compat {
 					case inspect.LoadFails:
 						gotFail[key] = true
 					case inspect.Guard, inspect.Alternative, inspect.WillFail:

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -200,7 +199,7 @@ func runSelect(opts *SelectOptions) error {
 		}
 	}
 	if opts.Format == "json" {
-		return printJSON(opts.IO, rep)
+		return writeJSON(opts.IO.Out, rep)
 	}
 	if opts.Quiet {
 		return nil
@@ -251,7 +250,7 @@ func selectTarget(opts *SelectOptions) (bundle.Target, bool, error) {
 func selectFailed(opts *SelectOptions, rep *SelectReport, err error) error {
 	rep.Error = err.Error()
 	if opts.Format == "json" {
-		if perr := printJSON(opts.IO, rep); perr != nil {
+		if perr := writeJSON(opts.IO.Out, rep); perr != nil {
 			return perr
 		}
 	}
@@ -274,11 +273,4 @@ func writeSelected(opts *SelectOptions, data []byte) error {
 		return inputError(err)
 	}
 	return nil
-}
-
-// printJSON prints v as indented JSON on stdout.
-func printJSON(io *IOStreams, v any) error {
-	enc := json.NewEncoder(io.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

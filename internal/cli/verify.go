@@ -157,12 +157,8 @@ func runVerify(opts *VerifyOptions) error {
 		Skipped: rep.Count(verify.StatusSkipped), Report: rep,
 	}
 	vr.Seconds = opts.Now().Sub(start).Seconds()
-	if opts.Format == "json" {
-		if err := writeJSON(opts.IO.Out, vr); err != nil {
-			return err
-		}
-	} else {
-		vr.writeText(opts.IO.Out, opts.Verbose)
+	if err := printReport(opts.IO.Out, opts.Format, vr, func() { vr.writeText(opts.IO.Out, opts.Verbose) }); err != nil {
+		return err
 	}
 	if !vr.Equivalent {
 		return &SilentError{Code: ExitNegative}

@@ -74,7 +74,7 @@ func runVerifyBundle(opts *VerifyOptions) error {
 		rep.Objects = append(rep.Objects, c)
 	}
 	if opts.Format == "json" {
-		if err := printJSON(opts.IO, &rep); err != nil {
+		if err := writeJSON(opts.IO.Out, &rep); err != nil {
 			return err
 		}
 	} else {

@@ -114,12 +114,8 @@ func runVerifyDir(opts *VerifyOptions) error {
 		rep.Kernels = append(rep.Kernels, v)
 	}
 	rep.Seconds = opts.Now().Sub(start).Seconds()
-	if opts.Format == "json" {
-		if err := writeJSON(opts.IO.Out, rep); err != nil {
-			return err
-		}
-	} else {
-		rep.writeText(opts.IO.Out, opts.Verbose)
+	if err := printReport(opts.IO.Out, opts.Format, rep, func() { rep.writeText(opts.IO.Out, opts.Verbose) }); err != nil {
+		return err
 	}
 	if rep.Failed > 0 {
 		return &SilentError{Code: ExitNegative}

@@ -99,7 +99,7 @@ func TestUsedByAgreesWithCore(t *testing.T) {
 				for i := range obj.Relocations {
 					rel := &obj.Relocations[i]
 					res := rl.Relocate(rel.Relo, rel.Spec, rel.SpecErr)
-					want := decision(rel, &res)
+					want := core.NewDecision(rel.Kind, &res)
 					got := u.Relocations[k]
 					if got.Object != obj.Path || got.Index != rel.Index || got.Section != rel.Section {
 						t.Fatalf("relocation %d: got %s %s #%d, want %s %s #%d", k, got.Object, got.Section, got.Index, obj.Path, rel.Section, rel.Index)

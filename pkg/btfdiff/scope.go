@@ -139,38 +139,17 @@ const (
 	VerdictChanged Verdict = "changed"
 )
 
-// Decision is libbpf's decision for a relocation on one BTF.
-type Decision struct {
-	// Status is "ok", "unsatisfied" (nothing matched: the instruction is
-	// poisoned or an existence check yields 0) or "failed" (libbpf refuses
-	// the object).
-	Status string `json:"status"`
-	// Value is the relocated value; for target_type_id, Target describes
-	// the type instead (its ID differs between BTFs).
-	Value  *uint64 `json:"value,omitempty"`
-	Target string  `json:"target,omitempty"`
-	// Error says why libbpf refuses the object, for Status "failed".
-	Error string `json:"error,omitempty"`
-}
-
 // Relocation is one CO-RE relocation of an object decided on OLD and NEW.
 type Relocation struct {
 	// Object is the object's file name.
 	Object string `json:"object"`
-	// Section, Program and Insn locate the relocated instruction; Index
-	// is the record's number within its section (libbpf's "relo #N").
-	Section string `json:"section"`
-	Program string `json:"program"`
-	Insn    int    `json:"insn"`
-	Index   int    `json:"relo"`
-	// Kind is the relocation kind, Path its readable access path
-	// ("struct task_struct.pid").
-	Kind core.Kind `json:"kind"`
-	Path string    `json:"path"`
+	// Location locates the relocated instruction and names what the
+	// relocation accesses.
+	core.Location
 	// Old and New are the decisions on OLD and NEW, Verdict compares them.
-	Old     Decision `json:"old"`
-	New     Decision `json:"new"`
-	Verdict Verdict  `json:"verdict"`
+	Old     core.Decision `json:"old"`
+	New     core.Decision `json:"new"`
+	Verdict Verdict       `json:"verdict"`
 	// Types lists the types the relocation touches on OLD or NEW: the
 	// candidates for its root, the types along its access path (and the
 	// typedefs and enums naming them).
@@ -210,9 +189,8 @@ func UsedBy(objs []*bpfobj.Object, old, new *rawbtf.BTF) *Usage {
 			ores := or.Relocate(rel.Relo, rel.Spec, rel.SpecErr)
 			nres := nr.Relocate(rel.Relo, rel.Spec, rel.SpecErr)
 			r := Relocation{
-				Object: o.Path, Section: rel.Section, Program: rel.Program, Insn: rel.Insn(o),
-				Index: rel.Index, Kind: rel.Kind, Path: rel.Path(),
-				Old: decision(rel, &ores), New: decision(rel, &nres),
+				Object: o.Path, Location: o.Location(i),
+				Old: core.NewDecision(rel.Kind, &ores), New: core.NewDecision(rel.Kind, &nres),
 			}
 			r.Verdict = verdict(r.Old, r.New)
 			seen := map[Key]bool{}
@@ -284,33 +262,8 @@ func touched(s *core.Spec, add func(Key)) {
 	}
 }
 
-func decision(rel *bpfobj.Relocation, r *core.Result) Decision {
-	var d Decision
-	switch {
-	case r.Err != nil:
-		d.Status, d.Error = "failed", r.Err.Error()
-		return d
-	case r.Unsatisfied():
-		d.Status = "unsatisfied"
-	default:
-		d.Status = "ok"
-	}
-	if r.Poison {
-		return d
-	}
-	if rel.Kind == core.TypeIDTarget {
-		if r.Target != nil {
-			d.Target = typeString(r.Target.BTF, r.Target.Root)
-		}
-		return d
-	}
-	v := r.NewVal
-	d.Value = &v
-	return d
-}
-
-func verdict(o, n Decision) Verdict {
-	ook, nok := o.Status == "ok", n.Status == "ok"
+func verdict(o, n core.Decision) Verdict {
+	ook, nok := o.Status == core.StatusOK, n.Status == core.StatusOK
 	switch {
 	case ook && !nok:
 		return VerdictBroken

@@ -82,18 +82,12 @@ func (c *Counts) Add(o Counts) {
 // Failing reports whether a relocation will fail or the load fails.
 func (c Counts) Failing() bool { return c.WillFail+c.LoadFails > 0 }
 
-// RelocResult is one relocation's outcome on one kernel.
+// RelocResult is one relocation's outcome on one kernel: libbpf's
+// decision (Status, Value, Error), the kernel modules that served it
+// (Modules), and how it bears on the kernel's compatibility (Compat).
 type RelocResult struct {
-	Reloc
-	Status Status `json:"status"`
-	// Value is the relocated value (not for poisoned instructions or
-	// target type IDs, which depend on the kernel's numbering).
-	Value *uint64 `json:"value,omitempty"`
-	// Error says why libbpf fails the load.
-	Error string `json:"error,omitempty"`
-	// Modules names the kernel modules whose types matched, when vmlinux
-	// has no candidate and the modules serve the relocation.
-	Modules []string `json:"modules,omitempty"`
+	core.Report
+	Compat Status `json:"compat"`
 }
 
 // ObjectResult is the outcome of one object's relocations on one kernel.
@@ -176,13 +170,8 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, all bool)
 			if st == OK && !all && len(mods) == 0 {
 				continue
 			}
-			rr := RelocResult{Reloc: newReloc(o, j), Status: st, Modules: mods}
-			if res.Err != nil {
-				rr.Error = res.Err.Error()
-			} else if !res.Poison && o.Relocations[j].Kind != core.TypeIDTarget {
-				v := res.NewVal
-				rr.Value = &v
-			}
+			rr := RelocResult{Report: o.Report(j, res), Compat: st}
+			rr.Modules = mods
 			or.Details = append(or.Details, rr)
 		}
 		out[i] = or

@@ -99,7 +99,7 @@ func TestCheckClassifies(t *testing.T) {
 			t.Fatalf("%s: %d details for %d relocations", o.Path, len(o.Details), o.Relocations)
 		}
 		for _, d := range o.Details {
-			status[filepath.Base(o.Path)+" "+d.Kind.String()+" "+d.Path] = d.Status
+			status[filepath.Base(o.Path)+" "+d.Kind.String()+" "+d.Path] = d.Compat
 		}
 	}
 	for _, tc := range []struct {

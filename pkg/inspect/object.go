@@ -21,27 +21,18 @@ type Program struct {
 	Insns   int    `json:"insns"`
 }
 
-// Reloc is one CO-RE relocation of an object.
+// Reloc is one CO-RE relocation record of an object.
 type Reloc struct {
-	Section string `json:"section"`
-	Program string `json:"program"`
-	// Insn is the instruction index within the program.
-	Insn int `json:"insn"`
-	// Index is libbpf's "relo #N": the record's position in its section.
-	Index int       `json:"relo"`
-	Kind  core.Kind `json:"kind"`
-	// Path is the readable access path ("struct task_struct.pid").
-	Path string `json:"path"`
+	core.Location
 	// Error says why libbpf refuses the record whatever the kernel, if it
 	// does (bpfobj.Relocation.Invalid).
 	Error string `json:"error,omitempty"`
 }
 
 func newReloc(o *bpfobj.Object, i int) Reloc {
-	r := &o.Relocations[i]
-	rr := Reloc{Section: r.Section, Program: r.Program, Insn: r.Insn(o), Index: r.Index, Kind: r.Kind, Path: r.Path()}
-	if r.Invalid != nil {
-		rr.Error = r.Invalid.Error()
+	rr := Reloc{Location: o.Location(i)}
+	if err := o.Relocations[i].Invalid; err != nil {
+		rr.Error = err.Error()
 	}
 	return rr
 }

@@ -337,15 +337,11 @@ func runBatch(opts *BatchOptions) error {
 		}
 	}
 	if opts.Format == "json" {
-		type jobSummary struct {
-			Name string `json:"name"`
-			*batch.Summary
-		}
-		out := []jobSummary{}
+		rep := batchReport{Config: opts.ConfigFile, Jobs: []jobSummary{}}
 		for i, s := range sums {
-			out = append(out, jobSummary{opts.Jobs[i].Name, s})
+			rep.Jobs = append(rep.Jobs, jobSummary{opts.Jobs[i].Name, s})
 		}
-		if err := writeJSON(opts.IO.Out, map[string]any{"config": opts.ConfigFile, "jobs": out}); err != nil {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	}
@@ -496,6 +492,19 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// batchReport is the JSON of "batch": the config file and each job's
+// summary.
+type batchReport struct {
+	Config string       `json:"config"`
+	Jobs   []jobSummary `json:"jobs"`
+}
+
+// jobSummary is one job of a batchReport.
+type jobSummary struct {
+	Name string `json:"name"`
+	*batch.Summary
 }
 
 // writeBatchSummary prints the final summary: counts, bytes, time, failed

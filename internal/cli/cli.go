@@ -95,7 +95,7 @@ func execute(f *Factory, root *cobra.Command, args []string) (code int) {
 	if code == ExitInternal {
 		msg = "internal error: " + msg
 	}
-	if cmd != nil && wantsJSON(cmd) {
+	if wantsJSON(cmd, args) {
 		rep := map[string]any{"error": msg, "exit_status": code}
 		if code == ExitInternal {
 			rep["bug_report"] = bugReport(err, args)

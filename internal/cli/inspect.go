@@ -158,23 +158,30 @@ func runInspectBTF(opts *InspectBTFOptions) error {
 		return outputError(btfdump.WriteRaw(out, b, ids))
 	}
 	s := inspect.Summarize(b)
-	if opts.Format == "json" {
-		rep := struct {
-			Path   string `json:"path"`
-			Format string `json:"input_format"`
-			*inspect.Summary
-		}{opts.Input, src.Format, s}
-		return writeJSON(out, rep)
-	}
-	writeSummaryText(out, opts.Input, src.Format, s)
-	return nil
+	return printReport(out, opts.Format, btfSummaryJSON{opts.Input, src.Format, s}, func() {
+		writeSummaryText(out, opts.Input, src.Format, s)
+	})
 }
 
-// writeTypesJSON streams a JSON array of types, one object per line.
+// btfSummaryJSON is the JSON of "inspect btf" without --types.
+type btfSummaryJSON struct {
+	Path   string `json:"path"`
+	Format string `json:"input_format"`
+	*inspect.Summary
+}
+
+// typesJSON is the JSON of a type listing ("inspect btf --types -o
+// json"), the shape of 'bpftool -j btf dump file': writeTypesJSON streams
+// it, this type documents it.
+type typesJSON struct {
+	Types []btfdump.Type `json:"types"`
+}
+
+// writeTypesJSON streams a typesJSON object, one type per line.
 func writeTypesJSON(w io.Writer, b *rawbtf.BTF, ids []rawbtf.TypeID) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
-	bw.WriteString("[\n")
+	bw.WriteString("{\"types\":[\n")
 	first := true
 	emit := func(id rawbtf.TypeID) error {
 		if !first {
@@ -196,7 +203,7 @@ func writeTypesJSON(w io.Writer, b *rawbtf.BTF, ids []rawbtf.TypeID) error {
 			}
 		}
 	}
-	bw.WriteString("]\n")
+	bw.WriteString("]}\n")
 	return bw.Flush()
 }
 
@@ -285,6 +292,11 @@ every CO-RE relocation (program, instruction, kind and readable access
 path, in libbpf's order), its maps and its license. A record libbpf
 refuses whatever the kernel is listed with what is wrong with it.`
 
+// objectsJSON is the JSON of "inspect object".
+type objectsJSON struct {
+	Objects []*inspect.ObjectInfo `json:"objects"`
+}
+
 func runInspectObject(opts *InspectObjectOptions) error {
 	objs, err := readObjects(opts.Objects)
 	if err != nil {
@@ -295,7 +307,7 @@ func runInspectObject(opts *InspectObjectOptions) error {
 		infos[i] = inspect.DescribeObject(o)
 	}
 	if opts.Format == "json" {
-		return writeJSON(opts.IO.Out, infos)
+		return writeJSON(opts.IO.Out, objectsJSON{Objects: infos})
 	}
 	w := opts.IO.Out
 	for i, info := range infos {

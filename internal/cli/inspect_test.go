@@ -112,7 +112,7 @@ func TestInspectBTF(t *testing.T) {
 				}
 			}
 			if tc.json {
-				var v any
+				var v map[string]any
 				if err := json.Unmarshal([]byte(stdout), &v); err != nil {
 					t.Errorf("bad JSON: %v", err)
 				}
@@ -137,9 +137,9 @@ func TestInspectBTF(t *testing.T) {
 		t.Errorf("--types listed %d types, want 100750", n)
 	}
 	code, stdout, _ = runCLI(t, "inspect", "btf", raw, "--types", "-o", "json")
-	var types []map[string]any
-	if code != 0 || json.Unmarshal([]byte(stdout), &types) != nil || len(types) != 100750 {
-		t.Errorf("--types -o json: exit %d, %d types", code, len(types))
+	var dump struct{ Types []map[string]any }
+	if code != 0 || json.Unmarshal([]byte(stdout), &dump) != nil || len(dump.Types) != 100750 {
+		t.Errorf("--types -o json: exit %d, %d types", code, len(dump.Types))
 	}
 }
 
@@ -154,10 +154,11 @@ func TestInspectObject(t *testing.T) {
 		}
 	}
 	code, stdout, _ = runCLI(t, "inspect", "object", obj("taskstate.bpf.o"), "-o", "json")
-	var infos []inspect.ObjectInfo
-	if code != 0 || json.Unmarshal([]byte(stdout), &infos) != nil {
+	var rep struct{ Objects []inspect.ObjectInfo }
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
 		t.Fatalf("exit %d, output %s", code, stdout)
 	}
+	infos := rep.Objects
 	if len(infos) != 1 || len(infos[0].Relocations) != 17 || len(infos[0].Programs) == 0 || infos[0].License != "GPL" {
 		t.Errorf("JSON %+v", infos)
 	}

@@ -100,11 +100,5 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return &UsageError{Err: errors.New(msg)}
 }
 
-// wantsJSON reports whether the command was asked for JSON output.
-func wantsJSON(cmd *cobra.Command) bool {
-	fl := cmd.Flags().Lookup("output")
-	return fl != nil && fl.Value.String() == "json"
-}
-
 // outputFormat is the value of -o/--output: text or json.
 type outputFormat string

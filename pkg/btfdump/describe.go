@@ -10,7 +10,9 @@ import (
 )
 
 // Type is one BTF type as bpftool's JSON dump describes it. Fields that do
-// not apply to the type's kind are omitted from JSON.
+// not apply to the type's kind are omitted from JSON; the lists of the
+// kinds that have one (members, values, params, vars) are non-nil, so
+// that a type of vlen 0 has "members":[] as in bpftool's dump.
 type Type struct {
 	ID   rawbtf.TypeID `json:"id"`
 	Kind string        `json:"kind"`
@@ -35,10 +37,10 @@ type Type struct {
 	NrElems    *uint32 `json:"nr_elems,omitempty"`
 	// ComponentIdx is the component of a DECL_TAG (-1 for the type itself).
 	ComponentIdx *int32       `json:"component_idx,omitempty"`
-	Members      []Member     `json:"members,omitempty"`
-	Values       []EnumValue  `json:"values,omitempty"`
-	Params       []Param      `json:"params,omitempty"`
-	Vars         []VarSecinfo `json:"vars,omitempty"`
+	Members      []Member     `json:"members,omitzero"`
+	Values       []EnumValue  `json:"values,omitzero"`
+	Params       []Param      `json:"params,omitzero"`
+	Vars         []VarSecinfo `json:"vars,omitzero"`
 	// KindNumber and Bytes describe a type of a kind rawbtf does not know
 	// (Kind "UNKNOWN_KIND(22)"), skipped by the layout section: its kind
 	// and encoded length. Vlen is set too.

@@ -2,14 +2,16 @@ package cli
 
 import (
 	"bufio"
-
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -415,4 +417,58 @@ func keys(m map[string]bool) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, " ")
+}
+
+// TestInspectBTFTypesJSONIsBpftools: "inspect btf --types -o json" prints
+// what 'bpftool -j btf dump file' prints, type for type, so that jq
+// scripts written for bpftool ('.types[]') keep working. bpftool 7.1
+// sign-extends unsigned 32-bit enumerator values of 2^31 and more; btftool
+// prints them as they are, and the comparison allows for that.
+func TestInspectBTFTypesJSONIsBpftools(t *testing.T) {
+	bt, err := exec.LookPath("bpftool")
+	if err != nil {
+		t.Skip("bpftool not installed")
+	}
+	files, _ := filepath.Glob(filepath.Join(testObjs, "*.bpf.o"))
+	files = append(files, rawKernelFile(t, t.TempDir()))
+	for _, f := range files {
+		out, err := exec.Command(bt, "-j", "btf", "dump", "file", f).Output()
+		if err != nil {
+			t.Fatalf("bpftool %s: %v", f, err)
+		}
+		var want, got struct{ Types []map[string]any }
+		dec := json.NewDecoder(bytes.NewReader(out))
+		dec.UseNumber()
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("bpftool %s: %v", f, err)
+		}
+		code, stdout, stderr := runCLI(t, "inspect", "btf", f, "--types", "-o", "json")
+		dec = json.NewDecoder(strings.NewReader(stdout))
+		dec.UseNumber()
+		if code != 0 || dec.Decode(&got) != nil {
+			t.Fatalf("%s: exit %d: %s", f, code, stderr)
+		}
+		if len(got.Types) != len(want.Types) || len(want.Types) == 0 {
+			t.Fatalf("%s: %d types, bpftool %d", f, len(got.Types), len(want.Types))
+		}
+		bad := 0
+		for i, w := range want.Types {
+			if w["kind"] == "ENUM" {
+				for _, v := range w["values"].([]any) {
+					m := v.(map[string]any)
+					if n, err := strconv.ParseUint(string(m["val"].(json.Number)), 10, 64); err == nil && n >= 1<<32 && w["encoding"] == "UNSIGNED" {
+						m["val"] = json.Number(strconv.FormatUint(n&0xffffffff, 10))
+					}
+				}
+			}
+			if !reflect.DeepEqual(got.Types[i], w) {
+				if bad++; bad <= 3 {
+					t.Errorf("%s: type %d:\n btftool %v\n bpftool %v", filepath.Base(f), i+1, got.Types[i], w)
+				}
+			}
+		}
+		if bad > 3 {
+			t.Errorf("%s: %d types differ", filepath.Base(f), bad)
+		}
+	}
 }

@@ -542,7 +542,7 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) 
 		if ob.Unsatisfied+ob.Failed == 0 {
 			continue
 		}
-		name := filepath.Base(ob.Path)
+		name := ob.Path
 		if ob.Failed > 0 {
 			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels)
 		} else {
@@ -591,17 +591,7 @@ func newProgress(io *IOStreams, now func() time.Time) *progress {
 func (p *progress) event(ev batch.Event) {
 	if p.tty {
 		if p.bar == nil {
-			p.bar = progressbar.NewOptions(ev.Total,
-				progressbar.OptionSetWriter(p.w),
-				progressbar.OptionSetDescription("kernels"),
-				progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(),
-				progressbar.OptionSetItsString("kernel"),
-				progressbar.OptionSetPredictTime(true),
-				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionClearOnFinish(),
-				progressbar.OptionSetWidth(30),
-			)
+			p.bar = newKernelBar(p.w, ev.Total)
 		}
 		if ev.Failed > 0 {
 			p.bar.Describe(fmt.Sprintf("kernels (%d failed)", ev.Failed))

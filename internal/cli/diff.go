@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -240,7 +239,7 @@ func writeDiffText(w io.Writer, rep *btfdiff.Report, color bool) {
 
 // diffRelocLine describes a relocation and its two decisions.
 func diffRelocLine(r *btfdiff.Relocation) string {
-	return fmt.Sprintf("%s %s insn %d: %s %s: %s → %s", filepath.Base(r.Object), r.Program, r.Insn, r.Kind, r.Path, diffDecisionString(r.Old), diffDecisionString(r.New))
+	return fmt.Sprintf("%s %s insn %d: %s %s: %s → %s", r.Object, r.Program, r.Insn, r.Kind, r.Path, diffDecisionString(r.Old), diffDecisionString(r.New))
 }
 
 func diffDecisionString(d core.Decision) string {

@@ -549,7 +549,7 @@ func (rep *genReport) writeText(w io.Writer, verbose bool) {
 		fmt.Fprintf(w, "btftool: %s: %d relocation(s) served by the types of %d module(s): %s\n", kname, rep.FromModules, len(rep.Modules), strings.Join(rep.Modules, ", "))
 	}
 	for _, o := range rep.Objects {
-		name := filepath.Base(o.Path)
+		name := o.Path
 		switch {
 		case o.Relocations == 0:
 			fmt.Fprintf(w, "btftool: %s: no CO-RE relocations, contributes nothing\n", name)

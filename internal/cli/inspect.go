@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -495,13 +494,7 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 	if err != nil {
 		return err
 	}
-	var done atomic.Int64
-	progress := func(inspect.KernelResult) {}
-	if opts.IO.ErrTTY && len(kernels) > 1 && !opts.Quiet {
-		progress = func(inspect.KernelResult) {
-			fmt.Fprintf(opts.IO.ErrOut, "\rchecked %d/%d kernels", done.Add(1), len(kernels))
-		}
-	}
+	bar := newTreeProgress(opts.IO, opts.Quiet, len(kernels))
 	results := inspect.Run(kernels, objs, inspect.RunOptions{
 		Jobs: opts.Jobs,
 		Read: func(p string) (*rawbtf.BTF, error) {
@@ -515,11 +508,9 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 		},
 		ReadModules: readModules,
 		All:         opts.Verbose && opts.Format == "json",
-		Done:        progress,
+		Done:        func(kr inspect.KernelResult) { bar.kernelDone(kr.Error != "" || kr.Failing()) },
 	})
-	if opts.IO.ErrTTY && len(kernels) > 1 && !opts.Quiet {
-		fmt.Fprintln(opts.IO.ErrOut)
-	}
+	bar.finish()
 	rep := compatReport{Kernels: results}
 	var bad []string
 	for _, kr := range results {
@@ -667,7 +658,7 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 			if o.Relocations == o.OK && o.FromModules == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, filepath.Base(o.Path), compatCountsText(o.Counts))
+			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, o.Path, compatCountsText(o.Counts))
 			for _, d := range o.Details {
 				if d.Compat == inspect.OK && len(d.Modules) == 0 {
 					continue

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -127,6 +129,41 @@ func TestArgsWantJSON(t *testing.T) {
 	} {
 		if got := argsWantJSON(tc.args); got != tc.want {
 			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestObjectsNamedByPath: reports name objects by the path given, so two
+// objects of one name in different directories can be told apart.
+func TestObjectsNamedByPath(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(obj("taskstate.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, d := range []string{"a", "b"} {
+		p := filepath.Join(dir, d, "p.bpf.o")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	for _, args := range [][]string{
+		append([]string{"gen", "min_core_btf", testKernel, filepath.Join(dir, "min.btf"), "--verbose"}, paths...),
+		append([]string{"inspect", "compat", "--kernels", testKernel, "--verbose"}, paths...),
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr)
+		}
+		for _, p := range paths {
+			if !strings.Contains(stdout+stderr, p+":") {
+				t.Errorf("%s: output does not name %s:\n%s%s", args[0], p, stdout, stderr)
+			}
 		}
 	}
 }

@@ -89,6 +89,7 @@ func runVerifyDir(opts *VerifyOptions) error {
 	}
 	plan := verify.NewPlan(objs)
 	rep := &verifyTreeReport{Input: opts.Input, Minimized: opts.Minimized}
+	bar := newTreeProgress(opts.IO, opts.Quiet, len(entries))
 	for _, e := range entries {
 		v := kernelVerdict{Kernel: e.Rel}
 		min, name, err := minimized(e)
@@ -112,7 +113,9 @@ func runVerifyDir(opts *VerifyOptions) error {
 			rep.Failed++
 		}
 		rep.Kernels = append(rep.Kernels, v)
+		bar.kernelDone(!v.Equivalent)
 	}
+	bar.finish()
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if err := printReport(opts.IO.Out, opts.Format, rep, func() { rep.writeText(opts.IO.Out, opts.Verbose) }); err != nil {
 		return err

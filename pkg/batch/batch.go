@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -152,7 +154,7 @@ type KernelResult struct {
 	// on this kernel or that libbpf fails on, with their counts; nil when
 	// skipped or when every relocation is satisfied. (Sparse: a run over
 	// thousands of kernels keeps one result per kernel.)
-	Misses []ObjectMisses `json:"-"`
+	Misses []ObjectMisses `json:"objects,omitempty"`
 	// Err is why the kernel failed.
 	Err error `json:"-"`
 	// Error is Err's text, for JSON.
@@ -170,8 +172,15 @@ type KernelResult struct {
 // ObjectMisses counts the relocations of one plan object that match
 // nothing on a kernel (Unsatisfied) and those libbpf fails on (Failed).
 type ObjectMisses struct {
-	Object              int // index in the plan's objects
-	Unsatisfied, Failed int32
+	// Object is the object's index in the plan's objects, Path its path.
+	Object      int    `json:"-"`
+	Path        string `json:"path"`
+	Unsatisfied int32  `json:"unsatisfied"`
+	Failed      int32  `json:"failed"`
+	// UnsatisfiedRelocs and FailedRelocs are the indices in the object's
+	// Relocations of those relocations, in order; ObjectSummary.Misses
+	// names them.
+	UnsatisfiedRelocs, FailedRelocs []int32 `json:"-"`
 }
 
 // Event reports progress to Options.Progress.
@@ -198,6 +207,10 @@ type ObjectSummary struct {
 	Unsatisfied int `json:"unsatisfied"`
 	Failed      int `json:"failed"`
 	Kernels     int `json:"kernels_affected"`
+	// Misses lists each relocation unsatisfied or failing on some
+	// processed kernel, with the kernels (KernelResult.Rel, sorted): one
+	// entry per relocation and status, in libbpf's order.
+	Misses []RelocMisses `json:"misses,omitempty"`
 }
 
 // Summary is the outcome of [Run].
@@ -616,7 +629,8 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 	data, kernel = nil, nil // drop the full BTF before writing
 	for i := range res.Objects {
 		if u, f := res.Objects[i].Unsatisfied(); len(u)+len(f) > 0 {
-			k.Misses = append(k.Misses, ObjectMisses{Object: i, Unsatisfied: int32(len(u)), Failed: int32(len(f))})
+			k.Misses = append(k.Misses, ObjectMisses{Object: i, Path: res.Objects[i].Object.Path,
+				Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: int32s(u), FailedRelocs: int32s(f)})
 		}
 	}
 	sha := sha256.Sum256(res.BTF)
@@ -766,6 +780,67 @@ func summarize(sum *Summary, plan *btfgen.Plan, results []*KernelResult) {
 		}
 	}
 	sum.NotRun = sum.Total - len(results)
+	summarizeMisses(sum, objs, results)
+}
+
+// RelocMisses is a relocation of an object and the kernels on which it
+// has Status (unsatisfied or failed).
+type RelocMisses struct {
+	core.Location
+	Status  core.Status `json:"status"`
+	Kernels []string    `json:"kernels"`
+	// reloc is the index in the object's Relocations.
+	reloc int
+}
+
+// summarizeMisses fills each ObjectSummary's Misses from results.
+func summarizeMisses(sum *Summary, objs []*bpfobj.Object, results []*KernelResult) {
+	type key struct {
+		obj, reloc int
+		st         core.Status
+	}
+	groups := map[key]*RelocMisses{}
+	for _, k := range results {
+		if k.Status != StatusDone {
+			continue
+		}
+		for _, m := range k.Misses {
+			o := objs[m.Object]
+			add := func(relocs []int32, st core.Status) {
+				for _, j := range relocs {
+					kk := key{m.Object, int(j), st}
+					g := groups[kk]
+					if g == nil {
+						g = &RelocMisses{Location: o.Location(int(j)), Status: st, reloc: int(j)}
+						groups[kk] = g
+					}
+					g.Kernels = append(g.Kernels, k.Rel)
+				}
+			}
+			add(m.UnsatisfiedRelocs, core.StatusUnsatisfied)
+			add(m.FailedRelocs, core.StatusFailed)
+		}
+	}
+	for kk, g := range groups {
+		slices.Sort(g.Kernels)
+		sum.Objects[kk.obj].Misses = append(sum.Objects[kk.obj].Misses, *g)
+	}
+	for i := range sum.Objects {
+		slices.SortFunc(sum.Objects[i].Misses, func(a, b RelocMisses) int {
+			if a.reloc != b.reloc {
+				return a.reloc - b.reloc
+			}
+			return int(a.Status) - int(b.Status)
+		})
+	}
+}
+
+func int32s(v []int) []int32 {
+	out := make([]int32, len(v))
+	for i, x := range v {
+		out[i] = int32(x)
+	}
+	return out
 }
 
 // objectsKey hashes the contents of the objects' files, in plan order.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/core"
 )
 
 // BatchOptions are the options of "batch", resolved from flags,
@@ -411,11 +413,14 @@ func worstError(errs []error) error {
 type batchRunOptions struct {
 	IO *IOStreams
 	// Label prefixes the summary lines ("job NAME"); may be empty.
-	Label        string
-	Objects      []string
-	Batch        batch.Options
-	Format       outputFormat
-	Quiet        bool
+	Label   string
+	Objects []string
+	Batch   batch.Options
+	Format  outputFormat
+	Quiet   bool
+	// Verbose lists the relocations each object misses and the kernels
+	// it misses them on.
+	Verbose      bool
 	FailOnPoison bool
 	Context      context.Context
 	Now          func() time.Time
@@ -463,7 +468,7 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 		p.finish()
 	}
 	if sum != nil && !(o.Format == "json" && o.jsonLater) {
-		if jerr := printReport(o.IO.Out, o.Format, sum, func() { writeBatchSummary(o.IO.ErrOut, o.Label, sum, o.Quiet) }); jerr != nil {
+		if jerr := printReport(o.IO.Out, o.Format, sum, func() { writeBatchSummary(o.IO.ErrOut, o.Label, sum, o.Quiet, o.Verbose) }); jerr != nil {
 			return sum, jerr
 		}
 	}
@@ -510,7 +515,7 @@ type jobSummary struct {
 // writeBatchSummary prints the final summary: counts, bytes, time, failed
 // kernels and unsatisfied relocations per object. With quiet only the
 // failed kernels are listed.
-func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) {
+func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet, verbose bool) {
 	prefix := "btftool: "
 	if label != "" {
 		prefix += label + ": "
@@ -544,11 +549,79 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) 
 		}
 		name := ob.Path
 		if ob.Failed > 0 {
-			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels)
+			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels, hintVerbose(verbose))
 		} else {
-			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Kernels)
+			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Kernels, hintVerbose(verbose))
+		}
+		if verbose {
+			writeMisses(w, ob.Misses, s.Processed)
 		}
 	}
+}
+
+// writeMisses lists an object's missed relocations grouped by the kernels
+// they miss on: one heading per status and set of kernels, then the
+// relocations, in libbpf's order of the first of each group.
+func writeMisses(w io.Writer, misses []batch.RelocMisses, processed int) {
+	type group struct {
+		status  core.Status
+		kernels []string
+		relocs  []core.Location
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, m := range misses {
+		key := m.Status.String() + "\x00" + strings.Join(m.Kernels, "\x00")
+		g := byKey[key]
+		if g == nil {
+			g = &group{status: m.Status, kernels: m.Kernels}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.relocs = append(g.relocs, m.Location)
+	}
+	for _, g := range groups {
+		fmt.Fprintf(w, "  %s on %s:\n", g.status, kernelList(g.kernels, processed))
+		for _, l := range g.relocs {
+			fmt.Fprintf(w, "    %s %s insn %d relo #%d: %s %s\n", l.Section, inspectOrNone(l.Program), l.Insn, l.Index, l.Kind, l.Path)
+		}
+	}
+}
+
+// maxListedKernels is how many kernels a group of writeMisses names.
+const maxListedKernels = 8
+
+// kernelList names kernels (slash-separated paths relative to the tree)
+// by directory: "every kernel (3)", or "2 of 3 kernels: debian/12/x86_64:
+// a.btf, b.btf", naming maxListedKernels at most.
+func kernelList(kernels []string, processed int) string {
+	if len(kernels) == processed {
+		return fmt.Sprintf("every kernel (%d)", processed)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d kernel(s): ", len(kernels), processed)
+	dir := "\x00"
+	for i, k := range kernels {
+		if i == maxListedKernels {
+			fmt.Fprintf(&b, " and %d more", len(kernels)-i)
+			break
+		}
+		d, base := path.Split(k)
+		switch {
+		case d != dir && i > 0:
+			b.WriteString("; ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		if d != dir {
+			dir = d
+			if d != "" {
+				b.WriteString(strings.TrimSuffix(d, "/") + ": ")
+			}
+		}
+		b.WriteString(base)
+	}
+	return b.String()
 }
 
 // formatBytes renders n with a binary unit.

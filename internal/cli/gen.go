@@ -452,7 +452,7 @@ func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
 		return err
 	}
 	_, err = runBatchEngine(&batchRunOptions{
-		IO: opts.IO, Objects: opts.Objects, Format: opts.Format, Quiet: opts.Quiet,
+		IO: opts.IO, Objects: opts.Objects, Format: opts.Format, Quiet: opts.Quiet, Verbose: opts.Verbose,
 		FailOnPoison: opts.FailOnPoison, Context: opts.Context, Now: opts.Now,
 		Batch: batch.Options{
 			Input: opts.Input, Output: opts.Output, Jobs: opts.Jobs,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -402,6 +403,90 @@ func TestMinCoreBTFNothingLost(t *testing.T) {
 		}
 		if changed := testfs.Changed(before, testfs.ReadTree(t, dir, nil)); len(changed) > 1 || (len(changed) == 1 && changed[0] != args[len(args)-2]) {
 			t.Errorf("%v: files changed: %v", args, changed)
+		}
+	}
+}
+
+func TestKernelList(t *testing.T) {
+	ks := []string{"centos/7/x86_64/a.btf", "centos/7/x86_64/b.btf", "debian/12/arm64/c.btf", "top.btf"}
+	for _, tc := range []struct {
+		kernels   []string
+		processed int
+		want      string
+	}{
+		{ks, 4, "every kernel (4)"},
+		{ks, 9, "4 of 9 kernel(s): centos/7/x86_64: a.btf, b.btf; debian/12/arm64: c.btf; top.btf"},
+		{ks[:1], 2, "1 of 2 kernel(s): centos/7/x86_64: a.btf"},
+	} {
+		if got := kernelList(tc.kernels, tc.processed); got != tc.want {
+			t.Errorf("kernelList(%q, %d) = %q, want %q", tc.kernels, tc.processed, got, tc.want)
+		}
+	}
+	var many []string
+	for i := range maxListedKernels + 3 {
+		many = append(many, fmt.Sprintf("d/k%02d", i))
+	}
+	if got := kernelList(many, 20); !strings.HasSuffix(got, "k07 and 3 more") {
+		t.Errorf("long list: %q", got)
+	}
+}
+
+// TestGenDirVerbose: over a tree, --verbose names each unsatisfied
+// relocation once with the kernels it misses on, and -o json carries the
+// same per relocation and, per kernel, the counts of each object.
+func TestGenDirVerbose(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCLI(t, "gen", "min_core_btf", testKernelTree, out, obj("netdrop.bpf.o"), "--verbose")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{
+		"  unsatisfied on every kernel (3):\n    tracepoint/skb/kfree_skb kfree_skb insn ",
+		"  unsatisfied on 1 of 3 kernel(s): debian/12/x86_64: 6.12.117+deb12-amd64.btf.tar.xz:\n",
+	} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	code, _, stderr = runCLI(t, "gen", "min_core_btf", testKernelTree, out, obj("netdrop.bpf.o"), "--force")
+	if code != 0 || strings.Contains(stderr, "unsatisfied on") || !strings.Contains(stderr, "(--verbose lists them)") {
+		t.Errorf("without --verbose: exit %d:\n%s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "gen", "min_core_btf", testKernelTree, out, obj("netdrop.bpf.o"), "-o", "json", "--force")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Objects []struct {
+			Path   string
+			Misses []struct {
+				Kind    string
+				Status  string
+				Kernels []string
+			}
+		}
+		Results []struct {
+			Input   string
+			Objects []struct {
+				Path        string
+				Unsatisfied int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Objects) != 1 || len(rep.Objects[0].Misses) == 0 || len(rep.Results) != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, m := range rep.Objects[0].Misses {
+		if m.Kind == "" || m.Status != "unsatisfied" || len(m.Kernels) == 0 {
+			t.Errorf("miss %+v", m)
+		}
+	}
+	for _, k := range rep.Results {
+		if len(k.Objects) != 1 || k.Objects[0].Path != obj("netdrop.bpf.o") || k.Objects[0].Unsatisfied == 0 {
+			t.Errorf("%s: objects %+v", k.Input, k.Objects)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/btftool/btftool/pkg/btfdump"
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/inspect"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
@@ -651,6 +652,7 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 	tw.Flush()
 	fmt.Fprintf(w, "%d of %d kernel(s) with failing relocations\n", rep.Failing, len(rep.Kernels))
 	if !verbose {
+		writeCompatModules(w, rep)
 		return
 	}
 	for _, kr := range rep.Kernels {
@@ -673,5 +675,63 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 				fmt.Fprintln(w, line)
 			}
 		}
+	}
+}
+
+// writeCompatModules lists the relocations that only kernel modules
+// satisfy (vmlinux has no candidate), with the modules and the kernels on
+// which they do: one line per object, relocation and set of modules.
+func writeCompatModules(w io.Writer, rep *compatReport) {
+	type key struct {
+		obj, loc, mods string
+	}
+	type served struct {
+		obj     string
+		loc     core.Location
+		mods    []string
+		kernels []string
+	}
+	var order []key
+	groups := map[key]*served{}
+	readable := 0
+	for _, kr := range rep.Kernels {
+		if kr.Error != "" {
+			continue
+		}
+		readable++
+		for _, o := range kr.Objects {
+			for _, d := range o.Details {
+				if len(d.Modules) == 0 {
+					continue
+				}
+				k := key{o.Path, fmt.Sprintf("%s\x00%s\x00%d", d.Section, d.Program, d.Index), strings.Join(d.Modules, ", ")}
+				g := groups[k]
+				if g == nil {
+					g = &served{obj: o.Path, loc: d.Location, mods: d.Modules}
+					groups[k] = g
+					order = append(order, k)
+				}
+				g.kernels = append(g.kernels, kr.Name)
+			}
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "relocations only kernel modules satisfy:")
+	last := ""
+	for _, k := range order {
+		g := groups[k]
+		if g.obj != last {
+			fmt.Fprintf(w, "  %s:\n", g.obj)
+			last = g.obj
+		}
+		sort.Strings(g.kernels)
+		where := ""
+		if readable > 1 {
+			where = " on " + kernelList(g.kernels, readable)
+		}
+		fmt.Fprintf(w, "    %s %s insn %d relo #%d: %s %s: module %s%s\n", g.loc.Section, inspectOrNone(g.loc.Program), g.loc.Insn, g.loc.Index,
+			g.loc.Kind, g.loc.Path, strings.Join(g.mods, ", "), where)
 	}
 }

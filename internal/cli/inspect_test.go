@@ -472,3 +472,28 @@ func TestInspectBTFTypesJSONIsBpftools(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectCompatModulesText: without --verbose, inspect compat lists
+// the relocations only kernel modules satisfy, with the module and, over
+// a tree, the kernels; JSON details carry the modules.
+func TestInspectCompatModulesText(t *testing.T) {
+	const k = testKernelTree + "/debian/12/x86_64/6.1.0-56-amd64"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kernels", k + ".btf.tar.xz", "--modules", k + ".modules.tar.xz"},
+			"relocations only kernel modules satisfy:\n  " + obj("modules.bpf.o") + ":\n    kprobe/nf_ct_acct_add conntrack_acct insn 1 relo #1: byte_off struct nf_conn_acct.counter[1].packets.counter: module nf_conntrack\n"},
+		{[]string{"--kernels", testKernelTree},
+			"kprobe/__update_selected bond_port insn 1 relo #1: byte_off struct port.actor_system.mac_addr_value[2]: module bonding on 1 of 3 kernel(s): debian/12/x86_64: 6.1.0-56-amd64.btf.tar.xz\n"},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"inspect", "compat", obj("modules.bpf.o"), "-j", "1"}, tc.args...)...)
+		if code != 0 || !strings.Contains(stdout, tc.want) {
+			t.Errorf("%q: exit %d, stdout lacks %q:\n%s%s", tc.args, code, tc.want, stdout, stderr)
+		}
+	}
+	// Without modules nothing is served by them.
+	if _, stdout, _ := runCLI(t, "inspect", "compat", obj("modules.bpf.o"), "--kernels", k+".btf.tar.xz"); strings.Contains(stdout, "modules satisfy") {
+		t.Errorf("modules listed without modules:\n%s", stdout)
+	}
+}

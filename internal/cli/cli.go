@@ -96,9 +96,9 @@ func execute(f *Factory, root *cobra.Command, args []string) (code int) {
 		msg = "internal error: " + msg
 	}
 	if wantsJSON(cmd, args) {
-		rep := map[string]any{"error": msg, "exit_status": code}
+		rep := errorReport{Error: msg, ExitStatus: code}
 		if code == ExitInternal {
-			rep["bug_report"] = bugReport(err, args)
+			rep.BugReport = bugReport(err, args)
 		}
 		b, _ := json.Marshal(rep)
 		fmt.Fprintln(f.IO.ErrOut, string(b))

@@ -33,6 +33,15 @@ func writeJSON(w io.Writer, v any) error {
 	return outputError(err)
 }
 
+// errorReport is the JSON object a failed run prints on stderr in JSON
+// mode.
+type errorReport struct {
+	Error      string `json:"error"`
+	ExitStatus int    `json:"exit_status"`
+	// BugReport asks for a bug report, for an internal error.
+	BugReport string `json:"bug_report,omitempty"`
+}
+
 // wantsJSON reports whether a run that failed was asked for JSON output,
 // so that its error is printed as JSON: cmd's -o flag holds json (given,
 // or resolved from the environment or config file), or, when the error

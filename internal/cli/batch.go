@@ -419,8 +419,9 @@ type batchRunOptions struct {
 	Format  outputFormat
 	Quiet   bool
 	// Verbose lists the relocations each object misses and the kernels
-	// it misses them on.
+	// it misses them on; Hint, when not, says how to ask for them.
 	Verbose      bool
+	Hint         string
 	FailOnPoison bool
 	Context      context.Context
 	Now          func() time.Time
@@ -468,7 +469,7 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 		p.finish()
 	}
 	if sum != nil && !(o.Format == "json" && o.jsonLater) {
-		if jerr := printReport(o.IO.Out, o.Format, sum, func() { writeBatchSummary(o.IO.ErrOut, o.Label, sum, o.Quiet, o.Verbose) }); jerr != nil {
+		if jerr := printReport(o.IO.Out, o.Format, sum, func() { writeBatchSummary(o.IO.ErrOut, o.Label, sum, o.Quiet, o.Verbose, o.Hint) }); jerr != nil {
 			return sum, jerr
 		}
 	}
@@ -513,9 +514,10 @@ type jobSummary struct {
 }
 
 // writeBatchSummary prints the final summary: counts, bytes, time, failed
-// kernels and unsatisfied relocations per object. With quiet only the
-// failed kernels are listed.
-func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet, verbose bool) {
+// kernels and unsatisfied relocations per object (with verbose, which
+// relocations on which kernels; otherwise hint follows the counts). With
+// quiet only the failed kernels are listed.
+func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet, verbose bool, hint string) {
 	prefix := "btftool: "
 	if label != "" {
 		prefix += label + ": "
@@ -549,9 +551,9 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet, verbo
 		}
 		name := ob.Path
 		if ob.Failed > 0 {
-			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels, hintVerbose(verbose))
+			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels, hint)
 		} else {
-			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Kernels, hintVerbose(verbose))
+			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Kernels, hint)
 		}
 		if verbose {
 			writeMisses(w, ob.Misses, s.Processed)

@@ -214,6 +214,8 @@ recorded in OUTPUT/.btftool-manifest.json, or OUTPUT.btftool-manifest.json
 beside a bundle) is skipped unless --force. A bad kernel is reported and
 the others are still written (exit status 1); --fail-fast stops at the
 first. Progress goes to stderr, -o json prints the summary on stdout.
+--verbose lists each unsatisfied relocation once, under the kernels it
+is unsatisfied on.
 
 kinvolk/btfgen form: --inputdir DIR --outputdir DIR --object OBJECT
 (repeatable, also --obj; "--flag=value" works too) is accepted as is, in
@@ -452,7 +454,7 @@ func runMinCoreBTFDir(opts *MinCoreBTFOptions) error {
 		return err
 	}
 	_, err = runBatchEngine(&batchRunOptions{
-		IO: opts.IO, Objects: opts.Objects, Format: opts.Format, Quiet: opts.Quiet, Verbose: opts.Verbose,
+		IO: opts.IO, Objects: opts.Objects, Format: opts.Format, Quiet: opts.Quiet, Verbose: opts.Verbose, Hint: hintVerbose(opts.Verbose),
 		FailOnPoison: opts.FailOnPoison, Context: opts.Context, Now: opts.Now,
 		Batch: batch.Options{
 			Input: opts.Input, Output: opts.Output, Jobs: opts.Jobs,

@@ -437,7 +437,12 @@ One line is printed per kernel (per distribution/version/architecture
 when there are more than 20 kernels); --verbose lists the relocations that
 are not ok. With --fail-on unsatisfied the exit status is 1 when any kernel
 has a will-fail or load-fails relocation (--fail-on load: load-fails only).
-An OBJECT with a CO-RE record libbpf refuses on every kernel is bad input.`
+An OBJECT with a CO-RE record libbpf refuses on every kernel is bad input.
+
+With kernel modules (--modules, or the RELEASE.modules.tar.xz archives
+beside the kernels of a tree), the relocations only a module satisfies are
+listed after the table with the module (and the kernels, over a tree).
+Over a tree, a progress bar is drawn on stderr when it is a terminal.`
 
 // compatReport is the JSON output of "inspect compat".
 type compatReport struct {

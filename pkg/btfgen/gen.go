@@ -194,14 +194,15 @@ type ObjectResult struct {
 	Results []core.Result
 }
 
-// Unsatisfied returns the indices of relocations that matched nothing, and
-// of those libbpf fails on.
+// Unsatisfied returns the indices of relocations that matched nothing
+// (core.StatusUnsatisfied), and of those libbpf fails on
+// (core.StatusFailed).
 func (r *ObjectResult) Unsatisfied() (unsatisfied, failed []int) {
 	for i := range r.Results {
-		switch {
-		case r.Results[i].Err != nil:
+		switch core.StatusOf(&r.Results[i]) {
+		case core.StatusFailed:
 			failed = append(failed, i)
-		case r.Results[i].Unsatisfied():
+		case core.StatusUnsatisfied:
 			unsatisfied = append(unsatisfied, i)
 		}
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,25 @@ func TestTreeProgress(t *testing.T) {
 				t.Errorf("bar on stdout: %q", out)
 			}
 		})
+	}
+	// verify over a tree too.
+	out := filepath.Join(t.TempDir(), "min")
+	if code, _, stderr := runCLI(t, "gen", "min_core_btf", testKernelTree, out, obj("execsnoop.bpf.o"), "-q"); code != 0 {
+		t.Fatalf("gen: exit %d: %s", code, stderr)
+	}
+	for _, quiet := range []bool{false, true} {
+		io, _, errOut := testIO()
+		io.ErrTTY = true
+		args := []string{"verify", testKernelTree, out, obj("execsnoop.bpf.o")}
+		if quiet {
+			args = append(args, "-q")
+		}
+		if code := run(&Factory{IO: io}, args); code != 0 {
+			t.Fatalf("verify: exit %d: %s", code, errOut)
+		}
+		if got := strings.Contains(errOut.String(), "kernels"); got == quiet {
+			t.Errorf("verify -q=%v: bar shown %v: %q", quiet, got, errOut)
+		}
 	}
 	if p := newTreeProgress(&IOStreams{ErrTTY: true}, false, 1); p != nil {
 		t.Errorf("a bar for one kernel")

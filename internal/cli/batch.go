@@ -585,7 +585,7 @@ func writeMisses(w io.Writer, misses []batch.RelocMisses, processed int) {
 	for _, g := range groups {
 		fmt.Fprintf(w, "  %s on %s:\n", g.status, kernelList(g.kernels, processed))
 		for _, l := range g.relocs {
-			fmt.Fprintf(w, "    %s %s insn %d relo #%d: %s %s\n", l.Section, inspectOrNone(l.Program), l.Insn, l.Index, l.Kind, l.Path)
+			fmt.Fprintf(w, "    %s\n", locationText(l))
 		}
 	}
 }

@@ -567,7 +567,7 @@ func (rep *genReport) writeText(w io.Writer, verbose bool) {
 			if d.Status == core.StatusOK {
 				continue
 			}
-			line := fmt.Sprintf("  %s %s insn %d: %s %s: %s", d.Section, d.Program, d.Insn, d.Kind, d.Path, d.Status)
+			line := fmt.Sprintf("  %s: %s", locationText(d.Location), d.Status)
 			if d.Error != "" {
 				line += ": " + d.Error
 			}

@@ -670,7 +670,7 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 				if d.Compat == inspect.OK && len(d.Modules) == 0 {
 					continue
 				}
-				line := fmt.Sprintf("  %s %s insn %d relo #%d: %s %s: %s", d.Section, inspectOrNone(d.Program), d.Insn, d.Index, d.Kind, d.Path, d.Compat)
+				line := fmt.Sprintf("  %s: %s", locationText(d.Location), d.Compat)
 				if d.Error != "" {
 					line += ": " + d.Error
 				}
@@ -736,7 +736,6 @@ func writeCompatModules(w io.Writer, rep *compatReport) {
 		if readable > 1 {
 			where = " on " + kernelList(g.kernels, readable)
 		}
-		fmt.Fprintf(w, "    %s %s insn %d relo #%d: %s %s: module %s%s\n", g.loc.Section, inspectOrNone(g.loc.Program), g.loc.Insn, g.loc.Index,
-			g.loc.Kind, g.loc.Path, strings.Join(g.mods, ", "), where)
+		fmt.Fprintf(w, "    %s: module %s%s\n", locationText(g.loc), strings.Join(g.mods, ", "), where)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/btftool/btftool/pkg/core"
 )
 
 // printReport prints a command's report: rep as JSON on w with -o json,
@@ -93,4 +95,10 @@ func argsWantJSON(args []string) bool {
 		json = v == "json"
 	}
 	return json
+}
+
+// locationText is how text reports name a relocation: "SECTION PROGRAM
+// insn N relo #R: KIND PATH" ("-" for a record of no program).
+func locationText(l core.Location) string {
+	return fmt.Sprintf("%s %s insn %d relo #%d: %s %s", l.Section, inspectOrNone(l.Program), l.Insn, l.Index, l.Kind, l.Path)
 }

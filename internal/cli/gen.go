@@ -522,8 +522,14 @@ func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfg
 			case core.StatusUnsatisfied:
 				orp.Unsatisfied++
 			}
-			if st != core.StatusOK || all {
-				orp.Details = append(orp.Details, o.Report(i, r))
+			var mods []string
+			if res.Kernel != nil {
+				mods = res.Kernel.ModulesOf(r.Matched)
+			}
+			if st != core.StatusOK || all || len(mods) > 0 {
+				d := o.Report(i, r)
+				d.Modules = mods
+				orp.Details = append(orp.Details, d)
 			}
 		}
 		rep.Relocations += orp.Relocations

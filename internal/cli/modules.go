@@ -84,16 +84,13 @@ func modulesUsed(res *btfgen.Result) (int, []string) {
 	var names []string
 	for _, or := range res.Objects {
 		for i := range or.Results {
-			from := false
-			for _, c := range or.Results[i].Matched {
-				if m := res.Kernel.ModuleOf(c); m != nil {
-					from = true
-					if !slices.Contains(names, m.Name) {
-						names = append(names, m.Name)
-					}
+			mods := res.Kernel.ModulesOf(or.Results[i].Matched)
+			for _, m := range mods {
+				if !slices.Contains(names, m) {
+					names = append(names, m)
 				}
 			}
-			if from {
+			if len(mods) > 0 {
 				n++
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
@@ -34,12 +35,30 @@ func TestGenModules(t *testing.T) {
 	var rep struct {
 		FromModules int      `json:"from_modules"`
 		Modules     []string `json:"modules"`
+		Objects     []struct {
+			Details []core.Report
+		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
 	if rep.FromModules == 0 || !strings.Contains(strings.Join(rep.Modules, ","), "nf_conntrack") {
 		t.Errorf("report: %d relocations from modules %v", rep.FromModules, rep.Modules)
+	}
+	// The details name the module of each relocation modules serve.
+	served := 0
+	for _, o := range rep.Objects {
+		for _, d := range o.Details {
+			if len(d.Modules) > 0 {
+				served++
+				if d.Status != core.StatusOK {
+					t.Errorf("%s: %s, served by %v", d.Path, d.Status, d.Modules)
+				}
+			}
+		}
+	}
+	if served != rep.FromModules {
+		t.Errorf("%d details name modules, from_modules %d", served, rep.FromModules)
 	}
 	got, err := os.ReadFile(out)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
@@ -158,12 +157,7 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, all bool)
 			res := &results[j]
 			var mods []string
 			if k != nil && st == OK {
-				for _, c := range res.Matched {
-					if m := k.ModuleOf(c); m != nil && !slices.Contains(mods, m.Name) {
-						mods = append(mods, m.Name)
-					}
-				}
-				if len(mods) > 0 {
+				if mods = k.ModulesOf(res.Matched); len(mods) > 0 {
 					or.FromModules++
 				}
 			}

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -164,6 +165,18 @@ func (k *Kernel) ModuleOf(id rawbtf.TypeID) *Loaded {
 		return &k.Modules[i]
 	}
 	return nil
+}
+
+// ModulesOf returns the names of the modules holding the types ids of
+// k.BTF, in the order of ids, once each; nil when they are all vmlinux's.
+func (k *Kernel) ModulesOf(ids []rawbtf.TypeID) []string {
+	var names []string
+	for _, id := range ids {
+		if m := k.ModuleOf(id); m != nil && !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	return names
 }
 
 // Extend returns vmlinux extended with the types of every module that

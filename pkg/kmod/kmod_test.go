@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -140,6 +141,20 @@ func TestExtend(t *testing.T) {
 		}
 		if k.ModuleOf(1) != nil || k.ModuleOf(vm.FirstID()) != nil {
 			t.Error("ModuleOf a vmlinux type is not nil")
+		}
+		// ModulesOf names each module once, in the order of the IDs.
+		var ids []rawbtf.TypeID
+		var want []string
+		for i := len(k.Modules) - 1; i >= 0; i-- {
+			m := k.Modules[i]
+			ids = append(ids, 1, m.First, m.End-1)
+			want = append(want, m.Name)
+		}
+		if got := k.ModulesOf(ids); !slices.Equal(got, want) {
+			t.Errorf("ModulesOf = %q, want %q", got, want)
+		}
+		if got := k.ModulesOf([]rawbtf.TypeID{1}); got != nil {
+			t.Errorf("ModulesOf a vmlinux type = %q", got)
 		}
 	}
 }

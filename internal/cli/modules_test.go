@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
-	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"

@@ -306,10 +306,11 @@ func runInspectObject(opts *InspectObjectOptions) error {
 	for i, o := range objs {
 		infos[i] = inspect.DescribeObject(o)
 	}
-	if opts.Format == "json" {
-		return writeJSON(opts.IO.Out, objectsJSON{Objects: infos})
-	}
-	w := opts.IO.Out
+	return printReport(opts.IO.Out, opts.Format, objectsJSON{Objects: infos}, func() { writeObjectsText(opts.IO.Out, infos) })
+}
+
+// writeObjectsText prints "inspect object"'s listing of each object.
+func writeObjectsText(w io.Writer, infos []*inspect.ObjectInfo) {
 	for i, info := range infos {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -339,7 +340,6 @@ func runInspectObject(opts *InspectObjectOptions) error {
 		}
 		tw.Flush()
 	}
-	return nil
 }
 
 func inspectOrNone(s string) string {

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -35,7 +36,7 @@ var statusNames = [...]string{
 
 // ErrUnknownStatus is wrapped by Status.UnmarshalText's error for a name
 // that is no status.
-var ErrUnknownStatus = fmt.Errorf("unknown relocation status")
+var ErrUnknownStatus = errors.New("unknown relocation status")
 
 // String returns the status's name: "ok", "unsatisfied" or "failed".
 func (s Status) String() string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/btftool/btftool/pkg/core"
 )
@@ -49,52 +50,47 @@ type errorReport struct {
 // or resolved from the environment or config file), or, when the error
 // came before that (a flag cobra could not parse, an argument count
 // checked before the settings are read, a command that has no -o), the
-// arguments ask for it, or BTFTOOL_OUTPUT does for a command with -o that
-// was not given it. cmd may be nil.
+// last -o in the arguments says json, or, with none there, BTFTOOL_OUTPUT
+// does for a command that takes -o. cmd may be nil.
 func wantsJSON(cmd *cobra.Command, args []string) bool {
+	fl := (*pflag.Flag)(nil)
 	if cmd != nil {
-		if fl := cmd.Flags().Lookup(optOutput.Name); fl != nil {
-			if fl.Value.String() == "json" {
-				return true
-			}
-			if !fl.Changed {
-				if v, ok := lookupEnv(optOutput.env()); ok && v == "json" {
-					return true
-				}
-			}
-		}
+		fl = cmd.Flags().Lookup(optOutput.Name)
 	}
-	return argsWantJSON(args)
+	if fl != nil && fl.Value.String() == "json" {
+		return true
+	}
+	if v, ok := argsOutput(args); ok {
+		return v == "json"
+	}
+	if fl != nil && !fl.Changed {
+		v, ok := lookupEnv(optOutput.env())
+		return ok && v == "json"
+	}
+	return false
 }
 
-// argsWantJSON reports whether the last -o/--output in args, before any
-// "--", says json: "-o json", "-ojson", "-o=json", "--output json" or
-// "--output=json".
-func argsWantJSON(args []string) bool {
-	json := false
+// argsOutput returns the value of the last -o/--output in args, before
+// any "--" ("-o json", "-ojson", "-o=json", "--output json",
+// "--output=json"), and whether there is one.
+func argsOutput(args []string) (value string, ok bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if a == "--" {
-			break
-		}
-		var v string
 		switch {
+		case a == "--":
+			return value, ok
 		case a == "-o" || a == "--output":
-			if i+1 >= len(args) {
-				return json
+			if i+1 < len(args) {
+				i++
+				value, ok = args[i], true
 			}
-			i++
-			v = args[i]
 		case strings.HasPrefix(a, "--output="):
-			v = strings.TrimPrefix(a, "--output=")
+			value, ok = strings.TrimPrefix(a, "--output="), true
 		case strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--"):
-			v = strings.TrimPrefix(strings.TrimPrefix(a, "-o"), "=")
-		default:
-			continue
+			value, ok = strings.TrimPrefix(strings.TrimPrefix(a, "-o"), "="), true
 		}
-		json = v == "json"
 	}
-	return json
+	return value, ok
 }
 
 // locationText is how text reports name a relocation: "SECTION PROGRAM

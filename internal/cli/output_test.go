@@ -105,12 +105,14 @@ func TestJSONErrorsFromEnvironment(t *testing.T) {
 	args := []string{"inspect", "object"}
 	code, stdout, stderr := runCLI(t, args...)
 	jsonError(t, args, code, stdout, stderr, ExitBadInput)
-	if _, _, stderr := runCLI(t, "inspect", "object", "-o", "text"); !strings.HasPrefix(stderr, "btftool: ") {
-		t.Errorf("-o text with BTFTOOL_OUTPUT=json: stderr %q", stderr)
+	for _, args := range [][]string{{"inspect", "object", "-o", "text"}, {"inspect", "object", "--bogus", "-o", "text"}} {
+		if _, _, stderr := runCLI(t, args...); !strings.HasPrefix(stderr, "btftool: ") {
+			t.Errorf("%q with BTFTOOL_OUTPUT=json: stderr %q", args, stderr)
+		}
 	}
 }
 
-func TestArgsWantJSON(t *testing.T) {
+func TestArgsOutput(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want bool
@@ -127,8 +129,8 @@ func TestArgsWantJSON(t *testing.T) {
 		{[]string{"--", "-o", "json"}, false},
 		{[]string{"--outputx=json"}, false},
 	} {
-		if got := argsWantJSON(tc.args); got != tc.want {
-			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
+		if v, _ := argsOutput(tc.args); (v == "json") != tc.want {
+			t.Errorf("%q: %q, want json %v", tc.args, v, tc.want)
 		}
 	}
 }

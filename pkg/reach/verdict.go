@@ -1,0 +1,257 @@
+package reach
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/btftool/btftool/internal/bpfprog"
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/needsbtf"
+)
+
+// Status is the verdict on one relocation on one kernel, refining
+// core's ok/unsatisfied/failed with the program's control flow.
+type Status string
+
+// The verdicts on a relocation.
+const (
+	// Satisfied: a candidate matched; the instruction is patched.
+	Satisfied Status = "satisfied"
+	// Guarded: nothing matched, and either the relocation is itself an
+	// existence check that evaluates to 0 here, or its poisoned
+	// instruction is unreachable on this kernel once the existence checks
+	// are patched (the read is dead code).
+	Guarded Status = "guarded"
+	// Alternative: the poisoned instruction is reachable in its program,
+	// but another program of the object (a variant with the same attach
+	// target, such as a kprobe beside an fentry) loads: the loader must
+	// disable this one.
+	Alternative Status = "alternative"
+	// Fails: the poisoned instruction is reachable and no variant covers
+	// it (the verifier rejects the program), or libbpf refuses the whole
+	// object on this relocation.
+	Fails Status = "fails"
+)
+
+// ProgramStatus is the verdict on one program on one kernel.
+type ProgramStatus string
+
+// The verdicts on a program.
+const (
+	// Loads: libbpf relocates the program and the verifier reaches no
+	// poisoned instruction.
+	Loads ProgramStatus = "loads"
+	// NeedsVariantDisabled: the program fails, but a variant of it in the
+	// same object loads; the object loads once the loader disables this
+	// program (bpf_program__set_autoload(prog, false)).
+	NeedsVariantDisabled ProgramStatus = "needs-variant-disabled"
+	// ProgramFails: the program fails and no variant covers it.
+	ProgramFails ProgramStatus = "fails"
+)
+
+// Reloc is the verdict on one relocation of an object.
+type Reloc struct {
+	// Index is the relocation's position in bpfobj.Object.Relocations.
+	Index  int    `json:"index"`
+	Status Status `json:"status"`
+	// Reachable lists the programs whose verifier run reaches the
+	// poisoned instruction.
+	Reachable []string `json:"reachable,omitempty"`
+}
+
+// Program is the verdict on one program of an object.
+type Program struct {
+	Name    string        `json:"name"`
+	Section string        `json:"section"`
+	Status  ProgramStatus `json:"status"`
+	// Why says why the program fails: the poisoned relocations it
+	// reaches ("relo #3 struct task_struct.state"), a missing kernel BTF,
+	// or the object's load failure.
+	Why []string `json:"why,omitempty"`
+	// Variant names the program that covers this one, for
+	// NeedsVariantDisabled.
+	Variant string `json:"variant,omitempty"`
+}
+
+// Object is the verdict on one object on one kernel.
+type Object struct {
+	Path     string    `json:"path"`
+	Programs []Program `json:"programs"`
+	Relocs   []Reloc   `json:"relocations"`
+}
+
+// Kernel says what the analysis knows of the kernel beyond its types.
+type Kernel struct {
+	// NoBTF: the kernel has no BTF of its own (no
+	// /sys/kernel/btf/vmlinux); the minimized BTF serves CO-RE, and the
+	// programs needsbtf names fail.
+	NoBTF bool
+}
+
+// Decide gives every relocation and every program of obj (read as prog
+// too) its verdict on a kernel, from results, libbpf's decisions for
+// obj.Relocations on that kernel (core.Relocator.Relocate, in order).
+func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k Kernel) (*Object, error) {
+	if len(results) != len(obj.Relocations) {
+		return nil, fmt.Errorf("%s: %d results for %d relocations", obj.Path, len(results), len(obj.Relocations))
+	}
+	out := &Object{Path: obj.Path}
+	patches := map[Loc]Patch{}
+	var loadErr string
+	for j := range obj.Relocations {
+		r := &obj.Relocations[j]
+		res := &results[j]
+		if res.Err != nil && loadErr == "" {
+			loadErr = fmt.Sprintf("relo #%d %s: %v", r.Index, r.Path(), res.Err)
+		}
+		if !r.InProgram() {
+			continue
+		}
+		l := Loc{r.Section, r.Program, r.Insn(obj)}
+		patches[l] = Patch{Poison: res.Poison || res.FailMemSz && isMem(prog, l), Value: res.NewVal}
+	}
+	if loadErr == "" {
+		if err := obj.Check(); err != nil {
+			loadErr = err.Error()
+		}
+	}
+	needs := map[string]needsbtf.Program{}
+	for _, p := range needsbtf.Analyze(prog) {
+		needs[p.Section+"\x00"+p.Name] = p
+	}
+	objectNeedsBTF := ""
+	for _, p := range needs {
+		if p.ObjectOnly() && k.NoBTF {
+			objectNeedsBTF = p.String()
+		}
+	}
+	reachedBy := map[int][]string{}
+	progs := prog.Programs()
+	for _, pf := range progs {
+		p := Program{Name: pf.Name, Section: pf.Section, Status: Loads}
+		switch {
+		case loadErr != "":
+			p.Why = append(p.Why, "libbpf refuses the object: "+loadErr)
+		case objectNeedsBTF != "":
+			p.Why = append(p.Why, "the kernel has no BTF for "+objectNeedsBTF)
+		}
+		if n, ok := needs[pf.Section+"\x00"+pf.Name]; ok && k.NoBTF && !n.ObjectOnly() {
+			p.Why = append(p.Why, "the kernel has no BTF to attach "+n.String())
+		}
+		seen := Reachable(prog, pf, patches)
+		for j := range obj.Relocations {
+			r := &obj.Relocations[j]
+			if !r.InProgram() {
+				continue
+			}
+			l := Loc{r.Section, r.Program, r.Insn(obj)}
+			if pt := patches[l]; pt.Poison && seen[l] {
+				p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
+				reachedBy[j] = append(reachedBy[j], pf.Name)
+			}
+		}
+		if len(p.Why) > 0 {
+			p.Status = ProgramFails
+		}
+		out.Programs = append(out.Programs, p)
+	}
+	// A failing program whose variant loads needs that variant instead.
+	for i := range out.Programs {
+		p := &out.Programs[i]
+		if p.Status != ProgramFails || loadErr != "" || objectNeedsBTF != "" {
+			continue
+		}
+		for _, q := range out.Programs {
+			if q.Status == Loads && q.Name != p.Name && variants(p.Section, q.Section) {
+				p.Status, p.Variant = NeedsVariantDisabled, q.Name
+				break
+			}
+		}
+	}
+	status := map[string]ProgramStatus{}
+	for _, p := range out.Programs {
+		status[p.Name] = p.Status
+	}
+	for j := range obj.Relocations {
+		res := &results[j]
+		rv := Reloc{Index: j, Status: Satisfied, Reachable: reachedBy[j]}
+		switch {
+		case res.Err != nil:
+			rv.Status = Fails
+		case !res.Unsatisfied() && !patches[locOf(obj, j)].Poison:
+			rv.Status = Satisfied
+		case len(rv.Reachable) == 0:
+			rv.Status = Guarded
+		default:
+			rv.Status = Alternative
+			for _, name := range rv.Reachable {
+				if status[name] == ProgramFails {
+					rv.Status = Fails
+				}
+			}
+		}
+		out.Relocs = append(out.Relocs, rv)
+	}
+	return out, nil
+}
+
+// locOf returns where relocation j of obj is.
+func locOf(obj *bpfobj.Object, j int) Loc {
+	r := &obj.Relocations[j]
+	return Loc{r.Section, r.Program, r.Insn(obj)}
+}
+
+// isMem reports whether the instruction at l is a load or store, which
+// libbpf poisons when it cannot resize it (core.Outcome.FailMemSz).
+func isMem(prog *bpfprog.Object, l Loc) bool {
+	for _, f := range prog.Funcs {
+		if f.Section == l.Section && f.Name == l.Func && l.Insn >= 0 && l.Insn < len(f.Insns) {
+			c := f.Insns[l.Insn].Class()
+			return c == bpfprog.ClassLDX || c == bpfprog.ClassST || c == bpfprog.ClassSTX
+		}
+	}
+	return false
+}
+
+// families groups the program types that hook the same kernel event in
+// different ways.
+var families = map[string]string{
+	"kprobe": "entry", "fentry": "entry", "fentry.s": "entry",
+	"kretprobe": "exit", "fexit": "exit", "fexit.s": "exit",
+	"tp_btf": "tp", "raw_tp": "tp", "raw_tracepoint": "tp", "tracepoint": "tp", "tp": "tp",
+}
+
+// variants reports whether two program sections hook the same kernel
+// event in different ways ("fentry/vfs_read" and "kprobe/vfs_read",
+// "tp_btf/sched_switch" and "raw_tp/sched_switch" or
+// "tracepoint/sched/sched_switch"), which is how objects carry a fallback
+// for kernels that cannot load one of them.
+func variants(a, b string) bool {
+	ta, ea := event(a)
+	tb, eb := event(b)
+	return ta != tb && families[ta] != "" && families[ta] == families[tb] && ea != "" && ea == eb
+}
+
+// event splits a section into its program type and the event it hooks,
+// without a tracepoint's category.
+func event(sec string) (typ, ev string) {
+	typ, ev, _ = strings.Cut(sec, "/")
+	if typ == "tracepoint" || typ == "tp" {
+		if _, after, ok := strings.Cut(ev, "/"); ok {
+			ev = after
+		}
+	}
+	return typ, ev
+}
+
+// Failing reports whether some program of o fails with no variant to
+// cover it: the object does not load whatever the loader disables.
+func (o *Object) Failing() bool {
+	for _, p := range o.Programs {
+		if p.Status == ProgramFails {
+			return true
+		}
+	}
+	return false
+}

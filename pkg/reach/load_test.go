@@ -11,7 +11,7 @@ import (
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/rawbtf"
-	)
+)
 
 const hostBTF = "/sys/kernel/btf/vmlinux"
 

@@ -10,29 +10,10 @@ import (
 	"github.com/btftool/btftool/pkg/needsbtf"
 )
 
-// Status is the verdict on one relocation on one kernel, refining
-// core's ok/unsatisfied/failed with the program's control flow.
-type Status string
-
-// The verdicts on a relocation.
-const (
-	// Satisfied: a candidate matched; the instruction is patched.
-	Satisfied Status = "satisfied"
-	// Guarded: nothing matched, and either the relocation is itself an
-	// existence check that evaluates to 0 here, or its poisoned
-	// instruction is unreachable on this kernel once the existence checks
-	// are patched (the read is dead code).
-	Guarded Status = "guarded"
-	// Alternative: the poisoned instruction is reachable in its program,
-	// but another program of the object (a variant with the same attach
-	// target, such as a kprobe beside an fentry) loads: the loader must
-	// disable this one.
-	Alternative Status = "alternative"
-	// Fails: the poisoned instruction is reachable and no variant covers
-	// it (the verifier rejects the program), or libbpf refuses the whole
-	// object on this relocation.
-	Fails Status = "fails"
-)
+// The verdicts on a relocation are core.Status values: core.StatusOK
+// (satisfied), core.StatusGuarded, core.StatusAlternative,
+// core.StatusWillFail, and core.StatusFailed when libbpf refuses the whole
+// object on it.
 
 // ProgramStatus is the verdict on one program on one kernel.
 type ProgramStatus string
@@ -53,8 +34,8 @@ const (
 // Reloc is the verdict on one relocation of an object.
 type Reloc struct {
 	// Index is the relocation's position in bpfobj.Object.Relocations.
-	Index  int    `json:"index"`
-	Status Status `json:"status"`
+	Index  int         `json:"index"`
+	Status core.Status `json:"status"`
 	// Reachable lists the programs whose verifier run reaches the
 	// poisoned instruction.
 	Reachable []string `json:"reachable,omitempty"`
@@ -175,19 +156,19 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 	}
 	for j := range obj.Relocations {
 		res := &results[j]
-		rv := Reloc{Index: j, Status: Satisfied, Reachable: reachedBy[j]}
+		rv := Reloc{Index: j, Status: core.StatusOK, Reachable: reachedBy[j]}
 		switch {
 		case res.Err != nil:
-			rv.Status = Fails
+			rv.Status = core.StatusFailed
 		case !res.Unsatisfied() && !patches[locOf(obj, j)].Poison:
-			rv.Status = Satisfied
+			rv.Status = core.StatusOK
 		case len(rv.Reachable) == 0:
-			rv.Status = Guarded
+			rv.Status = core.StatusGuarded
 		default:
-			rv.Status = Alternative
+			rv.Status = core.StatusAlternative
 			for _, name := range rv.Reachable {
 				if status[name] == ProgramFails {
-					rv.Status = Fails
+					rv.Status = core.StatusWillFail
 				}
 			}
 		}

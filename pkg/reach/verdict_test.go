@@ -4,6 +4,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
@@ -42,14 +43,14 @@ func TestDecideGuards(t *testing.T) {
 	if len(v.Programs) != len(want) {
 		t.Errorf("%d programs, want %d", len(v.Programs), len(want))
 	}
-	counts := map[Status]int{}
+	counts := map[core.Status]int{}
 	for _, r := range v.Relocs {
 		counts[r.Status]++
 	}
 	// unguarded's read fails; fsync_fentry's is covered by the kprobe;
 	// the reads under the guards and the guards themselves are guarded.
-	if counts[Fails] != 1 || counts[Alternative] != 1 || counts[Guarded] < 4 || counts[Satisfied] != 0 {
-		t.Errorf("relocation verdicts %v, want 1 fails, 1 alternative, >= 4 guarded, 0 satisfied", counts)
+	if counts[core.StatusWillFail] != 1 || counts[core.StatusAlternative] != 1 || counts[core.StatusGuarded] < 4 || counts[core.StatusOK] != 0 {
+		t.Errorf("relocation verdicts %v, want 1 will-fail, 1 alternative, >= 4 guarded, 0 satisfied", counts)
 	}
 	if !v.Failing() {
 		t.Error("Failing() = false with a program that fails")
@@ -71,10 +72,10 @@ func TestDecideTaskstate(t *testing.T) {
 	}
 	guarded := 0
 	for _, r := range v.Relocs {
-		if r.Status == Guarded {
+		if r.Status == core.StatusGuarded {
 			guarded++
 		}
-		if r.Status == Fails || r.Status == Alternative {
+		if r.Status == core.StatusWillFail || r.Status == core.StatusAlternative {
 			t.Errorf("relo %s: %s", obj.Relocations[r.Index].Path(), r.Status)
 		}
 	}

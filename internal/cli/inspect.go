@@ -19,6 +19,7 @@ import (
 	"github.com/btftool/btftool/pkg/inspect"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
+	"github.com/btftool/btftool/pkg/needsbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -283,7 +284,11 @@ func NewCmdInspectObject(f *Factory, runF func(*InspectObjectOptions) error) *co
 const inspectObjectHelp = `List for each BPF object its programs (section, name, instruction count),
 every CO-RE relocation (program, instruction, kind and readable access
 path, in libbpf's order), its maps and its license. A record libbpf
-refuses whatever the kernel is listed with what is wrong with it.`
+refuses whatever the kernel is listed with what is wrong with it. The
+programs that need the kernel's own BTF at load time (fentry, fexit,
+fmod_ret, tp_btf, lsm, iter and struct_ops attach targets, typed __ksym
+variables, kfunc calls) are named with the reason: no shipped BTF serves
+them, they fail on a kernel without /sys/kernel/btf/vmlinux.`
 
 func runInspectObject(opts *InspectObjectOptions) error {
 	objs, err := readObjects(opts.Objects)
@@ -293,6 +298,9 @@ func runInspectObject(opts *InspectObjectOptions) error {
 	infos := make([]*inspect.ObjectInfo, len(objs))
 	for i, o := range objs {
 		infos[i] = inspect.DescribeObject(o)
+		if infos[i].NeedsKernelBTF, err = needsbtf.AnalyzeFile(o.Path); err != nil {
+			return inputError(err)
+		}
 	}
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, infos)
@@ -312,6 +320,9 @@ func runInspectObject(opts *InspectObjectOptions) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%d\n", p.Section, p.Name, p.Insns)
 		}
 		tw.Flush()
+		if len(info.NeedsKernelBTF) > 0 {
+			fmt.Fprintln(w, needsbtf.Summary(info.NeedsKernelBTF))
+		}
 		fmt.Fprintf(w, "CO-RE relocations: %d\n", len(info.Relocations))
 		if len(info.Relocations) == 0 {
 			continue
@@ -412,18 +423,25 @@ compressed files read in place) exactly as libbpf does when loading the
 object, and classify each:
 
   ok           a candidate matched; the instruction is patched
-  guard        nothing matched, but it is an existence check (field_exists,
-               type_exists, type_matches, enumval_exists): it evaluates to 0
-  alternative  nothing matched and the instruction is poisoned, but the same
-               kind of relocation on another flavor of the type (X___a vs X)
-               succeeds in the same program: most likely dead code
-  will-fail    nothing matched and the instruction is poisoned: the program
-               fails verification if it can reach it
+  guard        nothing matched, but harmlessly: an existence check
+               (field_exists, type_exists, type_matches, enumval_exists)
+               that evaluates to 0, or a poisoned instruction the verifier
+               cannot reach once those checks are patched (the program's
+               control flow is followed with the relocated values)
+  alternative  the poisoned instruction is reachable, but a variant of its
+               program in the object (kprobe beside fentry, raw_tp beside
+               tp_btf) loads: the loader must disable the failing one
+  will-fail    the poisoned instruction is reachable and nothing covers it:
+               the verifier rejects the program
   load-fails   libbpf refuses the object (ambiguous match, invalid access)
 
 One line is printed per kernel (per distribution/version/architecture
 when there are more than 20 kernels); --verbose lists the relocations that
-are not ok. With --fail-on unsatisfied the exit status is 1 when any kernel
+are not ok and the programs that do not load as they are (fails, or
+needs-variant-disabled). The objects whose programs need the kernel's own
+BTF at load time (fentry, tp_btf, lsm, iter, struct_ops, typed __ksym,
+kfuncs), which no shipped BTF serves, are named after the table. With
+--fail-on unsatisfied the exit status is 1 when any kernel
 has a will-fail or load-fails relocation (--fail-on load: load-fails only).
 An OBJECT with a CO-RE record libbpf refuses on every kernel is bad input.`
 
@@ -434,6 +452,9 @@ type compatReport struct {
 	// Failing is the number of kernels with will-fail or load-fails
 	// relocations.
 	Failing int `json:"failing_kernels"`
+	// NeedsKernelBTF lists the objects with programs that need the
+	// kernel's own BTF at load time, whatever BTF is shipped.
+	NeedsKernelBTF []objectNeeds `json:"needs_kernel_btf,omitempty"`
 }
 
 // inspectKernels returns the kernels at path: the file itself, or the kernel
@@ -509,6 +530,9 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 		fmt.Fprintln(opts.IO.ErrOut)
 	}
 	rep := compatReport{Kernels: results}
+	if rep.NeedsKernelBTF, err = kernelBTFNeeds(objs); err != nil {
+		return err
+	}
 	var bad []string
 	for _, kr := range results {
 		rep.Total.Add(kr.Counts)
@@ -647,6 +671,7 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d of %d kernel(s) with failing relocations\n", rep.Failing, len(rep.Kernels))
+	writeNeeds(w, "", rep.NeedsKernelBTF)
 	if !verbose {
 		return
 	}
@@ -669,6 +694,7 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 				}
 				fmt.Fprintln(w, line)
 			}
+			writePrograms(w, o.Programs)
 		}
 	}
 }

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/btftool/btftool/internal/bpfprog"
+	"github.com/btftool/btftool/pkg/bpfobj"
+	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/needsbtf"
+	"github.com/btftool/btftool/pkg/reach"
+)
+
+// objectNeeds is one object's programs that need the kernel's own BTF,
+// as the reports of gen and inspect compat list them.
+type objectNeeds struct {
+	Path     string             `json:"path"`
+	Programs []needsbtf.Program `json:"programs"`
+	// Summary is the line the text reports print.
+	Summary string `json:"summary"`
+}
+
+// kernelBTFNeeds returns the objects of objs some program of which needs
+// the kernel's own BTF at load time; an object that cannot be read for it
+// is bad input.
+func kernelBTFNeeds(objs []*bpfobj.Object) ([]objectNeeds, error) {
+	var out []objectNeeds
+	for _, o := range objs {
+		progs, err := needsbtf.AnalyzeFile(o.Path)
+		if err != nil {
+			return nil, inputError(err)
+		}
+		if len(progs) > 0 {
+			out = append(out, objectNeeds{Path: o.Path, Programs: progs, Summary: needsbtf.Summary(progs)})
+		}
+	}
+	return out, nil
+}
+
+// writeNeeds prints one line per object: "btftool: prog.bpf.o: 2
+// program(s) need the kernel's own BTF at load time: ...".
+func writeNeeds(w io.Writer, prefix string, needs []objectNeeds) {
+	for _, n := range needs {
+		fmt.Fprintf(w, "%s%s: %s\n", prefix, filepath.Base(n.Path), n.Summary)
+	}
+}
+
+// failingPrograms returns, for each object of a gen run, its programs
+// that fail on the kernel (pkg/reach: a reachable poisoned instruction no
+// program variant covers, or an object libbpf refuses), as
+// "prog.bpf.o: unguarded (reaches poisoned relo #0 ...)".
+func failingPrograms(objs []*bpfobj.Object, results [][]core.Result) ([]string, error) {
+	var out []string
+	for i, o := range objs {
+		p, err := bpfprog.Open(o.Path)
+		if err != nil {
+			return nil, inputError(err)
+		}
+		v, err := reach.Decide(o, p, results[i], reach.Kernel{})
+		if err != nil {
+			return nil, err
+		}
+		for _, pr := range v.Programs {
+			if pr.Status == reach.ProgramFails {
+				out = append(out, fmt.Sprintf("%s: %s (%s)", filepath.Base(o.Path), pr.Name, strings.Join(pr.Why, "; ")))
+			}
+		}
+	}
+	return out, nil
+}
+
+// writePrograms prints the program verdicts of an inspect compat object
+// that do not load as they are.
+func writePrograms(w io.Writer, progs []reach.Program) {
+	for _, p := range progs {
+		if p.Status == reach.Loads {
+			continue
+		}
+		line := fmt.Sprintf("  program %s (%s): %s", p.Name, p.Section, p.Status)
+		if p.Variant != "" {
+			line += " (variant " + p.Variant + " loads)"
+		}
+		if len(p.Why) > 0 {
+			line += ": " + strings.Join(p.Why, "; ")
+		}
+		fmt.Fprintln(w, line)
+	}
+}

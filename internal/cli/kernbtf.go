@@ -47,12 +47,18 @@ func writeNeeds(w io.Writer, prefix string, needs []objectNeeds) {
 	}
 }
 
-// failingPrograms returns, for each object of a gen run, its programs
-// that fail on the kernel (pkg/reach: a reachable poisoned instruction no
-// program variant covers, or an object libbpf refuses), as
-// "prog.bpf.o: unguarded (reaches poisoned relo #0 ...)".
-func failingPrograms(objs []*bpfobj.Object, results [][]core.Result) ([]string, error) {
-	var out []string
+// failingProgram is a program that fails on a kernel.
+type failingProgram struct {
+	Object  string   `json:"object"`
+	Program string   `json:"program"`
+	Why     []string `json:"why"`
+}
+
+// failingPrograms returns the programs of objs that fail on the kernel
+// results[i] are objs[i]'s decisions for (pkg/reach: a reachable poisoned
+// instruction no program variant covers, or an object libbpf refuses).
+func failingPrograms(objs []*bpfobj.Object, results [][]core.Result) ([]failingProgram, error) {
+	var out []failingProgram
 	for i, o := range objs {
 		p, err := bpfprog.Open(o.Path)
 		if err != nil {
@@ -64,7 +70,7 @@ func failingPrograms(objs []*bpfobj.Object, results [][]core.Result) ([]string, 
 		}
 		for _, pr := range v.Programs {
 			if pr.Status == reach.ProgramFails {
-				out = append(out, fmt.Sprintf("%s: %s (%s)", filepath.Base(o.Path), pr.Name, strings.Join(pr.Why, "; ")))
+				out = append(out, failingProgram{Object: o.Path, Program: pr.Name, Why: pr.Why})
 			}
 		}
 	}

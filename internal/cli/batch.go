@@ -490,8 +490,8 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	}
 	if o.FailOnPoison && sum != nil {
 		for _, ob := range sum.Objects {
-			if ob.Unsatisfied+ob.Failed > 0 {
-				return sum, &NegativeError{Err: errors.New("relocations unsatisfied (--fail-on-poison)")}
+			if ob.Failed+ob.FailingPrograms > 0 {
+				return sum, &NegativeError{Err: errors.New("programs fail on some kernels (--fail-on-poison)")}
 			}
 		}
 	}
@@ -538,6 +538,9 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) 
 			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels)
 		} else {
 			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Kernels)
+		}
+		if ob.FailingPrograms > 0 {
+			fmt.Fprintf(w, "%s%s: programs fail (reach a poisoned instruction no variant covers) on %d kernel(s)\n", prefix, name, ob.KernelsFailing)
 		}
 	}
 }

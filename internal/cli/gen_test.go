@@ -133,12 +133,22 @@ func TestMinCoreBTF(t *testing.T) {
 		}
 	}
 
-	// --fail-on-poison turns unsatisfied relocations into status 1, and
-	// the output is still written.
+	// --fail-on-poison turns a program that fails (a poisoned read it
+	// reaches) into status 1, and the output is still written.
 	os.Remove(out)
-	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", testKernel, out, obj("features.bpf.o"))
-	if code != 1 || !strings.Contains(stderr, "unsatisfied") {
+	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", testKernel, out, obj("guards.bpf.o"))
+	if code != 1 || !strings.Contains(stderr, "guards.bpf.o: program unguarded fails on 6.1.0-56-amd64.btf.tar.xz: reaches poisoned relo #0") {
 		t.Errorf("--fail-on-poison: exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stderr, "program guarded ") || strings.Contains(stderr, "program fsync_fentry ") {
+		t.Errorf("--fail-on-poison: a guarded or covered program reported failing: %q", stderr)
+	}
+	// Unsatisfied probes and dead flavors are no failure.
+	for _, o := range []string{"features.bpf.o", "taskstate.bpf.o"} {
+		code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", "--force", testKernel, out, obj(o))
+		if code != 0 || !strings.Contains(stderr, "unsatisfied") {
+			t.Errorf("%s --fail-on-poison: exit %d, stderr %q", o, code, stderr)
+		}
 	}
 	if _, err := os.Stat(out); err != nil {
 		t.Error(err)

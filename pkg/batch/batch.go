@@ -14,12 +14,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btftool/btftool/internal/bpfprog"
 	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
+	"github.com/btftool/btftool/pkg/reach"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of these or the
@@ -168,10 +170,14 @@ type KernelResult struct {
 }
 
 // ObjectMisses counts the relocations of one plan object that match
-// nothing on a kernel (Unsatisfied) and those libbpf fails on (Failed).
+// nothing on a kernel (Unsatisfied) and those libbpf fails on (Failed),
+// and the object's programs that fail there (FailingPrograms: pkg/reach,
+// a poisoned instruction the verifier reaches with no program variant to
+// cover it, or an object libbpf refuses).
 type ObjectMisses struct {
 	Object              int // index in the plan's objects
 	Unsatisfied, Failed int32
+	FailingPrograms     int32
 }
 
 // Event reports progress to Options.Progress.
@@ -198,6 +204,10 @@ type ObjectSummary struct {
 	Unsatisfied int `json:"unsatisfied"`
 	Failed      int `json:"failed"`
 	Kernels     int `json:"kernels_affected"`
+	// FailingPrograms sums the object's programs that fail, over every
+	// processed kernel; KernelsFailing counts the kernels with one.
+	FailingPrograms int `json:"failing_programs"`
+	KernelsFailing  int `json:"kernels_failing"`
 }
 
 // Summary is the outcome of [Run].
@@ -379,7 +389,11 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 		return sum, err // fail before the work, not after it
 	}
 
-	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev}
+	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev, progs: make([]*bpfprog.Object, len(plan.Objects()))}
+	for i, o := range plan.Objects() {
+		// An object that cannot be read again has no program verdicts.
+		r.progs[i], _ = bpfprog.Open(o.Path)
+	}
 	if fi, err := os.Stat(opts.Input); err == nil && !fi.IsDir() {
 		r.single = true
 	}
@@ -446,6 +460,8 @@ type runner struct {
 	old    *manifest
 	prev   *previousBundle
 	single bool // Input is one kernel file
+	// progs holds the programs of the plan's objects, for pkg/reach.
+	progs []*bpfprog.Object
 }
 
 // run processes entries on a worker pool and returns one result per entry,
@@ -616,7 +632,17 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 	data, kernel = nil, nil // drop the full BTF before writing
 	for i := range res.Objects {
 		if u, f := res.Objects[i].Unsatisfied(); len(u)+len(f) > 0 {
-			k.Misses = append(k.Misses, ObjectMisses{Object: i, Unsatisfied: int32(len(u)), Failed: int32(len(f))})
+			m := ObjectMisses{Object: i, Unsatisfied: int32(len(u)), Failed: int32(len(f))}
+			if p := r.progs[i]; p != nil {
+				if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Results, reach.Kernel{}); err == nil {
+					for _, pr := range v.Programs {
+						if pr.Status == reach.ProgramFails {
+							m.FailingPrograms++
+						}
+					}
+				}
+			}
+			k.Misses = append(k.Misses, m)
 		}
 	}
 	sha := sha256.Sum256(res.BTF)
@@ -758,6 +784,10 @@ func summarize(sum *Summary, plan *btfgen.Plan, results []*KernelResult) {
 				o.Unsatisfied += int(m.Unsatisfied)
 				o.Failed += int(m.Failed)
 				o.Kernels++
+				o.FailingPrograms += int(m.FailingPrograms)
+				if m.FailingPrograms > 0 {
+					o.KernelsFailing++
+				}
 			}
 		case StatusSkipped:
 			sum.Skipped++

@@ -129,6 +129,7 @@ func TestVerdictsMatchLoading(t *testing.T) {
 				loads++
 			case (got == poisoned || got == refused) && predicted:
 				fails++
+				t.Logf("%s %s: %s, as predicted: %v", filepath.Base(path), p.Name, got, p.Why)
 			case got == other:
 				others++
 				t.Logf("%s %s: fails to load for another reason: %s", filepath.Base(path), p.Name, lastLines(log))

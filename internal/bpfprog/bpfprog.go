@@ -160,6 +160,11 @@ func Parse(data []byte) (o *Object, err error) {
 	if f.Machine != elf.EM_BPF {
 		return nil, fmt.Errorf("%w: ELF machine is %s", ErrNotBPF, f.Machine)
 	}
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_NOBITS && (sec.Offset > uint64(len(data)) || sec.Size > uint64(len(data))-sec.Offset) {
+			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotBPF, sec.Name, sec.Offset, sec.Size, len(data))
+		}
+	}
 	o = &Object{Externs: map[string]Extern{}}
 	syms, err := f.Symbols()
 	if err != nil && !errors.Is(err, elf.ErrNoSymbols) {

@@ -21,6 +21,7 @@ import (
 	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/btfgen"
+	"github.com/btftool/btftool/pkg/needsbtf"
 )
 
 // BatchOptions are the options of "batch", resolved from flags,
@@ -530,6 +531,11 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) 
 			prefix, n, map[bool]string{true: "y", false: "ies"}[n == 1], strings.Join(s.Unmatchable[:min(n, 5)], ", "))
 	}
 	for _, ob := range s.Objects {
+		// The objects were read before the run: an error here cannot be
+		// new, and the summary goes on without the line.
+		if progs, err := needsbtf.AnalyzeFile(ob.Path); err == nil && len(progs) > 0 {
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, filepath.Base(ob.Path), needsbtf.Summary(progs))
+		}
 		if ob.Unsatisfied+ob.Failed == 0 {
 			continue
 		}

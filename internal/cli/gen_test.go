@@ -415,3 +415,21 @@ func TestMinCoreBTFNothingLost(t *testing.T) {
 		}
 	}
 }
+
+// Over a tree, --fail-on-poison fails on programs that fail on some
+// kernel, not on unsatisfied guards, and the summary names the programs
+// that need the kernel's own BTF.
+func TestMinCoreBTFTreeFailOnPoison(t *testing.T) {
+	if testing.Short() {
+		t.Skip("minimizes three kernels twice")
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCLI(t, "gen", "min_core_btf", "--fail-on-poison", "-j", "1", testKernelTree, out, obj("taskstate.bpf.o"))
+	if code != 0 || !strings.Contains(stderr, "taskstate.bpf.o: 1 program(s) need the kernel's own BTF at load time: handle_switch_btf (tp_btf)\n") {
+		t.Errorf("taskstate.bpf.o: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", "--force", "-j", "1", testKernelTree, out, obj("guards.bpf.o"))
+	if code != 1 || !strings.Contains(stderr, "guards.bpf.o: programs fail (reach a poisoned instruction no variant covers) on 3 kernel(s)") {
+		t.Errorf("guards.bpf.o: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -366,6 +366,8 @@ type InspectCompatOptions struct {
 	Quiet          bool
 	FailOn         inspectFailOn
 	Format         outputFormat
+	// NoKernelBTF says the kernels have no BTF of their own.
+	NoKernelBTF bool
 	// Modules is the module BTF of the one kernel, or for a tree of
 	// kernels a tree of module archives mirroring it.
 	Modules []string
@@ -410,6 +412,7 @@ func NewCmdInspectCompat(f *Factory, runF func(*InspectCompatOptions) error) *co
 	set.Strings(&opts.Modules, flagDef{Name: "modules", ValueName: "PATH", Usage: optModules.Usage + "; with a directory --kernels, one tree mirroring it with each kernel's as DIR/RELEASE.modules.tar.xz (archives beside the kernels are used without it)"})
 	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every relocation that is not ok"})
 	set.Bool(&opts.Quiet, optQuiet)
+	set.Bool(&opts.NoKernelBTF, flagDef{Name: "no-kernel-btf", Usage: "the kernels have no BTF of their own (as btfhub's): programs that need it (fentry, tp_btf, lsm, iter, struct_ops, typed ksyms, kfuncs) fail"})
 	enumVar(set, &opts.FailOn, flagDef{Name: "fail-on", Usage: "exit 1 on: never, unsatisfied (will-fail or load-fails) or load (load-fails)", Allowed: []string{"never", "unsatisfied", "load"}})
 	cmd.Long = inspectCompatHelp + set.help() + "\n\n" + exitStatusHelp("", "a kernel has failing relocations, as --fail-on asks")
 	return cmd
@@ -523,6 +526,7 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 			return b, err
 		},
 		ReadModules: readModules,
+		NoKernelBTF: opts.NoKernelBTF,
 		All:         opts.Verbose && opts.Format == "json",
 		Done:        progress,
 	})
@@ -566,6 +570,9 @@ func compatCountsText(c inspect.Counts) string {
 		c.Relocations, c.OK, c.Guard, c.Alternative, c.WillFail, c.LoadFails)
 	if c.FromModules > 0 {
 		s += fmt.Sprintf(" (%d ok by module types)", c.FromModules)
+	}
+	if c.FailingPrograms > 0 {
+		s += fmt.Sprintf("; %d program(s) fail", c.FailingPrograms)
 	}
 	return s
 }
@@ -616,7 +623,7 @@ func compatVerdict(c inspect.Counts) string {
 	switch {
 	case c.LoadFails > 0:
 		return "LOAD FAILS"
-	case c.WillFail > 0:
+	case c.WillFail > 0 || c.FailingPrograms > 0:
 		return "WILL FAIL"
 	}
 	return "ok"
@@ -677,7 +684,7 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 	}
 	for _, kr := range rep.Kernels {
 		for _, o := range kr.Objects {
-			if o.Relocations == o.OK && o.FromModules == 0 {
+			if o.Relocations == o.OK && o.FromModules == 0 && len(o.Programs) == 0 {
 				continue
 			}
 			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, filepath.Base(o.Path), compatCountsText(o.Counts))

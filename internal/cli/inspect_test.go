@@ -444,3 +444,20 @@ func keys(m map[string]bool) string {
 	sort.Strings(ks)
 	return strings.Join(ks, " ")
 }
+
+// --no-kernel-btf: the programs that need the kernel's own BTF fail, or
+// need their variant disabled, and make the kernel failing.
+func TestInspectCompatNoKernelBTF(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "inspect", "compat", "--kernels", testKernel, obj("taskstate.bpf.o"), "--verbose", "--fail-on", "unsatisfied")
+	if code != 0 || strings.Contains(stdout, "program handle_switch_btf") {
+		t.Fatalf("with kernel BTF: exit %d, stderr %s\n%s", code, stderr, stdout)
+	}
+	code, stdout, _ = runCLI(t, "inspect", "compat", "--no-kernel-btf", "--kernels", testKernel, obj("taskstate.bpf.o"), "--verbose", "--fail-on", "unsatisfied")
+	if code != 0 || !strings.Contains(stdout, "program handle_switch_btf (tp_btf/sched_switch): needs-variant-disabled (variant handle_switch loads): the kernel has no BTF to attach handle_switch_btf (tp_btf)") {
+		t.Errorf("taskstate --no-kernel-btf: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "inspect", "compat", "--no-kernel-btf", "--kernels", testKernel, obj("kernbtf.bpf.o"), "--fail-on", "unsatisfied")
+	if code != 1 || !strings.Contains(stdout, "WILL FAIL") || !strings.Contains(stdout, "8 program(s) fail") {
+		t.Errorf("kernbtf --no-kernel-btf: exit %d, want 1 with 8 failing programs\n%s", code, stdout)
+	}
+}

@@ -54,6 +54,10 @@ type Counts struct {
 	// FromModules counts the OK relocations whose candidates come from
 	// kernel modules (vmlinux has none).
 	FromModules int `json:"from_modules,omitempty"`
+	// FailingPrograms counts the programs that fail with no variant to
+	// cover them: those reaching a poisoned instruction and, with
+	// RunOptions.NoKernelBTF, those needing the kernel's own BTF.
+	FailingPrograms int `json:"failing_programs,omitempty"`
 }
 
 func (c *Counts) add(s Status) {
@@ -81,10 +85,12 @@ func (c *Counts) Add(o Counts) {
 	c.WillFail += o.WillFail
 	c.LoadFails += o.LoadFails
 	c.FromModules += o.FromModules
+	c.FailingPrograms += o.FailingPrograms
 }
 
-// Failing reports whether a relocation will fail or the load fails.
-func (c Counts) Failing() bool { return c.WillFail+c.LoadFails > 0 }
+// Failing reports whether a relocation will fail, the load fails or a
+// program fails.
+func (c Counts) Failing() bool { return c.WillFail+c.LoadFails+c.FailingPrograms > 0 }
 
 // RelocResult is one relocation's outcome on one kernel: libbpf's
 // decision (Status, Value, Error), the kernel modules that served it
@@ -128,7 +134,7 @@ func NeededNames(objs []*bpfobj.Object) map[string]struct{} {
 // core.Relocator per object as libbpf loads each object on its own. With
 // all set, Details lists every relocation, otherwise only those not OK.
 func Check(target *core.Target, objs []*bpfobj.Object, all bool) []ObjectResult {
-	return check(target, nil, objs, programsOf(objs), all)
+	return check(target, nil, objs, programsOf(objs), reach.Kernel{}, all)
 }
 
 // CheckModules is Check against a kernel's vmlinux BTF and its modules:
@@ -137,15 +143,15 @@ func Check(target *core.Target, objs []*bpfobj.Object, all bool) []ObjectResult 
 // modules that serve them. Errors are those of kmod.Set.Extend.
 func CheckModules(vmlinux *rawbtf.BTF, mods *kmod.Set, objs []*bpfobj.Object, all bool) ([]ObjectResult, error) {
 	target := core.NewTargetFor(vmlinux, NeededNames(objs))
-	return checkModules(target, mods, objs, programsOf(objs), all)
+	return checkModules(target, mods, objs, programsOf(objs), reach.Kernel{}, all)
 }
 
-func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, progs []*bpfprog.Object, all bool) ([]ObjectResult, error) {
+func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, progs []*bpfprog.Object, kern reach.Kernel, all bool) ([]ObjectResult, error) {
 	k, target, err := mods.ExtendFor(target, objs)
 	if err != nil {
 		return nil, err
 	}
-	return check(target, k, objs, progs, all), nil
+	return check(target, k, objs, progs, kern, all), nil
 }
 
 // programsOf reads the programs of objs for pkg/reach; an entry is nil
@@ -163,8 +169,9 @@ func programsOf(objs []*bpfobj.Object) []*bpfprog.Object {
 
 // check is Check; k, when set, names the modules candidates come from.
 // The relocations of an object whose programs are known (progs[i]) are
-// classified by pkg/reach, the others by the flavor heuristic.
-func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*bpfprog.Object, all bool) []ObjectResult {
+// classified by pkg/reach (with what kern says of the kernel), the others
+// by the flavor heuristic.
+func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*bpfprog.Object, kern reach.Kernel, all bool) []ObjectResult {
 	out := make([]ObjectResult, len(objs))
 	for i, o := range objs {
 		rl := core.NewRelocator(o.BTF, target)
@@ -176,9 +183,12 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*
 		statuses := classify(o, results)
 		or := ObjectResult{Path: o.Path}
 		if progs[i] != nil {
-			if v, err := reach.Decide(o, progs[i], results, reach.Kernel{}); err == nil {
+			if v, err := reach.Decide(o, progs[i], results, kern); err == nil {
 				statuses = fromReach(v)
 				for _, p := range v.Programs {
+					if p.Status == reach.ProgramFails {
+						or.FailingPrograms++
+					}
 					if all || p.Status != reach.Loads {
 						or.Programs = append(or.Programs, p)
 					}
@@ -325,6 +335,10 @@ type RunOptions struct {
 	ReadModules func(path string) (*kmod.Set, error)
 	// All lists every relocation in the Details, not only those not OK.
 	All bool
+	// NoKernelBTF says the kernels have no BTF of their own (as those
+	// btfhub serves): the programs that need it (pkg/needsbtf) fail, or
+	// need their variant.
+	NoKernelBTF bool
 	// Done, if set, is called after each kernel, from any goroutine.
 	Done func(KernelResult)
 }
@@ -377,7 +391,7 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.Object, progs []*bpfprog.Object, opts RunOptions) ([]ObjectResult, error) {
 	target := core.NewTargetFor(b, names)
 	if k.Modules == "" {
-		return check(target, nil, objs, progs, opts.All), nil
+		return check(target, nil, objs, progs, reach.Kernel{NoBTF: opts.NoKernelBTF}, opts.All), nil
 	}
 	read := opts.ReadModules
 	if read == nil {
@@ -390,5 +404,5 @@ func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.O
 	if err := mods.CheckRelease(k.Release); err != nil {
 		return nil, fmt.Errorf("%s: %w", k.Modules, err)
 	}
-	return checkModules(target, mods, objs, progs, opts.All)
+	return checkModules(target, mods, objs, progs, reach.Kernel{NoBTF: opts.NoKernelBTF}, opts.All)
 }

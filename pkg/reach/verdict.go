@@ -98,12 +98,10 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 		}
 	}
 	needs := map[string]needsbtf.Program{}
+	objectNeedsBTF := ""
 	for _, p := range needsbtf.Analyze(prog) {
 		needs[p.Section+"\x00"+p.Name] = p
-	}
-	objectNeedsBTF := ""
-	for _, p := range needs {
-		if p.ObjectOnly() && k.NoBTF {
+		if p.ObjectOnly() && k.NoBTF && objectNeedsBTF == "" {
 			objectNeedsBTF = p.String()
 		}
 	}
@@ -115,7 +113,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 		case loadErr != "":
 			p.Why = append(p.Why, "libbpf refuses the object: "+loadErr)
 		case objectNeedsBTF != "":
-			p.Why = append(p.Why, "the kernel has no BTF for "+objectNeedsBTF)
+			p.Why = append(p.Why, "libbpf needs the kernel's BTF for the whole object, which the kernel does not have: "+objectNeedsBTF)
 		}
 		if n, ok := needs[pf.Section+"\x00"+pf.Name]; ok && k.NoBTF && !n.ObjectOnly() {
 			p.Why = append(p.Why, "the kernel has no BTF to attach "+n.String())

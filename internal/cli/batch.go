@@ -536,17 +536,16 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet bool) 
 		if progs, err := needsbtf.AnalyzeFile(ob.Path); err == nil && len(progs) > 0 {
 			fmt.Fprintf(w, "%s%s: %s\n", prefix, filepath.Base(ob.Path), needsbtf.Summary(progs))
 		}
-		if ob.Unsatisfied+ob.Failed == 0 {
-			continue
-		}
 		name := filepath.Base(ob.Path)
-		if ob.Failed > 0 {
+		switch {
+		case ob.Unsatisfied+ob.Failed == 0:
+		case ob.Failed > 0:
 			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels)
-		} else {
+		default:
 			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)\n", prefix, name, ob.Unsatisfied, ob.Kernels)
 		}
 		if ob.FailingPrograms > 0 {
-			fmt.Fprintf(w, "%s%s: programs fail (reach a poisoned instruction no variant covers) on %d kernel(s)\n", prefix, name, ob.KernelsFailing)
+			fmt.Fprintf(w, "%s%s: programs fail (a poisoned instruction they reach, or an attach target the kernel lacks, with no variant to cover them) on %d kernel(s)\n", prefix, name, ob.KernelsFailing)
 		}
 	}
 }

@@ -363,7 +363,11 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return err
 	}
 	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
-	if err := rep.addLoadVerdicts(res); err != nil {
+	attachIn := kernel // attach targets are looked up in vmlinux only
+	if mods != nil {
+		attachIn = nil
+	}
+	if err := rep.addLoadVerdicts(res, attachIn); err != nil {
 		return err
 	}
 	rep.Seconds = opts.Now().Sub(start).Seconds()
@@ -498,15 +502,16 @@ type genReport struct {
 }
 
 // addLoadVerdicts fills FailingPrograms and NeedsKernelBTF from the
-// objects of res.
-func (rep *genReport) addLoadVerdicts(res *btfgen.Result) error {
+// objects of res; kernel, when set, is the BTF attach targets are looked
+// up in.
+func (rep *genReport) addLoadVerdicts(res *btfgen.Result, kernel *rawbtf.BTF) error {
 	objs := make([]*bpfobj.Object, len(res.Objects))
 	results := make([][]core.Result, len(res.Objects))
 	for i, or := range res.Objects {
 		objs[i], results[i] = or.Object, or.Results
 	}
 	var err error
-	if rep.FailingPrograms, err = failingPrograms(objs, results); err != nil {
+	if rep.FailingPrograms, err = failingPrograms(objs, results, kernel); err != nil {
 		return err
 	}
 	rep.NeedsKernelBTF, err = kernelBTFNeeds(objs)

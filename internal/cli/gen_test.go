@@ -429,7 +429,7 @@ func TestMinCoreBTFTreeFailOnPoison(t *testing.T) {
 		t.Errorf("taskstate.bpf.o: exit %d, stderr %q", code, stderr)
 	}
 	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", "--force", "-j", "1", testKernelTree, out, obj("guards.bpf.o"))
-	if code != 1 || !strings.Contains(stderr, "guards.bpf.o: programs fail (reach a poisoned instruction no variant covers) on 3 kernel(s)") {
+	if code != 1 || !strings.Contains(stderr, "guards.bpf.o: programs fail (a poisoned instruction they reach, or an attach target the kernel lacks, with no variant to cover them) on 3 kernel(s)") {
 		t.Errorf("guards.bpf.o: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/needsbtf"
+	"github.com/btftool/btftool/pkg/rawbtf"
 	"github.com/btftool/btftool/pkg/reach"
 )
 
@@ -56,15 +57,20 @@ type failingProgram struct {
 
 // failingPrograms returns the programs of objs that fail on the kernel
 // results[i] are objs[i]'s decisions for (pkg/reach: a reachable poisoned
-// instruction no program variant covers, or an object libbpf refuses).
-func failingPrograms(objs []*bpfobj.Object, results [][]core.Result) ([]failingProgram, error) {
+// instruction no program variant covers, an object libbpf refuses, or an
+// attach target missing from kernel, when it is given).
+func failingPrograms(objs []*bpfobj.Object, results [][]core.Result, kernel *rawbtf.BTF) ([]failingProgram, error) {
+	var kern reach.Kernel
+	if kernel != nil {
+		kern.Attachable = reach.AttachTargets(kernel)
+	}
 	var out []failingProgram
 	for i, o := range objs {
 		p, err := bpfprog.Open(o.Path)
 		if err != nil {
 			return nil, inputError(err)
 		}
-		v, err := reach.Decide(o, p, results[i], reach.Kernel{})
+		v, err := reach.Decide(o, p, results[i], kern)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
+	"github.com/btftool/btftool/pkg/needsbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
 	"github.com/btftool/btftool/pkg/reach"
 )
@@ -151,8 +152,9 @@ type KernelResult struct {
 	BytesBTF int64 `json:"bytes_btf,omitempty"`
 	BytesOut int64 `json:"bytes_out"`
 	// Misses lists the plan objects with relocations that match nothing
-	// on this kernel or that libbpf fails on, with their counts; nil when
-	// skipped or when every relocation is satisfied. (Sparse: a run over
+	// on this kernel or that libbpf fails on, or with programs that fail
+	// there, with their counts; nil when skipped or when every relocation
+	// is satisfied and every program loads. (Sparse: a run over
 	// thousands of kernels keeps one result per kernel.)
 	Misses []ObjectMisses `json:"-"`
 	// Err is why the kernel failed.
@@ -390,9 +392,17 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 	}
 
 	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev, progs: make([]*bpfprog.Object, len(plan.Objects()))}
+	r.attach = make([]bool, len(r.progs))
 	for i, o := range plan.Objects() {
 		// An object that cannot be read again has no program verdicts.
 		r.progs[i], _ = bpfprog.Open(o.Path)
+		if r.progs[i] != nil {
+			for _, p := range needsbtf.Analyze(r.progs[i]) {
+				if p.Needs[0].Kind == needsbtf.Attach && p.Needs[0].Target != "" {
+					r.attach[i] = true
+				}
+			}
+		}
 	}
 	if fi, err := os.Stat(opts.Input); err == nil && !fi.IsDir() {
 		r.single = true
@@ -460,8 +470,11 @@ type runner struct {
 	old    *manifest
 	prev   *previousBundle
 	single bool // Input is one kernel file
-	// progs holds the programs of the plan's objects, for pkg/reach.
-	progs []*bpfprog.Object
+	// progs holds the programs of the plan's objects, for pkg/reach;
+	// attach[i] says whether a program of object i attaches to a named
+	// kernel BTF target, which each kernel must have.
+	progs  []*bpfprog.Object
+	attach []bool
 }
 
 // run processes entries on a worker pool and returns one result per entry,
@@ -628,23 +641,29 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 			return fail(fmt.Errorf("%s: verify: %w", e.Path, err))
 		}
 	}
+	var kern reach.Kernel
+	if mods == nil { // attach targets are looked up in vmlinux only
+		kern.Attachable = reach.AttachTargets(kernel)
+	}
 	mods = nil              // drop the modules' BTF before writing
 	data, kernel = nil, nil // drop the full BTF before writing
 	for i := range res.Objects {
-		if u, f := res.Objects[i].Unsatisfied(); len(u)+len(f) > 0 {
-			m := ObjectMisses{Object: i, Unsatisfied: int32(len(u)), Failed: int32(len(f))}
-			if p := r.progs[i]; p != nil {
-				if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Results, reach.Kernel{}); err == nil {
-					for _, pr := range v.Programs {
-						if pr.Status == reach.ProgramFails {
-							m.FailingPrograms++
-						}
+		u, f := res.Objects[i].Unsatisfied()
+		m := ObjectMisses{Object: i, Unsatisfied: int32(len(u)), Failed: int32(len(f))}
+		if p := r.progs[i]; p != nil && (len(u)+len(f) > 0 || r.attach[i]) {
+			if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Results, kern); err == nil {
+				for _, pr := range v.Programs {
+					if pr.Status == reach.ProgramFails {
+						m.FailingPrograms++
 					}
 				}
 			}
+		}
+		if m.Unsatisfied+m.Failed+m.FailingPrograms > 0 {
 			k.Misses = append(k.Misses, m)
 		}
 	}
+	kern = reach.Kernel{} // let the full BTF go
 	sha := sha256.Sum256(res.BTF)
 	k.sha256 = hex.EncodeToString(sha[:])
 	k.BytesOut = int64(len(res.BTF))
@@ -783,7 +802,9 @@ func summarize(sum *Summary, plan *btfgen.Plan, results []*KernelResult) {
 				o := &sum.Objects[m.Object]
 				o.Unsatisfied += int(m.Unsatisfied)
 				o.Failed += int(m.Failed)
-				o.Kernels++
+				if m.Unsatisfied+m.Failed > 0 {
+					o.Kernels++
+				}
 				o.FailingPrograms += int(m.FailingPrograms)
 				if m.FailingPrograms > 0 {
 					o.KernelsFailing++

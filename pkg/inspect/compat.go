@@ -337,7 +337,9 @@ type RunOptions struct {
 	All bool
 	// NoKernelBTF says the kernels have no BTF of their own (as those
 	// btfhub serves): the programs that need it (pkg/needsbtf) fail, or
-	// need their variant.
+	// need their variant. Otherwise a kernel checked without modules
+	// fails the programs whose attach target (fentry function, tracepoint,
+	// LSM hook, iterator) its BTF lacks.
 	NoKernelBTF bool
 	// Done, if set, is called after each kernel, from any goroutine.
 	Done func(KernelResult)
@@ -391,7 +393,11 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.Object, progs []*bpfprog.Object, opts RunOptions) ([]ObjectResult, error) {
 	target := core.NewTargetFor(b, names)
 	if k.Modules == "" {
-		return check(target, nil, objs, progs, reach.Kernel{NoBTF: opts.NoKernelBTF}, opts.All), nil
+		kern := reach.Kernel{NoBTF: opts.NoKernelBTF}
+		if !kern.NoBTF {
+			kern.Attachable = reach.AttachTargets(b)
+		}
+		return check(target, nil, objs, progs, kern, opts.All), nil
 	}
 	read := opts.ReadModules
 	if read == nil {

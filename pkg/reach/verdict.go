@@ -8,6 +8,7 @@ import (
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/needsbtf"
+	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
 // The verdicts on a relocation are core.Status values: core.StatusOK
@@ -68,6 +69,54 @@ type Kernel struct {
 	// /sys/kernel/btf/vmlinux); the minimized BTF serves CO-RE, and the
 	// programs needsbtf names fail.
 	NoBTF bool
+	// Attachable, when set, reports whether the kernel's BTF has the
+	// attach target of a program of attach type typ ("fentry", "tp_btf":
+	// needsbtf.AttachType): see AttachTargets.
+	Attachable func(typ, target string) bool
+}
+
+// AttachTargets returns a Kernel.Attachable for the kernel BTF b, with
+// libbpf's lookups: a FUNC named after the target for fentry, fexit and
+// fmod_ret, FUNC bpf_lsm_<target> for lsm, FUNC bpf_iter_<target> for
+// iter, TYPEDEF btf_trace_<target> for tp_btf. Other types and an empty
+// target (set by the loader at run time) are attachable. Only b is
+// searched, not the kernel's modules. The index of b's names is built on
+// the first call that needs it; the function is not safe for concurrent
+// use.
+func AttachTargets(b *rawbtf.BTF) func(typ, target string) bool {
+	var funcs, typedefs map[string]bool
+	index := func() {
+		funcs, typedefs = map[string]bool{}, map[string]bool{}
+		for id := b.FirstID(); b.Valid(id); id++ {
+			switch t := b.Type(id); t.Kind() {
+			case rawbtf.KindFunc:
+				funcs[t.Name()] = true
+			case rawbtf.KindTypedef:
+				if n := t.NameBytes(); len(n) > 10 && string(n[:10]) == "btf_trace_" {
+					typedefs[string(n)] = true
+				}
+			}
+		}
+	}
+	return func(typ, target string) bool {
+		if target == "" {
+			return true
+		}
+		if funcs == nil {
+			index()
+		}
+		switch strings.TrimSuffix(typ, ".s") {
+		case "fentry", "fexit", "fmod_ret":
+			return funcs[target]
+		case "lsm", "lsm_cgroup":
+			return funcs["bpf_lsm_"+target]
+		case "iter":
+			return funcs["bpf_iter_"+target]
+		case "tp_btf":
+			return typedefs["btf_trace_"+target]
+		}
+		return true
+	}
 }
 
 // Decide gives every relocation and every program of obj (read as prog
@@ -115,8 +164,14 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 		case objectNeedsBTF != "":
 			p.Why = append(p.Why, "libbpf needs the kernel's BTF for the whole object, which the kernel does not have: "+objectNeedsBTF)
 		}
-		if n, ok := needs[pf.Section+"\x00"+pf.Name]; ok && k.NoBTF && !n.ObjectOnly() {
-			p.Why = append(p.Why, "the kernel has no BTF to attach "+n.String())
+		if n, ok := needs[pf.Section+"\x00"+pf.Name]; ok && n.Needs[0].Kind == needsbtf.Attach {
+			a := n.Needs[0]
+			switch {
+			case k.NoBTF:
+				p.Why = append(p.Why, "the kernel has no BTF to attach "+pf.Name+" ("+a.Name+")")
+			case k.Attachable != nil && !k.Attachable(a.Name, a.Target):
+				p.Why = append(p.Why, fmt.Sprintf("the kernel's BTF has no %s attach target %s", a.Name, a.Target))
+			}
 		}
 		seen := Reachable(prog, pf, patches)
 		for j := range obj.Relocations {

@@ -130,3 +130,38 @@ func TestVariants(t *testing.T) {
 		}
 	}
 }
+
+func TestAttachTargets(t *testing.T) {
+	k, err := loadDebian61()
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := AttachTargets(k)
+	for _, c := range []struct {
+		typ, target string
+		want        bool
+	}{
+		{"fentry", "vfs_read", true},
+		{"fexit.s", "vfs_read", true},
+		{"fentry", "dummy_file_read", false},
+		{"fentry", "", true},
+		{"tp_btf", "sched_switch", true},
+		{"tp_btf", "btftool_no_such_tracepoint", false},
+		{"iter", "task", true},
+		{"iter", "btftool_no_such_iter", false},
+		{"lsm", "btftool_no_such_hook", false},
+		{"struct_ops", "x", true},
+	} {
+		if got := has(c.typ, c.target); got != c.want {
+			t.Errorf("%s/%s: %v, want %v", c.typ, c.target, got, c.want)
+		}
+	}
+	// A program whose attach target the kernel lacks fails; the others
+	// load.
+	v := decideHostKernel(t, k, "../../testdata/bpf/kernbtf.bpf.o", Kernel{Attachable: func(typ, target string) bool { return typ != "lsm" }})
+	for _, p := range v.Programs {
+		if want := p.Name == "open_lsm"; (p.Status == ProgramFails) != want {
+			t.Errorf("%s: %s %v", p.Name, p.Status, p.Why)
+		}
+	}
+}

@@ -261,6 +261,13 @@ func decode(order binary.ByteOrder, b []byte) Insn {
 // readExterns reads the .ksyms datasec of the object's BTF. (cilium/ebpf's
 // btf package refuses typed ksyms, so the raw BTF is read.)
 func (o *Object) readExterns(f *elf.File, syms []elf.Symbol) error {
+	undef := false
+	for _, s := range syms {
+		undef = undef || s.Section == elf.SHN_UNDEF && s.Name != ""
+	}
+	if !undef {
+		return nil // no extern at all: no .ksyms to read
+	}
 	sec := f.Section(".BTF")
 	if sec == nil || sec.Type == elf.SHT_NOBITS {
 		return nil

@@ -510,12 +510,15 @@ func (rep *genReport) addLoadVerdicts(res *btfgen.Result, kernel *rawbtf.BTF) er
 	for i, or := range res.Objects {
 		objs[i], results[i] = or.Object, or.Results
 	}
-	var err error
-	if rep.FailingPrograms, err = failingPrograms(objs, results, kernel); err != nil {
+	progs, err := openPrograms(objs)
+	if err != nil {
 		return err
 	}
-	rep.NeedsKernelBTF, err = kernelBTFNeeds(objs)
-	return err
+	if rep.FailingPrograms, err = failingPrograms(objs, progs, results, kernel); err != nil {
+		return err
+	}
+	rep.NeedsKernelBTF = kernelBTFNeeds(objs, progs)
+	return nil
 }
 
 // unknownKindReport is a kernel type of a kind btftool does not know.

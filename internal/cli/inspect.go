@@ -534,9 +534,11 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 		fmt.Fprintln(opts.IO.ErrOut)
 	}
 	rep := compatReport{Kernels: results}
-	if rep.NeedsKernelBTF, err = kernelBTFNeeds(objs); err != nil {
+	progs, err := openPrograms(objs)
+	if err != nil {
 		return err
 	}
+	rep.NeedsKernelBTF = kernelBTFNeeds(objs, progs)
 	var bad []string
 	for _, kr := range results {
 		rep.Total.Add(kr.Counts)

@@ -23,21 +23,30 @@ type objectNeeds struct {
 	Summary string `json:"summary"`
 }
 
-// kernelBTFNeeds returns the objects of objs some program of which needs
-// the kernel's own BTF at load time; an object that cannot be read for it
-// is bad input.
-func kernelBTFNeeds(objs []*bpfobj.Object) ([]objectNeeds, error) {
-	var out []objectNeeds
-	for _, o := range objs {
-		progs, err := needsbtf.AnalyzeFile(o.Path)
+// openPrograms reads the programs of objs (internal/bpfprog); an object
+// that cannot be read for them is bad input.
+func openPrograms(objs []*bpfobj.Object) ([]*bpfprog.Object, error) {
+	progs := make([]*bpfprog.Object, len(objs))
+	for i, o := range objs {
+		p, err := bpfprog.Open(o.Path)
 		if err != nil {
 			return nil, inputError(err)
 		}
-		if len(progs) > 0 {
-			out = append(out, objectNeeds{Path: o.Path, Programs: progs, Summary: needsbtf.Summary(progs)})
+		progs[i] = p
+	}
+	return progs, nil
+}
+
+// kernelBTFNeeds returns the objects of objs (whose programs are progs)
+// some program of which needs the kernel's own BTF at load time.
+func kernelBTFNeeds(objs []*bpfobj.Object, progs []*bpfprog.Object) []objectNeeds {
+	var out []objectNeeds
+	for i, o := range objs {
+		if n := needsbtf.Analyze(progs[i]); len(n) > 0 {
+			out = append(out, objectNeeds{Path: o.Path, Programs: n, Summary: needsbtf.Summary(n)})
 		}
 	}
-	return out, nil
+	return out
 }
 
 // writeNeeds prints one line per object: "btftool: prog.bpf.o: 2
@@ -55,22 +64,19 @@ type failingProgram struct {
 	Why     []string `json:"why"`
 }
 
-// failingPrograms returns the programs of objs that fail on the kernel
+// failingPrograms returns the programs of objs (whose programs are
+// progs) that fail on the kernel
 // results[i] are objs[i]'s decisions for (pkg/reach: a reachable poisoned
 // instruction no program variant covers, an object libbpf refuses, or an
 // attach target missing from kernel, when it is given).
-func failingPrograms(objs []*bpfobj.Object, results [][]core.Result, kernel *rawbtf.BTF) ([]failingProgram, error) {
+func failingPrograms(objs []*bpfobj.Object, progs []*bpfprog.Object, results [][]core.Result, kernel *rawbtf.BTF) ([]failingProgram, error) {
 	var kern reach.Kernel
 	if kernel != nil {
-		kern.Attachable = reach.AttachTargets(kernel)
+		kern.Attachable = reach.AttachTargets(kernel, progs...)
 	}
 	var out []failingProgram
 	for i, o := range objs {
-		p, err := bpfprog.Open(o.Path)
-		if err != nil {
-			return nil, inputError(err)
-		}
-		v, err := reach.Decide(o, p, results[i], kern)
+		v, err := reach.Decide(o, progs[i], results[i], kern)
 		if err != nil {
 			return nil, err
 		}

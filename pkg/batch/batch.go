@@ -643,7 +643,7 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 	}
 	var kern reach.Kernel
 	if mods == nil { // attach targets are looked up in vmlinux only
-		kern.Attachable = reach.AttachTargets(kernel)
+		kern.Attachable = reach.AttachTargets(kernel, r.progs...)
 	}
 	mods = nil              // drop the modules' BTF before writing
 	data, kernel = nil, nil // drop the full BTF before writing

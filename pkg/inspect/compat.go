@@ -395,7 +395,7 @@ func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.O
 	if k.Modules == "" {
 		kern := reach.Kernel{NoBTF: opts.NoKernelBTF}
 		if !kern.NoBTF {
-			kern.Attachable = reach.AttachTargets(b)
+			kern.Attachable = reach.AttachTargets(b, progs...)
 		}
 		return check(target, nil, objs, progs, kern, opts.All), nil
 	}

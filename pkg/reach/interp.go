@@ -52,27 +52,48 @@ func join(a, b state) (state, bool) {
 // instruction after the call. Stack slots are not tracked: a constant
 // spilled to the stack and read back is unknown, so a guard that clang
 // spills can make dead code look reachable, never the other way round.
-func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) map[Loc]bool {
+func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) Reached {
 	type item struct {
 		f *bpfprog.Func
 		i int
 	}
-	states := map[Loc]state{}
-	seen := map[Loc]bool{}
+	type frame struct {
+		states  []state
+		visited []bool // states[i] holds a state
+		seen    []bool // instruction i was interpreted
+		patches map[int]Patch
+	}
+	frames := map[*bpfprog.Func]*frame{}
+	frameOf := func(f *bpfprog.Func) *frame {
+		fr := frames[f]
+		if fr == nil {
+			fr = &frame{states: make([]state, len(f.Insns)), visited: make([]bool, len(f.Insns)), seen: make([]bool, len(f.Insns))}
+			for l, p := range patches {
+				if l.Section == f.Section && l.Func == f.Name {
+					if fr.patches == nil {
+						fr.patches = map[int]Patch{}
+					}
+					fr.patches[l.Insn] = p
+				}
+			}
+			frames[f] = fr
+		}
+		return fr
+	}
 	var work []item
 	push := func(f *bpfprog.Func, i int, s state) {
 		if i < 0 || i >= len(f.Insns) {
 			return
 		}
-		l := Loc{f.Section, f.Name, i}
-		if old, ok := states[l]; ok {
-			j, changed := join(old, s)
+		fr := frameOf(f)
+		if fr.visited[i] {
+			j, changed := join(fr.states[i], s)
 			if !changed {
 				return
 			}
 			s = j
 		}
-		states[l] = s
+		fr.states[i], fr.visited[i] = s, true
 		work = append(work, item{f, i})
 	}
 	var entry state
@@ -81,11 +102,11 @@ func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) map
 		it := work[len(work)-1]
 		work = work[:len(work)-1]
 		f, i := it.f, it.i
-		l := Loc{f.Section, f.Name, i}
-		seen[l] = true
-		s := states[l]
+		fr := frames[f]
+		fr.seen[i] = true
+		s := fr.states[i]
 		in := f.Insns[i]
-		p, patched := patches[l]
+		p, patched := fr.patches[i]
 		if patched && p.Poison {
 			continue
 		}
@@ -178,7 +199,22 @@ func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) map
 			push(f, i+1, s)
 		}
 	}
-	return seen
+	out := Reached{}
+	for f, fr := range frames {
+		out[funcKey{f.Section, f.Name}] = fr.seen
+	}
+	return out
+}
+
+type funcKey struct{ section, name string }
+
+// Reached is the set of instructions Reachable found reachable.
+type Reached map[funcKey][]bool
+
+// Has reports whether the instruction at l is reachable.
+func (r Reached) Has(l Loc) bool {
+	s := r[funcKey{l.Section, l.Func}]
+	return l.Insn >= 0 && l.Insn < len(s) && s[l.Insn]
 }
 
 // alu evaluates an ALU or ALU64 instruction on abstract values.

@@ -48,7 +48,7 @@ func reached(insns []bpfprog.Insn, patches map[int]Patch) []bool {
 	seen := Reachable(o, f, p)
 	out := make([]bool, len(insns))
 	for i := range insns {
-		out[i] = seen[Loc{f.Section, f.Name, i}]
+		out[i] = seen.Has(Loc{f.Section, f.Name, i})
 	}
 	return out
 }

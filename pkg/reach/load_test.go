@@ -123,7 +123,15 @@ func TestVerdictsMatchLoading(t *testing.T) {
 	tools, _ := filepath.Glob("../../testdata/libbpf-tools/*.bpf.o")
 	objs = append(objs, tools...)
 	var compared, fails, loads, others int
-	kern := Kernel{Attachable: AttachTargets(vmlinux)}
+	var progs []*bpfprog.Object
+	for _, path := range objs {
+		p, err := bpfprog.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		progs = append(progs, p)
+	}
+	kern := Kernel{Attachable: AttachTargets(vmlinux, progs...)}
 	for _, path := range objs {
 		v := decideHostKernel(t, vmlinux, path, kern)
 		for _, p := range v.Programs {

@@ -75,48 +75,62 @@ type Kernel struct {
 	Attachable func(typ, target string) bool
 }
 
-// AttachTargets returns a Kernel.Attachable for the kernel BTF b, with
-// libbpf's lookups: a FUNC named after the target for fentry, fexit and
-// fmod_ret, FUNC bpf_lsm_<target> for lsm, FUNC bpf_iter_<target> for
-// iter, TYPEDEF btf_trace_<target> for tp_btf. Other types and an empty
-// target (set by the loader at run time) are attachable. Only b is
-// searched, not the kernel's modules. The index of b's names is built on
-// the first call that needs it; the function is not safe for concurrent
-// use.
-func AttachTargets(b *rawbtf.BTF) func(typ, target string) bool {
-	var funcs, typedefs map[string]bool
-	index := func() {
-		funcs, typedefs = map[string]bool{}, map[string]bool{}
-		for id := b.FirstID(); b.Valid(id); id++ {
-			switch t := b.Type(id); t.Kind() {
-			case rawbtf.KindFunc:
-				funcs[t.Name()] = true
-			case rawbtf.KindTypedef:
-				if n := t.NameBytes(); len(n) > 10 && string(n[:10]) == "btf_trace_" {
-					typedefs[string(n)] = true
+// AttachTargets returns a Kernel.Attachable for the kernel BTF b and the
+// attach targets of progs, with libbpf's lookups: a FUNC named after the
+// target for fentry, fexit and fmod_ret, FUNC bpf_lsm_<target> for lsm,
+// FUNC bpf_iter_<target> for iter, TYPEDEF btf_trace_<target> for tp_btf.
+// Other types, an empty target (set by the loader at run time) and a
+// target of no program of progs are attachable. Only b is searched, not
+// the kernel's modules; b is read once, for the names progs need.
+func AttachTargets(b *rawbtf.BTF, progs ...*bpfprog.Object) func(typ, target string) bool {
+	want := map[string]rawbtf.Kind{}
+	for _, o := range progs {
+		for _, p := range needsbtf.Analyze(o) {
+			if n := p.Needs[0]; n.Kind == needsbtf.Attach && n.Target != "" {
+				if name, kind, ok := attachName(n.Name, n.Target); ok {
+					want[name] = kind
 				}
 			}
 		}
 	}
+	found := map[string]bool{}
+	if len(want) > 0 {
+		for id := b.FirstID(); b.Valid(id); id++ {
+			t := b.Type(id)
+			if k, ok := want[string(t.NameBytes())]; ok && k == t.Kind() {
+				found[t.Name()] = true
+			}
+		}
+	}
 	return func(typ, target string) bool {
-		if target == "" {
+		name, _, ok := attachName(typ, target)
+		if !ok {
 			return true
 		}
-		if funcs == nil {
-			index()
+		if _, asked := want[name]; !asked {
+			return true
 		}
-		switch strings.TrimSuffix(typ, ".s") {
-		case "fentry", "fexit", "fmod_ret":
-			return funcs[target]
-		case "lsm", "lsm_cgroup":
-			return funcs["bpf_lsm_"+target]
-		case "iter":
-			return funcs["bpf_iter_"+target]
-		case "tp_btf":
-			return typedefs["btf_trace_"+target]
-		}
-		return true
+		return found[name]
 	}
+}
+
+// attachName returns the name and kind of the kernel BTF type libbpf
+// looks up for a program of attach type typ on target.
+func attachName(typ, target string) (string, rawbtf.Kind, bool) {
+	if target == "" {
+		return "", 0, false
+	}
+	switch strings.TrimSuffix(typ, ".s") {
+	case "fentry", "fexit", "fmod_ret":
+		return target, rawbtf.KindFunc, true
+	case "lsm", "lsm_cgroup":
+		return "bpf_lsm_" + target, rawbtf.KindFunc, true
+	case "iter":
+		return "bpf_iter_" + target, rawbtf.KindFunc, true
+	case "tp_btf":
+		return "btf_trace_" + target, rawbtf.KindTypedef, true
+	}
+	return "", 0, false
 }
 
 // Decide gives every relocation and every program of obj (read as prog
@@ -180,7 +194,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 				continue
 			}
 			l := Loc{r.Section, r.Program, r.Insn(obj)}
-			if pt := patches[l]; pt.Poison && seen[l] {
+			if pt := patches[l]; pt.Poison && seen.Has(l) {
 				p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
 				reachedBy[j] = append(reachedBy[j], pf.Name)
 			}

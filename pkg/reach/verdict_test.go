@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/btftool/btftool/internal/bpfprog"
+
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -136,7 +138,13 @@ func TestAttachTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	has := AttachTargets(k)
+	// Programs attaching to these targets, as needsbtf finds them.
+	var funcs []*bpfprog.Func
+	for _, sec := range []string{"fentry/vfs_read", "fexit.s/vfs_read", "fentry/dummy_file_read", "tp_btf/sched_switch",
+		"tp_btf/btftool_no_such_tracepoint", "iter/task", "iter/btftool_no_such_iter", "lsm/btftool_no_such_hook", "struct_ops/x"} {
+		funcs = append(funcs, &bpfprog.Func{Name: "p", Section: sec, Insns: []bpfprog.Insn{{Op: bpfprog.OpExit}}})
+	}
+	has := AttachTargets(k, &bpfprog.Object{Funcs: funcs})
 	for _, c := range []struct {
 		typ, target string
 		want        bool
@@ -151,6 +159,8 @@ func TestAttachTargets(t *testing.T) {
 		{"iter", "btftool_no_such_iter", false},
 		{"lsm", "btftool_no_such_hook", false},
 		{"struct_ops", "x", true},
+		// no program asked for it: not looked up
+		{"fentry", "btftool_not_asked", true},
 	} {
 		if got := has(c.typ, c.target); got != c.want {
 			t.Errorf("%s/%s: %v, want %v", c.typ, c.target, got, c.want)

@@ -48,8 +48,9 @@ type Program struct {
 	Section string        `json:"section"`
 	Status  ProgramStatus `json:"status"`
 	// Why says why the program fails: the poisoned relocations it
-	// reaches ("relo #3 struct task_struct.state"), a missing kernel BTF,
-	// or the object's load failure.
+	// reaches ("relo #3 struct task_struct.state"), a kernel without BTF
+	// (Kernel.NoBTF) or without its attach target (Kernel.Attachable), or
+	// the object's load failure.
 	Why []string `json:"why,omitempty"`
 	// Variant names the program that covers this one, for
 	// NeedsVariantDisabled.

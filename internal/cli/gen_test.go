@@ -433,3 +433,23 @@ func TestMinCoreBTFTreeFailOnPoison(t *testing.T) {
 		t.Errorf("guards.bpf.o: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// The JSON report names the failing programs and those that need the
+// kernel's own BTF.
+func TestMinCoreBTFJSONLoadVerdicts(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "min.btf")
+	code, stdout, stderr := runCLI(t, "gen", "min_core_btf", "-o", "json", testKernel, out, obj("guards.bpf.o"), obj("execsnoop.bpf.o"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep genReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, stdout)
+	}
+	if f := rep.FailingPrograms; len(f) != 1 || filepath.Base(f[0].Object) != "guards.bpf.o" || f[0].Program != "unguarded" || len(f[0].Why) != 1 {
+		t.Errorf("failing_programs %+v, want guards.bpf.o unguarded", f)
+	}
+	if n := rep.NeedsKernelBTF; len(n) != 1 || len(n[0].Programs) != 1 || n[0].Programs[0].Name != "fsync_fentry" {
+		t.Errorf("needs_kernel_btf %+v, want guards.bpf.o fsync_fentry", n)
+	}
+}

@@ -41,7 +41,13 @@ func needBPF(tb testing.TB) {
 // run by go generate does.
 func bundleFor(tb testing.TB, tree string) []byte {
 	tb.Helper()
-	obj, err := bpfobj.Open(object)
+	return bundleOf(tb, tree, object)
+}
+
+// bundleOf is bundleFor for the object at path.
+func bundleOf(tb testing.TB, tree, path string) []byte {
+	tb.Helper()
+	obj, err := bpfobj.Open(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -62,6 +68,12 @@ func bundleFor(tb testing.TB, tree string) []byte {
 // BTF of the kernel CI runs on.
 func hostBundle(t *testing.T) (data []byte, entry string) {
 	t.Helper()
+	return hostBundleOf(t, object)
+}
+
+// hostBundleOf is hostBundle for the object at path.
+func hostBundleOf(t *testing.T, path string) (data []byte, entry string) {
+	t.Helper()
 	target, err := bundle.HostTarget("")
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +90,7 @@ func hostBundle(t *testing.T) (data []byte, entry string) {
 	if err := os.WriteFile(filepath.Join(tree, entry), full, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	data = bundleFor(t, tree)
+	data = bundleOf(t, tree, path)
 	b, err := bundle.Open(data, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +112,7 @@ func loadAndCheck(t *testing.T, embedded []byte, opts *kerneltypes.Options, want
 	if !strings.HasPrefix(source.String(), want) {
 		t.Fatalf("types from %q, want %q", source, want)
 	}
-	coll, err := load(object, kt)
+	coll, _, err := load(object, kt, false)
 	if errors.Is(err, os.ErrPermission) {
 		t.Skipf("BPF not permitted here: %v", err)
 	}
@@ -208,10 +220,98 @@ func TestLoadFailsWithoutTheTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	coll, err := load(object, kt)
+	coll, _, err := load(object, kt, false)
 	if err == nil {
 		coll.Close()
 		t.Fatal("loaded with types that lack every relocation's target")
 	}
 	t.Logf("rejected as expected: %.200s", err)
+}
+
+// taskstate.bpf.o has a raw_tp program and a tp_btf twin, which needs the
+// kernel's own BTF to attach.
+const twins = "../../testdata/bpf/taskstate.bpf.o"
+
+// With the types from the bundle, the programs that need the kernel's own
+// BTF are left out and the others load.
+func TestBundleSkipsKernelBTFPrograms(t *testing.T) {
+	needBPF(t)
+	data, _ := hostBundleOf(t, twins)
+	kt, _, err := kernelTypes(data, &kerneltypes.Options{UseBundle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, skipped, err := load(twins, kt, true)
+	if errors.Is(err, os.ErrPermission) {
+		t.Skipf("BPF not permitted here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	if len(skipped) != 1 || skipped[0].String() != "handle_switch_btf (tp_btf)" {
+		t.Errorf("skipped %v, want handle_switch_btf (tp_btf)", skipped)
+	}
+	if coll.Programs["handle_switch"] == nil || coll.Programs["handle_switch_btf"] != nil {
+		t.Errorf("loaded %v, want handle_switch only", coll.Programs)
+	}
+}
+
+// An object with a typed __ksym or a kfunc call is refused with types from
+// the bundle, naming what needs the kernel's BTF.
+func TestBundleRefusesKsyms(t *testing.T) {
+	_, _, err := load("../../testdata/bpf/kernbtf.bpf.o", nil, true)
+	if err == nil {
+		t.Fatal("kernbtf.bpf.o loaded with types from a bundle")
+	}
+	if want := "kernbtf.bpf.o: program fsync_kfunc (kfunc bpf_rcu_read_lock, kfunc bpf_rcu_read_unlock) needs the kernel's own BTF"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
+// On a kernel whose own BTF is hidden (a mount namespace with an empty
+// /sys/kernel/btf), the loader takes the types from the bundle and skips
+// the tp_btf program, which loads nothing but fails as the report
+// predicts when kept (-keep-btf-programs).
+func TestHiddenKernelBTF(t *testing.T) {
+	if path := os.Getenv("LOADER_TEST_HIDDEN"); path != "" {
+		minCoreBTFs, _ = os.ReadFile(path)
+		os.Args = append([]string{"loader"}, strings.Fields(os.Getenv("LOADER_TEST_ARGS"))...)
+		main()
+		return
+	}
+	needBPF(t)
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("no unshare to hide the kernel's BTF")
+	}
+	data, entry := hostBundleOf(t, twins)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bundle"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args string) (string, error) {
+		cmd := exec.Command(unshare, "-m", "--", "sh", "-c",
+			`mount -t tmpfs none /sys/kernel/btf && exec "$0" -test.run='^TestHiddenKernelBTF$'`, exe)
+		cmd.Env = append(os.Environ(), "LOADER_TEST_HIDDEN="+filepath.Join(dir, "bundle"), "LOADER_TEST_ARGS="+args)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run(twins)
+	if strings.Contains(out, "mount:") || strings.Contains(out, "unshare:") {
+		t.Skipf("cannot hide the kernel's BTF here: %s", out)
+	}
+	if err != nil || !strings.Contains(out, "skipped handle_switch_btf (tp_btf): needs the kernel's own BTF") ||
+		!strings.Contains(out, "loaded handle_switch with BTF from bundle entry "+entry) {
+		t.Fatalf("loader without kernel BTF: %v\n%s", err, out)
+	}
+	out, err = run("-keep-btf-programs " + twins)
+	if err == nil || !strings.Contains(out, "program handle_switch_btf") || strings.Contains(out, "loaded handle_switch") {
+		t.Fatalf("loader -keep-btf-programs without kernel BTF: %v, want handle_switch_btf to fail\n%s", err, out)
+	}
+	t.Logf("with -keep-btf-programs: %s", strings.TrimSpace(out))
 }

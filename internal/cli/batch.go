@@ -23,6 +23,7 @@ import (
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/needsbtf"
 )
 
 // BatchOptions are the options of "batch", resolved from flags,
@@ -492,8 +493,8 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	}
 	if o.FailOnPoison && sum != nil {
 		for _, ob := range sum.Objects {
-			if ob.Unsatisfied+ob.Failed > 0 {
-				return sum, &NegativeError{Err: errors.New("relocations unsatisfied (--fail-on-poison)")}
+			if ob.Failed+ob.FailingPrograms > 0 {
+				return sum, &NegativeError{Err: errors.New("programs fail on some kernels (--fail-on-poison)")}
 			}
 		}
 	}
@@ -546,17 +547,24 @@ func writeBatchSummary(w io.Writer, label string, s *batch.Summary, quiet, verbo
 			prefix, n, map[bool]string{true: "y", false: "ies"}[n == 1], strings.Join(s.Unmatchable[:min(n, 5)], ", "))
 	}
 	for _, ob := range s.Objects {
-		if ob.Unsatisfied+ob.Failed == 0 {
-			continue
-		}
+		// The objects were read before the run: an error here cannot be
+		// new, and the summary goes on without the line.
 		name := ob.Path
-		if ob.Failed > 0 {
+		if progs, err := needsbtf.AnalyzeFile(ob.Path); err == nil && len(progs) > 0 {
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, name, needsbtf.Summary(progs))
+		}
+		switch {
+		case ob.Unsatisfied+ob.Failed == 0:
+		case ob.Failed > 0:
 			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied and %d failing (libbpf refuses the object) over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Failed, ob.Kernels, hint)
-		} else {
+		default:
 			fmt.Fprintf(w, "%s%s: %d relocation(s) unsatisfied over %d kernel(s)%s\n", prefix, name, ob.Unsatisfied, ob.Kernels, hint)
 		}
-		if verbose {
+		if verbose && ob.Unsatisfied+ob.Failed > 0 {
 			writeMisses(w, ob.Misses, s.Processed)
+		}
+		if ob.FailingPrograms > 0 {
+			fmt.Fprintf(w, "%s%s: programs fail (a poisoned instruction they reach, or an attach target the kernel lacks, with no variant to cover them) on %d kernel(s)\n", prefix, name, ob.KernelsFailing)
 		}
 	}
 }

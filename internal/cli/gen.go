@@ -156,7 +156,7 @@ func NewCmdMinCoreBTF(f *Factory, runF func(*MinCoreBTFOptions) error) *cobra.Co
 	enumVar(set, &opts.Format, optOutput)
 	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every unsatisfied relocation"})
 	set.Bool(&opts.Quiet, optQuiet)
-	set.Bool(&opts.FailOnPoison, flagDef{Name: "fail-on-poison", Usage: "exit with status 1 when a relocation is unsatisfied on INPUT"})
+	set.Bool(&opts.FailOnPoison, flagDef{Name: "fail-on-poison", Usage: "exit with status 1 when a program would fail on INPUT: it reaches a poisoned instruction no variant covers, or libbpf refuses a relocation (guarded reads and flavors do not count)"})
 	set.Bool(&opts.Verify, flagDef{Name: "verify", Usage: "prove each output equivalent with cilium/ebpf (as btftool verify) before writing it; exit 1 if not"})
 	set.Strings(&opts.Modules, optModulesGen)
 	set.Bool(&opts.Force, flagDef{Name: "force", Usage: "replace an existing OUTPUT that is not BTF (not a bundle, for a bundle); directory INPUT: also redo kernels whose inputs are unchanged since the last run"})
@@ -365,6 +365,13 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return err
 	}
 	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
+	attachIn := kernel // attach targets are looked up in vmlinux only
+	if mods != nil {
+		attachIn = nil
+	}
+	if err := rep.addLoadVerdicts(res, attachIn); err != nil {
+		return err
+	}
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if err := printReport(opts.IO.Out, opts.Format, rep, func() {
 		if !opts.Quiet {
@@ -373,7 +380,7 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	}); err != nil {
 		return err
 	}
-	if opts.FailOnPoison && rep.Unsatisfied+rep.Failed > 0 {
+	if opts.FailOnPoison && rep.Failed+len(rep.FailingPrograms) > 0 {
 		return &SilentError{Code: ExitNegative}
 	}
 	return nil
@@ -487,6 +494,33 @@ type genReport struct {
 	// holds, with --modules.
 	FromModules int      `json:"from_modules,omitempty"`
 	Modules     []string `json:"modules,omitempty"`
+	// FailingPrograms names the programs that fail on the kernel
+	// (pkg/reach: a poisoned instruction the verifier reaches, with no
+	// program variant to cover it, or an object libbpf refuses).
+	FailingPrograms []failingProgram `json:"failing_programs,omitempty"`
+	// NeedsKernelBTF lists the objects with programs that need the
+	// kernel's own BTF at load time, which no minimized BTF serves.
+	NeedsKernelBTF []objectNeeds `json:"needs_kernel_btf,omitempty"`
+}
+
+// addLoadVerdicts fills FailingPrograms and NeedsKernelBTF from the
+// objects of res; kernel, when set, is the BTF attach targets are looked
+// up in.
+func (rep *genReport) addLoadVerdicts(res *btfgen.Result, kernel *rawbtf.BTF) error {
+	objs := make([]*bpfobj.Object, len(res.Objects))
+	results := make([][]core.Result, len(res.Objects))
+	for i, or := range res.Objects {
+		objs[i], results[i] = or.Object, or.Results
+	}
+	progs, err := openPrograms(objs)
+	if err != nil {
+		return err
+	}
+	if rep.FailingPrograms, err = failingPrograms(objs, progs, results, kernel); err != nil {
+		return err
+	}
+	rep.NeedsKernelBTF = kernelBTFNeeds(objs, progs)
+	return nil
 }
 
 // unknownKindReport is a kernel type of a kind btftool does not know.
@@ -555,6 +589,10 @@ func (rep *genReport) writeText(w io.Writer, verbose bool) {
 	}
 	if verbose && rep.FromModules > 0 {
 		fmt.Fprintf(w, "btftool: %s: %d relocation(s) served by the types of %d module(s): %s\n", kname, rep.FromModules, len(rep.Modules), strings.Join(rep.Modules, ", "))
+	}
+	writeNeeds(w, "btftool: ", rep.NeedsKernelBTF)
+	for _, p := range rep.FailingPrograms {
+		fmt.Fprintf(w, "btftool: %s: program %s fails on %s: %s\n", filepath.Base(p.Object), p.Program, kname, strings.Join(p.Why, "; "))
 	}
 	for _, o := range rep.Objects {
 		name := o.Path

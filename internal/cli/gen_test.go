@@ -134,12 +134,22 @@ func TestMinCoreBTF(t *testing.T) {
 		}
 	}
 
-	// --fail-on-poison turns unsatisfied relocations into status 1, and
-	// the output is still written.
+	// --fail-on-poison turns a program that fails (a poisoned read it
+	// reaches) into status 1, and the output is still written.
 	os.Remove(out)
-	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", testKernel, out, obj("features.bpf.o"))
-	if code != 1 || !strings.Contains(stderr, "unsatisfied") {
+	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", testKernel, out, obj("guards.bpf.o"))
+	if code != 1 || !strings.Contains(stderr, "guards.bpf.o: program unguarded fails on 6.1.0-56-amd64.btf.tar.xz: reaches poisoned relo #0") {
 		t.Errorf("--fail-on-poison: exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stderr, "program guarded ") || strings.Contains(stderr, "program fsync_fentry ") {
+		t.Errorf("--fail-on-poison: a guarded or covered program reported failing: %q", stderr)
+	}
+	// Unsatisfied probes and dead flavors are no failure.
+	for _, o := range []string{"features.bpf.o", "taskstate.bpf.o"} {
+		code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", "--force", testKernel, out, obj(o))
+		if code != 0 || !strings.Contains(stderr, "unsatisfied") {
+			t.Errorf("%s --fail-on-poison: exit %d, stderr %q", o, code, stderr)
+		}
 	}
 	if _, err := os.Stat(out); err != nil {
 		t.Error(err)
@@ -488,5 +498,43 @@ func TestGenDirVerbose(t *testing.T) {
 		if len(k.Objects) != 1 || k.Objects[0].Path != obj("netdrop.bpf.o") || k.Objects[0].Unsatisfied == 0 {
 			t.Errorf("%s: objects %+v", k.Input, k.Objects)
 		}
+	}
+}
+
+// Over a tree, --fail-on-poison fails on programs that fail on some
+// kernel, not on unsatisfied guards, and the summary names the programs
+// that need the kernel's own BTF.
+func TestMinCoreBTFTreeFailOnPoison(t *testing.T) {
+	if testing.Short() {
+		t.Skip("minimizes three kernels twice")
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCLI(t, "gen", "min_core_btf", "--fail-on-poison", "-j", "1", testKernelTree, out, obj("taskstate.bpf.o"))
+	if code != 0 || !strings.Contains(stderr, "taskstate.bpf.o: 1 program(s) need the kernel's own BTF at load time: handle_switch_btf (tp_btf)\n") {
+		t.Errorf("taskstate.bpf.o: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "gen", "min_core_btf", "--fail-on-poison", "--force", "-j", "1", testKernelTree, out, obj("guards.bpf.o"))
+	if code != 1 || !strings.Contains(stderr, "guards.bpf.o: programs fail (a poisoned instruction they reach, or an attach target the kernel lacks, with no variant to cover them) on 3 kernel(s)") {
+		t.Errorf("guards.bpf.o: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The JSON report names the failing programs and those that need the
+// kernel's own BTF.
+func TestMinCoreBTFJSONLoadVerdicts(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "min.btf")
+	code, stdout, stderr := runCLI(t, "gen", "min_core_btf", "-o", "json", testKernel, out, obj("guards.bpf.o"), obj("execsnoop.bpf.o"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep genReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, stdout)
+	}
+	if f := rep.FailingPrograms; len(f) != 1 || filepath.Base(f[0].Object) != "guards.bpf.o" || f[0].Program != "unguarded" || len(f[0].Why) != 1 {
+		t.Errorf("failing_programs %+v, want guards.bpf.o unguarded", f)
+	}
+	if n := rep.NeedsKernelBTF; len(n) != 1 || len(n[0].Programs) != 1 || n[0].Programs[0].Name != "fsync_fentry" {
+		t.Errorf("needs_kernel_btf %+v, want guards.bpf.o fsync_fentry", n)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/btftool/btftool/pkg/inspect"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
+	"github.com/btftool/btftool/pkg/needsbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
@@ -290,7 +291,11 @@ func NewCmdInspectObject(f *Factory, runF func(*InspectObjectOptions) error) *co
 const inspectObjectHelp = `List for each BPF object its programs (section, name, instruction count),
 every CO-RE relocation (program, instruction, kind and readable access
 path, in libbpf's order), its maps and its license. A record libbpf
-refuses whatever the kernel is listed with what is wrong with it.`
+refuses whatever the kernel is listed with what is wrong with it. The
+programs that need the kernel's own BTF at load time (fentry, fexit,
+fmod_ret, tp_btf, lsm, iter and struct_ops attach targets, typed __ksym
+variables, kfunc calls) are named with the reason: no shipped BTF serves
+them, they fail on a kernel without /sys/kernel/btf/vmlinux.`
 
 // objectsJSON is the JSON of "inspect object".
 type objectsJSON struct {
@@ -305,6 +310,9 @@ func runInspectObject(opts *InspectObjectOptions) error {
 	infos := make([]*inspect.ObjectInfo, len(objs))
 	for i, o := range objs {
 		infos[i] = inspect.DescribeObject(o)
+		if infos[i].NeedsKernelBTF, err = needsbtf.AnalyzeFile(o.Path); err != nil {
+			return inputError(err)
+		}
 	}
 	return printReport(opts.IO.Out, opts.Format, objectsJSON{Objects: infos}, func() { writeObjectsText(opts.IO.Out, infos) })
 }
@@ -325,6 +333,9 @@ func writeObjectsText(w io.Writer, infos []*inspect.ObjectInfo) {
 			fmt.Fprintf(tw, "  %s\t%s\t%d\n", p.Section, p.Name, p.Insns)
 		}
 		tw.Flush()
+		if len(info.NeedsKernelBTF) > 0 {
+			fmt.Fprintln(w, needsbtf.Summary(info.NeedsKernelBTF))
+		}
 		fmt.Fprintf(w, "CO-RE relocations: %d\n", len(info.Relocations))
 		if len(info.Relocations) == 0 {
 			continue
@@ -367,6 +378,8 @@ type InspectCompatOptions struct {
 	Quiet          bool
 	FailOn         inspectFailOn
 	Format         outputFormat
+	// NoKernelBTF says the kernels have no BTF of their own.
+	NoKernelBTF bool
 	// Modules is the module BTF of the one kernel, or for a tree of
 	// kernels a tree of module archives mirroring it.
 	Modules []string
@@ -411,6 +424,7 @@ func NewCmdInspectCompat(f *Factory, runF func(*InspectCompatOptions) error) *co
 	set.Strings(&opts.Modules, flagDef{Name: "modules", ValueName: "PATH", Usage: optModules.Usage + "; with a directory --kernels, one tree mirroring it with each kernel's as DIR/RELEASE.modules.tar.xz (archives beside the kernels are used without it)"})
 	set.Bool(&opts.Verbose, flagDef{Name: "verbose", Short: "v", Usage: "list every relocation that is not ok"})
 	set.Bool(&opts.Quiet, optQuiet)
+	set.Bool(&opts.NoKernelBTF, flagDef{Name: "no-kernel-btf", Usage: "the kernels have no BTF of their own (as btfhub's): programs that need it (fentry, tp_btf, lsm, iter, struct_ops, typed ksyms, kfuncs) fail"})
 	enumVar(set, &opts.FailOn, flagDef{Name: "fail-on", Usage: "exit 1 on: never, unsatisfied (will-fail or load-fails) or load (load-fails)", Allowed: []string{"never", "unsatisfied", "load"}})
 	cmd.Long = inspectCompatHelp + set.help() + "\n\n" + exitStatusHelp("", "a kernel has failing relocations, as --fail-on asks")
 	return cmd
@@ -424,18 +438,25 @@ compressed files read in place) exactly as libbpf does when loading the
 object, and classify each:
 
   ok           a candidate matched; the instruction is patched
-  guard        nothing matched, but it is an existence check (field_exists,
-               type_exists, type_matches, enumval_exists): it evaluates to 0
-  alternative  nothing matched and the instruction is poisoned, but the same
-               kind of relocation on another flavor of the type (X___a vs X)
-               succeeds in the same program: most likely dead code
-  will-fail    nothing matched and the instruction is poisoned: the program
-               fails verification if it can reach it
+  guard        nothing matched, but harmlessly: an existence check
+               (field_exists, type_exists, type_matches, enumval_exists)
+               that evaluates to 0, or a poisoned instruction the verifier
+               cannot reach once those checks are patched (the program's
+               control flow is followed with the relocated values)
+  alternative  the poisoned instruction is reachable, but a variant of its
+               program in the object (kprobe beside fentry, raw_tp beside
+               tp_btf) loads: the loader must disable the failing one
+  will-fail    the poisoned instruction is reachable and nothing covers it:
+               the verifier rejects the program
   load-fails   libbpf refuses the object (ambiguous match, invalid access)
 
 One line is printed per kernel (per distribution/version/architecture
 when there are more than 20 kernels); --verbose lists the relocations that
-are not ok. With --fail-on unsatisfied the exit status is 1 when any kernel
+are not ok and the programs that do not load as they are (fails, or
+needs-variant-disabled). The objects whose programs need the kernel's own
+BTF at load time (fentry, tp_btf, lsm, iter, struct_ops, typed __ksym,
+kfuncs), which no shipped BTF serves, are named after the table. With
+--fail-on unsatisfied the exit status is 1 when any kernel
 has a will-fail or load-fails relocation (--fail-on load: load-fails only).
 An OBJECT with a CO-RE record libbpf refuses on every kernel is bad input.
 
@@ -451,6 +472,9 @@ type compatReport struct {
 	// Failing is the number of kernels with will-fail or load-fails
 	// relocations.
 	Failing int `json:"failing_kernels"`
+	// NeedsKernelBTF lists the objects with programs that need the
+	// kernel's own BTF at load time, whatever BTF is shipped.
+	NeedsKernelBTF []objectNeeds `json:"needs_kernel_btf,omitempty"`
 }
 
 // inspectKernels returns the kernels at path: the file itself, or the kernel
@@ -513,11 +537,17 @@ func runInspectCompat(opts *InspectCompatOptions) error {
 			return b, err
 		},
 		ReadModules: readModules,
+		NoKernelBTF: opts.NoKernelBTF,
 		All:         opts.Verbose && opts.Format == "json",
 		Done:        func(kr inspect.KernelResult) { bar.kernelDone(kr.Error != "" || kr.Failing()) },
 	})
 	bar.finish()
 	rep := compatReport{Kernels: results}
+	progs, err := openPrograms(objs)
+	if err != nil {
+		return err
+	}
+	rep.NeedsKernelBTF = kernelBTFNeeds(objs, progs)
 	var bad []string
 	for _, kr := range results {
 		rep.Total.Add(kr.Counts)
@@ -551,6 +581,9 @@ func compatCountsText(c inspect.Counts) string {
 		c.Relocations, c.OK, c.Guard, c.Alternative, c.WillFail, c.LoadFails)
 	if c.FromModules > 0 {
 		s += fmt.Sprintf(" (%d ok by module types)", c.FromModules)
+	}
+	if c.FailingPrograms > 0 {
+		s += fmt.Sprintf("; %d program(s) fail", c.FailingPrograms)
 	}
 	return s
 }
@@ -601,7 +634,7 @@ func compatVerdict(c inspect.Counts) string {
 	switch {
 	case c.LoadFails > 0:
 		return "LOAD FAILS"
-	case c.WillFail > 0:
+	case c.WillFail > 0 || c.FailingPrograms > 0:
 		return "WILL FAIL"
 	}
 	return "ok"
@@ -656,13 +689,14 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d of %d kernel(s) with failing relocations\n", rep.Failing, len(rep.Kernels))
+	writeNeeds(w, "", rep.NeedsKernelBTF)
 	if !verbose {
 		writeCompatModules(w, rep)
 		return
 	}
 	for _, kr := range rep.Kernels {
 		for _, o := range kr.Objects {
-			if o.Relocations == o.OK && o.FromModules == 0 {
+			if o.Relocations == o.OK && o.FromModules == 0 && len(o.Programs) == 0 {
 				continue
 			}
 			fmt.Fprintf(w, "%s: %s: %s\n", kr.Name, o.Path, compatCountsText(o.Counts))
@@ -679,6 +713,7 @@ func writeCompatText(w io.Writer, rep *compatReport, verbose bool) {
 				}
 				fmt.Fprintln(w, line)
 			}
+			writePrograms(w, o.Programs)
 		}
 	}
 }

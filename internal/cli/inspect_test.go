@@ -164,10 +164,25 @@ func TestInspectObject(t *testing.T) {
 	if len(infos) != 1 || len(infos[0].Relocations) != 17 || len(infos[0].Programs) == 0 || infos[0].License != "GPL" {
 		t.Errorf("JSON %+v", infos)
 	}
+	if n := infos[0].NeedsKernelBTF; len(n) != 1 || n[0].Name != "handle_switch_btf" || n[0].Needs[0].Name != "tp_btf" {
+		t.Errorf("JSON needs_kernel_btf %+v, want handle_switch_btf (tp_btf)", n)
+	}
+}
+
+func TestInspectObjectNeedsKernelBTF(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "inspect", "object", obj("kernbtf.bpf.o"), obj("plain.bpf.o"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "7 program(s) need the kernel's own BTF at load time: read_entry (fentry), read_exit (fexit), dump_task (iter), " +
+		"fsync_kfunc (kfunc bpf_rcu_read_lock, kfunc bpf_rcu_read_unlock), write_ksym (ksym bpf_prog_active), open_lsm (lsm), exec_btf (tp_btf)\n"
+	if !strings.Contains(stdout, want) || strings.Count(stdout, "need the kernel's own BTF") != 1 {
+		t.Errorf("output lacks %q once:\n%s", want, stdout)
+	}
 }
 
 func TestInspectCompat(t *testing.T) {
-	objs := []string{obj("taskstate.bpf.o"), obj("netdrop.bpf.o"), obj("features.bpf.o")}
+	objs := []string{obj("taskstate.bpf.o"), obj("netdrop.bpf.o"), obj("features.bpf.o"), obj("guards.bpf.o")}
 	args := append([]string{"inspect", "compat", "--kernels", testKernelTree}, objs...)
 	code, stdout, stderr := runCLI(t, args...)
 	if code != 0 {
@@ -181,7 +196,16 @@ func TestInspectCompat(t *testing.T) {
 	if code != 0 {
 		t.Errorf("--verbose: exit %d", code)
 	}
-	for _, w := range []string{"byte_off struct task_struct___old.state: alternative", "field_exists struct task_struct___old.state: guard", "enumval_value enum btftool_no_such_enum::BTFTOOL_NO_SUCH_VALUE: will-fail"} {
+	for _, w := range []string{
+		// The other flavor's read and the poisoned enum value sit behind
+		// their existence checks: dead code.
+		"byte_off struct task_struct___old.state: guard", "field_exists struct task_struct___old.state: guard",
+		"enumval_value enum btftool_no_such_enum::BTFTOOL_NO_SUCH_VALUE: guard",
+		"kprobe/vfs_read unguarded insn 1 relo #0: byte_off struct task_struct___btftool.btftool_no_such_field: will-fail",
+		"fentry/vfs_fsync_range fsync_fentry insn 1 relo #0: byte_off struct task_struct___btftool.btftool_no_such_field: alternative",
+		"program fsync_fentry (fentry/vfs_fsync_range): needs-variant-disabled (variant fsync_kprobe loads)",
+		"program unguarded (kprobe/vfs_read): fails: reaches poisoned relo #0",
+	} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("--verbose lacks %q", w)
 		}
@@ -195,10 +219,11 @@ func TestInspectCompat(t *testing.T) {
 	if code != 0 {
 		t.Errorf("--fail-on load: exit %d, want 0", code)
 	}
-	// features.bpf.o only probes: nothing is poisoned.
-	code, _, _ = runCLI(t, "inspect", "compat", "--kernels", testKernel, obj("features.bpf.o"), "--fail-on", "unsatisfied")
+	// features.bpf.o only probes: nothing is poisoned; taskstate's and
+	// netdrop's poisoned reads are dead code.
+	code, _, _ = runCLI(t, "inspect", "compat", "--kernels", testKernel, obj("features.bpf.o"), obj("taskstate.bpf.o"), obj("netdrop.bpf.o"), "--fail-on", "unsatisfied")
 	if code != 0 {
-		t.Errorf("features.bpf.o --fail-on unsatisfied: exit %d, want 0", code)
+		t.Errorf("features, taskstate, netdrop --fail-on unsatisfied: exit %d, want 0", code)
 	}
 
 	code, stdout, _ = runCLI(t, append(args, "-o", "json", "-j", "1")...)
@@ -206,11 +231,14 @@ func TestInspectCompat(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
 		t.Fatalf("exit %d: %s", code, stdout)
 	}
-	if len(rep.Kernels) != 3 || rep.Failing != 3 || rep.Total.Relocations != 3*(17+35+22) {
+	if len(rep.NeedsKernelBTF) != 2 {
+		t.Errorf("needs_kernel_btf %+v, want taskstate.bpf.o and guards.bpf.o", rep.NeedsKernelBTF)
+	}
+	if len(rep.Kernels) != 3 || rep.Failing != 3 || rep.Total.Relocations != 3*(17+35+22+6) || rep.Total.WillFail != 3 || rep.Total.Alternative != 3 {
 		t.Errorf("report: %d kernels, %d failing, %+v", len(rep.Kernels), rep.Failing, rep.Total)
 	}
 	for _, k := range rep.Kernels {
-		if k.Distro != "debian" || k.Version != "12" || len(k.Objects) != 3 {
+		if k.Distro != "debian" || k.Version != "12" || len(k.Objects) != 4 {
 			t.Errorf("kernel %+v", k.Kernel)
 		}
 	}
@@ -238,8 +266,9 @@ func TestInspectCompatGroups(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "debian/12/x86_64  21") || strings.Count(stdout, "\n") != 3 {
-		t.Errorf("want one group line:\n%s", stdout)
+	if !strings.Contains(stdout, "debian/12/x86_64  21") || strings.Count(stdout, "\n") != 4 ||
+		!strings.HasSuffix(stdout, "\ntaskstate.bpf.o: 1 program(s) need the kernel's own BTF at load time: handle_switch_btf (tp_btf)\n") {
+		t.Errorf("want one group line, then the programs that need the kernel's BTF:\n%s", stdout)
 	}
 }
 
@@ -495,5 +524,22 @@ func TestInspectCompatModulesText(t *testing.T) {
 	// Without modules nothing is served by them.
 	if _, stdout, _ := runCLI(t, "inspect", "compat", obj("modules.bpf.o"), "--kernels", k+".btf.tar.xz"); strings.Contains(stdout, "modules satisfy") {
 		t.Errorf("modules listed without modules:\n%s", stdout)
+	}
+}
+
+// --no-kernel-btf: the programs that need the kernel's own BTF fail, or
+// need their variant disabled, and make the kernel failing.
+func TestInspectCompatNoKernelBTF(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "inspect", "compat", "--kernels", testKernel, obj("taskstate.bpf.o"), "--verbose", "--fail-on", "unsatisfied")
+	if code != 0 || strings.Contains(stdout, "program handle_switch_btf") {
+		t.Fatalf("with kernel BTF: exit %d, stderr %s\n%s", code, stderr, stdout)
+	}
+	code, stdout, _ = runCLI(t, "inspect", "compat", "--no-kernel-btf", "--kernels", testKernel, obj("taskstate.bpf.o"), "--verbose", "--fail-on", "unsatisfied")
+	if code != 0 || !strings.Contains(stdout, "program handle_switch_btf (tp_btf/sched_switch): needs-variant-disabled (variant handle_switch loads): the kernel has no BTF to attach handle_switch_btf (tp_btf)") {
+		t.Errorf("taskstate --no-kernel-btf: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "inspect", "compat", "--no-kernel-btf", "--kernels", testKernel, obj("kernbtf.bpf.o"), "--fail-on", "unsatisfied")
+	if code != 1 || !strings.Contains(stdout, "WILL FAIL") || !strings.Contains(stdout, "8 program(s) fail") {
+		t.Errorf("kernbtf --no-kernel-btf: exit %d, want 1 with 8 failing programs\n%s", code, stdout)
 	}
 }

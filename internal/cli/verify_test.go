@@ -147,7 +147,7 @@ func TestVerify(t *testing.T) {
 			// writes 0: type_size and target_type_id of a type no kernel
 			// has (features.bpf.o), type_size of a module-only type
 			// (modules.bpf.o, no modules given).
-			wantOut: fmt.Sprintf(`(?m)\Averify: \d{3,} relocations in %d objects: all equivalent \(3 engine disagreements; --verbose lists them\)\n\z`, len(fx.objects))},
+			wantOut: fmt.Sprintf(`(?m)\Averify: \d{3,} relocations in %d objects: all equivalent \(3 engine disagreements, 1 note; --verbose lists them\)\n\z`, len(fx.objects))},
 		{name: "verbose", min: minPath, extra: []string{"-v"}, wantCode: ExitOK,
 			wantOut: `(?m)^ok\texecsnoop.bpf.o trace_execve insn \d+: byte_off struct task_struct.real_parent: full \d+, minimized \d+$`},
 		{name: "fewer objects", min: writeTemp(t, "fewer.btf", fx.fewerMin), wantCode: ExitNegative,

@@ -15,13 +15,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btftool/btftool/internal/bpfprog"
 	"github.com/btftool/btftool/internal/outguard"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kbtf"
 	"github.com/btftool/btftool/pkg/kmod"
+	"github.com/btftool/btftool/pkg/needsbtf"
 	"github.com/btftool/btftool/pkg/rawbtf"
+	"github.com/btftool/btftool/pkg/reach"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of these or the
@@ -151,8 +154,9 @@ type KernelResult struct {
 	BytesBTF int64 `json:"bytes_btf,omitempty"`
 	BytesOut int64 `json:"bytes_out"`
 	// Misses lists the plan objects with relocations that match nothing
-	// on this kernel or that libbpf fails on, with their counts; nil when
-	// skipped or when every relocation is satisfied. (Sparse: a run over
+	// on this kernel or that libbpf fails on, or with programs that fail
+	// there, with their counts; nil when skipped or when every relocation
+	// is satisfied and every program loads. (Sparse: a run over
 	// thousands of kernels keeps one result per kernel.)
 	Misses []ObjectMisses `json:"objects,omitempty"`
 	// Err is why the kernel failed.
@@ -170,7 +174,10 @@ type KernelResult struct {
 }
 
 // ObjectMisses counts the relocations of one plan object that match
-// nothing on a kernel (Unsatisfied) and those libbpf fails on (Failed).
+// nothing on a kernel (Unsatisfied) and those libbpf fails on (Failed),
+// and the object's programs that fail there (FailingPrograms: pkg/reach,
+// a poisoned instruction the verifier reaches with no program variant to
+// cover it, or an object libbpf refuses).
 type ObjectMisses struct {
 	// Object is the object's index in the plan's objects, Path its path.
 	Object      int    `json:"-"`
@@ -181,6 +188,7 @@ type ObjectMisses struct {
 	// Relocations of those relocations, in order; ObjectSummary.Misses
 	// names them.
 	UnsatisfiedRelocs, FailedRelocs []int32 `json:"-"`
+	FailingPrograms                 int32   `json:"failing_programs,omitempty"`
 }
 
 // Event reports progress to Options.Progress.
@@ -211,6 +219,10 @@ type ObjectSummary struct {
 	// processed kernel, with the kernels (KernelResult.Rel, sorted): one
 	// entry per relocation and status, in libbpf's order.
 	Misses []RelocMisses `json:"misses,omitempty"`
+	// FailingPrograms sums the object's programs that fail, over every
+	// processed kernel; KernelsFailing counts the kernels with one.
+	FailingPrograms int `json:"failing_programs"`
+	KernelsFailing  int `json:"kernels_failing"`
 }
 
 // Summary is the outcome of [Run].
@@ -392,7 +404,19 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 		return sum, err // fail before the work, not after it
 	}
 
-	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev}
+	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev, progs: make([]*bpfprog.Object, len(plan.Objects()))}
+	r.attach = make([]bool, len(r.progs))
+	for i, o := range plan.Objects() {
+		// An object that cannot be read again has no program verdicts.
+		r.progs[i], _ = bpfprog.Open(o.Path)
+		if r.progs[i] != nil {
+			for _, p := range needsbtf.Analyze(r.progs[i]) {
+				if p.Needs[0].Kind == needsbtf.Attach && p.Needs[0].Target != "" {
+					r.attach[i] = true
+				}
+			}
+		}
+	}
 	if fi, err := os.Stat(opts.Input); err == nil && !fi.IsDir() {
 		r.single = true
 	}
@@ -459,6 +483,11 @@ type runner struct {
 	old    *manifest
 	prev   *previousBundle
 	single bool // Input is one kernel file
+	// progs holds the programs of the plan's objects, for pkg/reach;
+	// attach[i] says whether a program of object i attaches to a named
+	// kernel BTF target, which each kernel must have.
+	progs  []*bpfprog.Object
+	attach []bool
 }
 
 // run processes entries on a worker pool and returns one result per entry,
@@ -625,14 +654,30 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 			return fail(fmt.Errorf("%s: verify: %w", e.Path, err))
 		}
 	}
+	var kern reach.Kernel
+	if mods == nil { // attach targets are looked up in vmlinux only
+		kern.Attachable = reach.AttachTargets(kernel, r.progs...)
+	}
 	mods = nil              // drop the modules' BTF before writing
 	data, kernel = nil, nil // drop the full BTF before writing
 	for i := range res.Objects {
-		if u, f := res.Objects[i].Unsatisfied(); len(u)+len(f) > 0 {
-			k.Misses = append(k.Misses, ObjectMisses{Object: i, Path: res.Objects[i].Object.Path,
-				Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: int32s(u), FailedRelocs: int32s(f)})
+		u, f := res.Objects[i].Unsatisfied()
+		m := ObjectMisses{Object: i, Path: res.Objects[i].Object.Path,
+			Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: int32s(u), FailedRelocs: int32s(f)}
+		if p := r.progs[i]; p != nil && (len(u)+len(f) > 0 || r.attach[i]) {
+			if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Results, kern); err == nil {
+				for _, pr := range v.Programs {
+					if pr.Status == reach.ProgramFails {
+						m.FailingPrograms++
+					}
+				}
+			}
+		}
+		if m.Unsatisfied+m.Failed+m.FailingPrograms > 0 {
+			k.Misses = append(k.Misses, m)
 		}
 	}
+	kern = reach.Kernel{} // let the full BTF go
 	sha := sha256.Sum256(res.BTF)
 	k.sha256 = hex.EncodeToString(sha[:])
 	k.BytesOut = int64(len(res.BTF))
@@ -771,7 +816,13 @@ func summarize(sum *Summary, plan *btfgen.Plan, results []*KernelResult) {
 				o := &sum.Objects[m.Object]
 				o.Unsatisfied += int(m.Unsatisfied)
 				o.Failed += int(m.Failed)
-				o.Kernels++
+				if m.Unsatisfied+m.Failed > 0 {
+					o.Kernels++
+				}
+				o.FailingPrograms += int(m.FailingPrograms)
+				if m.FailingPrograms > 0 {
+					o.KernelsFailing++
+				}
 			}
 		case StatusSkipped:
 			sum.Skipped++

@@ -25,6 +25,19 @@ const (
 	// (ambiguous candidates, invalid access string, anonymous root type,
 	// uncomputable value).
 	StatusFailed
+	// StatusGuarded: unsatisfied, but harmless on this target: an
+	// existence check that evaluates to 0, or a poisoned instruction the
+	// verifier cannot reach once the existence checks guarding it are
+	// patched (pkg/reach).
+	StatusGuarded
+	// StatusAlternative: a poisoned instruction the verifier reaches in
+	// its program, but a variant of that program in the same object
+	// (kprobe beside fentry, raw_tp beside tp_btf) loads: the loader must
+	// disable the failing one (pkg/reach).
+	StatusAlternative
+	// StatusWillFail: a poisoned instruction the verifier reaches, in a
+	// program no variant covers: the program fails (pkg/reach).
+	StatusWillFail
 	numStatuses
 )
 
@@ -32,6 +45,9 @@ var statusNames = [...]string{
 	StatusOK:          "ok",
 	StatusUnsatisfied: "unsatisfied",
 	StatusFailed:      "failed",
+	StatusGuarded:     "guarded",
+	StatusAlternative: "alternative",
+	StatusWillFail:    "will-fail",
 }
 
 // ErrUnknownStatus is wrapped by Status.UnmarshalText's error for a name

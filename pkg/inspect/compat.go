@@ -6,10 +6,12 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/btftool/btftool/internal/bpfprog"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/kmod"
 	"github.com/btftool/btftool/pkg/rawbtf"
+	"github.com/btftool/btftool/pkg/reach"
 )
 
 // Status is the outcome of one relocation on one kernel.
@@ -19,19 +21,21 @@ type Status string
 const (
 	// OK: a candidate matched; the instruction is patched.
 	OK Status = "ok"
-	// Guard: nothing matched, and the relocation is an existence check
-	// (field_exists, type_exists, type_matches, enumval_exists) that
-	// evaluates to 0: it only guards optional code.
+	// Guard: nothing matched, and the relocation is harmless on this
+	// kernel: an existence check (field_exists, type_exists,
+	// type_matches, enumval_exists) that evaluates to 0, or a poisoned
+	// instruction the verifier cannot reach once those checks are
+	// patched (pkg/reach follows the program's control flow).
 	Guard Status = "guard"
-	// Alternative: nothing matched and the instruction is poisoned, but a
-	// relocation of the same kind class on another flavor of the same type
-	// (X___a and X___b, or X___a and X) succeeds in the same program. This
-	// is the CO-RE idiom for kernels that renamed or retyped a field, and
-	// the poisoned instruction is most likely dead code. The heuristic
-	// does not look at the guarding condition itself.
+	// Alternative: the poisoned instruction is reachable in its program,
+	// but a variant of the program in the same object (kprobe beside
+	// fentry, raw_tp beside tp_btf) loads: the loader must disable the
+	// failing one. For an object pkg/reach cannot read, a heuristic
+	// instead: another flavor of the same type (X___a and X___b, or X___a
+	// and X) succeeds in the same program.
 	Alternative Status = "alternative"
-	// WillFail: nothing matched and the instruction is poisoned; the
-	// program fails verification if the instruction can be reached.
+	// WillFail: the poisoned instruction is reachable and no variant
+	// covers it: the verifier rejects the program.
 	WillFail Status = "will-fail"
 	// LoadFails: libbpf refuses the whole object (ambiguous candidates,
 	// invalid access string, anonymous root type, uncomputable value).
@@ -49,6 +53,10 @@ type Counts struct {
 	// FromModules counts the OK relocations whose candidates come from
 	// kernel modules (vmlinux has none).
 	FromModules int `json:"from_modules,omitempty"`
+	// FailingPrograms counts the programs that fail with no variant to
+	// cover them: those reaching a poisoned instruction and, with
+	// RunOptions.NoKernelBTF, those needing the kernel's own BTF.
+	FailingPrograms int `json:"failing_programs,omitempty"`
 }
 
 func (c *Counts) add(s Status) {
@@ -76,10 +84,12 @@ func (c *Counts) Add(o Counts) {
 	c.WillFail += o.WillFail
 	c.LoadFails += o.LoadFails
 	c.FromModules += o.FromModules
+	c.FailingPrograms += o.FailingPrograms
 }
 
-// Failing reports whether a relocation will fail or the load fails.
-func (c Counts) Failing() bool { return c.WillFail+c.LoadFails > 0 }
+// Failing reports whether a relocation will fail, the load fails or a
+// program fails.
+func (c Counts) Failing() bool { return c.WillFail+c.LoadFails+c.FailingPrograms > 0 }
 
 // RelocResult is one relocation's outcome on one kernel: libbpf's
 // decision (Status, Value, Error), the kernel modules that served it
@@ -97,6 +107,9 @@ type ObjectResult struct {
 	// modules serve, in libbpf's order; every relocation when Check was
 	// asked for all of them.
 	Details []RelocResult `json:"details,omitempty"`
+	// Programs gives the programs that do not load as they are (every
+	// program when Check was asked for all relocations) their verdict.
+	Programs []reach.Program `json:"programs,omitempty"`
 }
 
 // NeededNames returns the essential names of the local root types that the
@@ -120,7 +133,7 @@ func NeededNames(objs []*bpfobj.Object) map[string]struct{} {
 // core.Relocator per object as libbpf loads each object on its own. With
 // all set, Details lists every relocation, otherwise only those not OK.
 func Check(target *core.Target, objs []*bpfobj.Object, all bool) []ObjectResult {
-	return check(target, nil, objs, all)
+	return check(target, nil, objs, programsOf(objs), reach.Kernel{}, all)
 }
 
 // CheckModules is Check against a kernel's vmlinux BTF and its modules:
@@ -129,19 +142,35 @@ func Check(target *core.Target, objs []*bpfobj.Object, all bool) []ObjectResult 
 // modules that serve them. Errors are those of kmod.Set.Extend.
 func CheckModules(vmlinux *rawbtf.BTF, mods *kmod.Set, objs []*bpfobj.Object, all bool) ([]ObjectResult, error) {
 	target := core.NewTargetFor(vmlinux, NeededNames(objs))
-	return checkModules(target, mods, objs, all)
+	return checkModules(target, mods, objs, programsOf(objs), reach.Kernel{}, all)
 }
 
-func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, all bool) ([]ObjectResult, error) {
+func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, progs []*bpfprog.Object, kern reach.Kernel, all bool) ([]ObjectResult, error) {
 	k, target, err := mods.ExtendFor(target, objs)
 	if err != nil {
 		return nil, err
 	}
-	return check(target, k, objs, all), nil
+	return check(target, k, objs, progs, kern, all), nil
+}
+
+// programsOf reads the programs of objs for pkg/reach; an entry is nil
+// when the object cannot be read again (it has no path), and its
+// relocations are then classified by the flavor heuristic.
+func programsOf(objs []*bpfobj.Object) []*bpfprog.Object {
+	progs := make([]*bpfprog.Object, len(objs))
+	for i, o := range objs {
+		if o.Path != "" {
+			progs[i], _ = bpfprog.Open(o.Path)
+		}
+	}
+	return progs
 }
 
 // check is Check; k, when set, names the modules candidates come from.
-func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, all bool) []ObjectResult {
+// The relocations of an object whose programs are known (progs[i]) are
+// classified by pkg/reach (with what kern says of the kernel), the others
+// by the flavor heuristic.
+func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*bpfprog.Object, kern reach.Kernel, all bool) []ObjectResult {
 	out := make([]ObjectResult, len(objs))
 	for i, o := range objs {
 		rl := core.NewRelocator(o.BTF, target)
@@ -152,6 +181,19 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, all bool)
 		}
 		statuses := classify(o, results)
 		or := ObjectResult{Path: o.Path}
+		if progs[i] != nil {
+			if v, err := reach.Decide(o, progs[i], results, kern); err == nil {
+				statuses = fromReach(v)
+				for _, p := range v.Programs {
+					if p.Status == reach.ProgramFails {
+						or.FailingPrograms++
+					}
+					if all || p.Status != reach.Loads {
+						or.Programs = append(or.Programs, p)
+					}
+				}
+			}
+		}
 		for j, st := range statuses {
 			or.add(st)
 			res := &results[j]
@@ -173,8 +215,28 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, all bool)
 	return out
 }
 
-// classify gives each relocation its Status; see Alternative for the
-// flavor heuristic.
+// fromReach maps pkg/reach's verdicts to compat statuses.
+func fromReach(v *reach.Object) []Status {
+	st := make([]Status, len(v.Relocs))
+	for j, r := range v.Relocs {
+		switch r.Status {
+		case core.StatusOK:
+			st[j] = OK
+		case core.StatusGuarded:
+			st[j] = Guard
+		case core.StatusAlternative:
+			st[j] = Alternative
+		case core.StatusWillFail:
+			st[j] = WillFail
+		default:
+			st[j] = LoadFails
+		}
+	}
+	return st
+}
+
+// classify gives each relocation its Status by the flavor heuristic (see
+// Alternative), for objects pkg/reach cannot read.
 func classify(o *bpfobj.Object, results []core.Result) []Status {
 	st := make([]Status, len(results))
 	for j := range results {
@@ -267,6 +329,12 @@ type RunOptions struct {
 	ReadModules func(path string) (*kmod.Set, error)
 	// All lists every relocation in the Details, not only those not OK.
 	All bool
+	// NoKernelBTF says the kernels have no BTF of their own (as those
+	// btfhub serves): the programs that need it (pkg/needsbtf) fail, or
+	// need their variant. Otherwise a kernel checked without modules
+	// fails the programs whose attach target (fentry function, tracepoint,
+	// LSM hook, iterator) its BTF lacks.
+	NoKernelBTF bool
 	// Done, if set, is called after each kernel, from any goroutine.
 	Done func(KernelResult)
 }
@@ -280,6 +348,7 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 		jobs = runtime.NumCPU()
 	}
 	names := NeededNames(objs)
+	progs := programsOf(objs)
 	out := make([]KernelResult, len(kernels))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -291,7 +360,7 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 				kr := KernelResult{Kernel: kernels[i]}
 				b, err := opts.Read(kernels[i].Path)
 				if err == nil {
-					kr.Objects, err = runOne(kernels[i], b, names, objs, opts)
+					kr.Objects, err = runOne(kernels[i], b, names, objs, progs, opts)
 				}
 				if err != nil {
 					kr.Error = err.Error()
@@ -315,10 +384,14 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 }
 
 // runOne checks objs against one kernel, with its modules when it has.
-func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.Object, opts RunOptions) ([]ObjectResult, error) {
+func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.Object, progs []*bpfprog.Object, opts RunOptions) ([]ObjectResult, error) {
 	target := core.NewTargetFor(b, names)
 	if k.Modules == "" {
-		return check(target, nil, objs, opts.All), nil
+		kern := reach.Kernel{NoBTF: opts.NoKernelBTF}
+		if !kern.NoBTF {
+			kern.Attachable = reach.AttachTargets(b, progs...)
+		}
+		return check(target, nil, objs, progs, kern, opts.All), nil
 	}
 	read := opts.ReadModules
 	if read == nil {
@@ -331,5 +404,5 @@ func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.O
 	if err := mods.CheckRelease(k.Release); err != nil {
 		return nil, fmt.Errorf("%s: %w", k.Modules, err)
 	}
-	return checkModules(target, mods, objs, opts.All)
+	return checkModules(target, mods, objs, progs, reach.Kernel{NoBTF: opts.NoKernelBTF}, opts.All)
 }

@@ -91,7 +91,7 @@ func TestDescribeObject(t *testing.T) {
 }
 
 func TestCheckClassifies(t *testing.T) {
-	objs := loadObjects(t, "taskstate.bpf.o", "netdrop.bpf.o", "features.bpf.o")
+	objs := loadObjects(t, "taskstate.bpf.o", "netdrop.bpf.o", "features.bpf.o", "guards.bpf.o")
 	res := Check(core.NewTargetFor(loadKernel(t), NeededNames(objs)), objs, true)
 	status := map[string]Status{}
 	for _, o := range res {
@@ -108,10 +108,12 @@ func TestCheckClassifies(t *testing.T) {
 	}{
 		{"taskstate.bpf.o byte_off struct task_struct.__state", OK},
 		{"taskstate.bpf.o field_exists struct task_struct___old.state", Guard},
-		{"taskstate.bpf.o byte_off struct task_struct___old.state", Alternative},
-		{"taskstate.bpf.o byte_sz struct task_struct___old.state", Alternative},
+		// The other flavor's reads are dead code behind its field_exists.
+		{"taskstate.bpf.o byte_off struct task_struct___old.state", Guard},
+		{"taskstate.bpf.o byte_sz struct task_struct___old.state", Guard},
 		{"netdrop.bpf.o enumval_exists enum btftool_no_such_enum::BTFTOOL_NO_SUCH_VALUE", Guard},
-		{"netdrop.bpf.o enumval_value enum btftool_no_such_enum::BTFTOOL_NO_SUCH_VALUE", WillFail},
+		// Poisoned, but behind the enumval_exists above.
+		{"netdrop.bpf.o enumval_value enum btftool_no_such_enum::BTFTOOL_NO_SUCH_VALUE", Guard},
 		{"features.bpf.o type_exists struct btftool_no_such_type", Guard},
 		// libbpf relocates type-based relocations with no target to 0
 		// without poisoning.
@@ -122,6 +124,35 @@ func TestCheckClassifies(t *testing.T) {
 		if got, ok := status[tc.reloc]; !ok || got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.reloc, got, tc.want)
 		}
+	}
+	// guards.bpf.o: the read no kernel has, by program.
+	byProg := map[string]Status{}
+	progs := map[string]string{}
+	for _, o := range res {
+		if filepath.Base(o.Path) != "guards.bpf.o" {
+			continue
+		}
+		for _, d := range o.Details {
+			if d.Kind == core.FieldByteOffset {
+				byProg[d.Program] = d.Compat
+			}
+		}
+		for _, p := range o.Programs {
+			progs[p.Name] = string(p.Status)
+		}
+	}
+	for _, tc := range []struct {
+		reloc string
+		want  Status
+	}{
+		{"unguarded", WillFail}, {"guarded", Guard}, {"guarded_flag", Guard}, {"fsync_fentry", Alternative},
+	} {
+		if byProg[tc.reloc] != tc.want {
+			t.Errorf("guards.bpf.o %s: %q, want %q", tc.reloc, byProg[tc.reloc], tc.want)
+		}
+	}
+	if progs["unguarded"] != "fails" || progs["fsync_fentry"] != "needs-variant-disabled" || progs["guarded"] != "loads" {
+		t.Errorf("guards.bpf.o programs %v", progs)
 	}
 }
 

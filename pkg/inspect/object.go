@@ -3,6 +3,7 @@ package inspect
 import (
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/needsbtf"
 )
 
 // ObjectInfo describes a BPF object.
@@ -12,6 +13,10 @@ type ObjectInfo struct {
 	Programs    []Program `json:"programs"`
 	Relocations []Reloc   `json:"relocations"`
 	Maps        []string  `json:"maps"`
+	// NeedsKernelBTF lists the programs that need the kernel's own BTF at
+	// load time (set by callers that read the object for it with
+	// needsbtf.AnalyzeFile).
+	NeedsKernelBTF []needsbtf.Program `json:"needs_kernel_btf,omitempty"`
 }
 
 // Program is a function of an executable section.

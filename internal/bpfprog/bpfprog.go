@@ -1,0 +1,391 @@
+// Package bpfprog reads the programs of a BPF ELF object the way libbpf
+// links them: every function of an executable section with its raw
+// instructions, the ELF relocations of those instructions (calls, map and
+// extern references), the subprograms each program calls, the .ksyms
+// externs and the struct_ops maps. It reads only what the load-time
+// analyses (pkg/needsbtf, pkg/reach) need and leaves CO-RE to pkg/bpfobj.
+package bpfprog
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// ErrNotBPF means the file is not a BPF ELF object.
+var ErrNotBPF = errors.New("not a BPF ELF object")
+
+// Object is the program view of one BPF object.
+type Object struct {
+	// Path is the file the object was read from.
+	Path string
+	// Funcs lists the functions of executable sections in section and
+	// offset order; those outside ".text" are programs (Func.IsProgram).
+	Funcs []*Func
+	// Externs maps the name of every extern in the .ksyms datasec to it.
+	Externs map[string]Extern
+	// StructOps lists the maps defined in .struct_ops and .struct_ops.link.
+	StructOps []string
+}
+
+// ExternKind says what a .ksyms extern is.
+type ExternKind uint8
+
+// The kinds of .ksyms externs.
+const (
+	// UntypedKsym is a variable of type void (extern const void x
+	// __ksym): libbpf finds its address in /proc/kallsyms, no BTF needed.
+	UntypedKsym ExternKind = iota
+	// TypedKsym is a variable with a BTF type: libbpf finds it in the
+	// kernel's BTF by name.
+	TypedKsym
+	// Kfunc is a function: libbpf finds its BTF ID in the kernel's BTF.
+	Kfunc
+)
+
+// Extern is one .ksyms extern.
+type Extern struct {
+	Name string
+	Kind ExternKind
+	// Weak is set for __weak externs, which libbpf lets be missing from a
+	// kernel (their address or ID is 0) — when that kernel has BTF.
+	Weak bool
+}
+
+// Func is one function of an executable section.
+type Func struct {
+	Name    string
+	Section string
+	// Offset is the byte offset of the first instruction in the section.
+	Offset uint64
+	// Insns holds the instructions; a 16-byte ldimm64 takes two slots,
+	// the second with Op 0, so Insns[i] is instruction slot i.
+	Insns []Insn
+	sec   int
+}
+
+// IsProgram reports whether f is a program (an entry point libbpf loads)
+// rather than a subprogram of .text.
+func (f *Func) IsProgram() bool { return f.Section != ".text" }
+
+// Insn is one raw instruction slot with its ELF relocation, if any.
+type Insn struct {
+	Op       uint8
+	Dst, Src uint8
+	Off      int16
+	Imm      int32
+	// Sym is the name of the symbol the instruction is relocated
+	// against ("" when it has no relocation); SymSection is the index of
+	// that symbol's section (elf.SHN_UNDEF for externs), SymValue its
+	// value and SymIsSection whether it is a section symbol.
+	Sym          string
+	SymSection   elf.SectionIndex
+	SymValue     uint64
+	SymIsSection bool
+	SymWeak      bool
+}
+
+// Instruction classes and codes used by the analyses.
+const (
+	ClassLD    = 0x00
+	ClassLDX   = 0x01
+	ClassST    = 0x02
+	ClassSTX   = 0x03
+	ClassALU   = 0x04
+	ClassJMP   = 0x05
+	ClassJMP32 = 0x06
+	ClassALU64 = 0x07
+	// OpLDIMM64 is BPF_LD|BPF_IMM|BPF_DW.
+	OpLDIMM64 = 0x18
+	// OpCall is BPF_JMP|BPF_CALL; OpExit is BPF_JMP|BPF_EXIT; OpJA is
+	// BPF_JMP|BPF_JA.
+	OpCall = 0x85
+	OpExit = 0x95
+	OpJA   = 0x05
+	// PseudoCall is a bpf-to-bpf call's src_reg; PseudoKfuncCall a kfunc
+	// call's; PseudoFunc a ldimm64 of a callback's address.
+	PseudoCall      = 1
+	PseudoKfuncCall = 2
+	PseudoFunc      = 4
+)
+
+// Class returns the instruction class.
+func (i Insn) Class() uint8 { return i.Op & 7 }
+
+// IsKfuncCall reports whether the instruction calls a kfunc: a call
+// relocated against a .ksyms function (clang emits src_reg 2 for it, or
+// leaves the relocation to libbpf).
+func (i Insn) IsKfuncCall(o *Object) bool {
+	if i.Op != OpCall {
+		return false
+	}
+	if i.Src == PseudoKfuncCall {
+		return true
+	}
+	e, ok := o.Externs[i.Sym]
+	return ok && i.SymSection == elf.SHN_UNDEF && e.Kind == Kfunc
+}
+
+// Open reads the BPF object at path.
+func Open(path string) (*Object, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	o, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	o.Path = path
+	return o, nil
+}
+
+// Parse reads a BPF object held in memory.
+func Parse(data []byte) (o *Object, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			o, err = nil, fmt.Errorf("%w: malformed ELF (%v)", ErrNotBPF, r)
+		}
+	}()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotBPF, err)
+	}
+	if f.Machine != elf.EM_BPF {
+		return nil, fmt.Errorf("%w: ELF machine is %s", ErrNotBPF, f.Machine)
+	}
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_NOBITS && (sec.Offset > uint64(len(data)) || sec.Size > uint64(len(data))-sec.Offset) {
+			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotBPF, sec.Name, sec.Offset, sec.Size, len(data))
+		}
+	}
+	o = &Object{Externs: map[string]Extern{}}
+	syms, err := f.Symbols()
+	if err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+		return nil, fmt.Errorf("symbols: %w", err)
+	}
+	if err := o.readExterns(f, syms); err != nil {
+		return nil, err
+	}
+	bySec := map[int][]*Func{}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || int(s.Section) >= len(f.Sections) || s.Section == elf.SHN_UNDEF {
+			continue
+		}
+		sec := f.Sections[s.Section]
+		if sec.Flags&elf.SHF_EXECINSTR == 0 || sec.Type == elf.SHT_NOBITS {
+			continue
+		}
+		d, err := sec.Data()
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+		}
+		if s.Value%8 != 0 || s.Value+s.Size > uint64(len(d)) {
+			return nil, fmt.Errorf("function %s: [%d, +%d) outside section %s (%d bytes)", s.Name, s.Value, s.Size, sec.Name, len(d))
+		}
+		fn := &Func{Name: s.Name, Section: sec.Name, Offset: s.Value, sec: int(s.Section)}
+		body := d[s.Value : s.Value+s.Size]
+		for i := 0; i+8 <= len(body); i += 8 {
+			fn.Insns = append(fn.Insns, decode(f.ByteOrder, body[i:i+8]))
+		}
+		o.Funcs = append(o.Funcs, fn)
+		bySec[int(s.Section)] = append(bySec[int(s.Section)], fn)
+	}
+	sort.SliceStable(o.Funcs, func(i, j int) bool {
+		a, b := o.Funcs[i], o.Funcs[j]
+		if a.Section != b.Section {
+			return a.Section < b.Section
+		}
+		return a.Offset < b.Offset
+	})
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_REL || int(sec.Info) >= len(f.Sections) {
+			continue
+		}
+		fns := bySec[int(sec.Info)]
+		if len(fns) == 0 {
+			continue
+		}
+		d, err := sec.Data()
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+		}
+		for i := 0; i+16 <= len(d); i += 16 {
+			off := f.ByteOrder.Uint64(d[i:])
+			idx := int(elf.R_SYM64(f.ByteOrder.Uint64(d[i+8:])))
+			if idx == 0 || idx > len(syms) {
+				continue
+			}
+			s := syms[idx-1]
+			for _, fn := range fns {
+				if off >= fn.Offset && off < fn.Offset+uint64(len(fn.Insns))*8 {
+					in := &fn.Insns[(off-fn.Offset)/8]
+					in.Sym, in.SymSection, in.SymValue = s.Name, s.Section, s.Value
+					in.SymIsSection = elf.ST_TYPE(s.Info) == elf.STT_SECTION
+					in.SymWeak = elf.ST_BIND(s.Info) == elf.STB_WEAK
+					if in.SymIsSection && int(s.Section) < len(f.Sections) {
+						in.Sym = f.Sections[s.Section].Name
+					}
+					break
+				}
+			}
+		}
+	}
+	for _, s := range syms {
+		if int(s.Section) < len(f.Sections) && s.Section != elf.SHN_UNDEF && s.Name != "" &&
+			elf.ST_TYPE(s.Info) != elf.STT_SECTION {
+			if n := f.Sections[s.Section].Name; n == ".struct_ops" || n == ".struct_ops.link" {
+				o.StructOps = append(o.StructOps, s.Name)
+			}
+		}
+	}
+	return o, nil
+}
+
+func decode(order binary.ByteOrder, b []byte) Insn {
+	in := Insn{Op: b[0], Off: int16(order.Uint16(b[2:])), Imm: int32(order.Uint32(b[4:]))}
+	if order == binary.LittleEndian {
+		in.Dst, in.Src = b[1]&0xf, b[1]>>4
+	} else {
+		in.Dst, in.Src = b[1]>>4, b[1]&0xf
+	}
+	return in
+}
+
+// readExterns reads the .ksyms datasec of the object's BTF. (cilium/ebpf's
+// btf package refuses typed ksyms, so the raw BTF is read.)
+func (o *Object) readExterns(f *elf.File, syms []elf.Symbol) error {
+	undef := false
+	for _, s := range syms {
+		undef = undef || s.Section == elf.SHN_UNDEF && s.Name != ""
+	}
+	if !undef {
+		return nil // no extern at all: no .ksyms to read
+	}
+	sec := f.Section(".BTF")
+	if sec == nil || sec.Type == elf.SHT_NOBITS {
+		return nil
+	}
+	d, err := sec.Data()
+	if err != nil {
+		return fmt.Errorf(".BTF: %w", err)
+	}
+	b, err := rawbtf.Parse(d)
+	if err != nil {
+		return fmt.Errorf(".BTF: %w", err)
+	}
+	weak := map[string]bool{}
+	for _, s := range syms {
+		if s.Section == elf.SHN_UNDEF && elf.ST_BIND(s.Info) == elf.STB_WEAK {
+			weak[s.Name] = true
+		}
+	}
+	for id := b.FirstID(); b.Valid(id); id++ {
+		t := b.Type(id)
+		if t.Kind() != rawbtf.KindDatasec || t.Name() != ".ksyms" {
+			continue
+		}
+		for i := range t.Vlen() {
+			vid := t.VarSecinfo(i).Type
+			if !b.Valid(vid) {
+				return fmt.Errorf(".BTF: .ksyms variable %d: type [%d] out of range", i, vid)
+			}
+			v := b.Type(vid)
+			e := Extern{Name: v.Name(), Weak: weak[v.Name()]}
+			switch v.Kind() {
+			case rawbtf.KindFunc:
+				e.Kind = Kfunc
+			case rawbtf.KindVar:
+				e.Kind = TypedKsym
+				if u, ok := b.Skip(v.Ref()); ok && u.Kind() == rawbtf.KindUnknown {
+					e.Kind = UntypedKsym
+				}
+			default:
+				continue
+			}
+			o.Externs[e.Name] = e
+		}
+	}
+	return nil
+}
+
+// funcAt returns the function of section sec (an ELF section index) that
+// holds byte offset off, or nil.
+func (o *Object) funcAt(sec int, off uint64) *Func {
+	for _, f := range o.Funcs {
+		if f.sec == sec && off >= f.Offset && off < f.Offset+uint64(len(f.Insns))*8 {
+			return f
+		}
+	}
+	return nil
+}
+
+// Target returns the function and the instruction index within it that a
+// bpf-to-bpf call or a callback address load at f.Insns[i] refers to, as
+// libbpf resolves it; ok is false for any other instruction or a target
+// outside every function.
+func (o *Object) Target(f *Func, i int) (g *Func, at int, ok bool) {
+	in := f.Insns[i]
+	var sec int
+	var off int64
+	switch {
+	case in.Op == OpCall && in.Src == PseudoCall:
+		if in.Sym != "" {
+			sec, off = int(in.SymSection), int64(in.SymValue)+(int64(in.Imm)+1)*8
+		} else {
+			sec, off = f.sec, int64(f.Offset)+(int64(i)+int64(in.Imm)+1)*8
+		}
+	case in.Op == OpLDIMM64 && in.Sym != "" && in.SymSection != elf.SHN_UNDEF:
+		// A callback's address: the symbol's section must be code.
+		// global function: the symbol's value is its offset and imm is
+		// 0; static function: a section symbol and imm is the offset.
+		sec, off = int(in.SymSection), int64(in.SymValue)+int64(in.Imm)
+	case in.Op == OpLDIMM64 && in.Src == PseudoFunc:
+		sec, off = f.sec, int64(f.Offset)+(int64(i)+int64(in.Imm)+1)*8
+	default:
+		return nil, 0, false
+	}
+	if off < 0 {
+		return nil, 0, false
+	}
+	g = o.funcAt(sec, uint64(off))
+	if g == nil {
+		return nil, 0, false
+	}
+	return g, int((uint64(off) - g.Offset) / 8), true
+}
+
+// Reachable returns prog and every function it calls, directly or not,
+// through bpf-to-bpf calls and callback address loads: the code libbpf
+// links into the program. prog comes first.
+func (o *Object) Reachable(prog *Func) []*Func {
+	seen := map[*Func]bool{prog: true}
+	out := []*Func{prog}
+	for k := 0; k < len(out); k++ {
+		f := out[k]
+		for i := range f.Insns {
+			if g, _, ok := o.Target(f, i); ok && !seen[g] {
+				seen[g] = true
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// Programs returns the functions that are programs, in Funcs order.
+func (o *Object) Programs() []*Func {
+	var out []*Func
+	for _, f := range o.Funcs {
+		if f.IsProgram() {
+			out = append(out, f)
+		}
+	}
+	return out
+}

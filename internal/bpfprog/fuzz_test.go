@@ -1,0 +1,34 @@
+package bpfprog
+
+import (
+	"os"
+	"testing"
+)
+
+// FuzzParse: Parse returns an object or an error, never panics, and the
+// call targets and reachable sets of what it returns stay in range.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"kernbtf", "vfs", "plain"} {
+		data, err := os.ReadFile("../../testdata/bpf/" + name + ".bpf.o")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := Parse(data)
+		if err != nil {
+			return
+		}
+		for _, fn := range o.Funcs {
+			for i := range fn.Insns {
+				if g, at, ok := o.Target(fn, i); ok && (at < 0 || at >= len(g.Insns)) {
+					t.Fatalf("%s insn %d: target %s insn %d out of range", fn.Name, i, g.Name, at)
+				}
+			}
+		}
+		for _, p := range o.Programs() {
+			_ = o.Reachable(p)
+		}
+	})
+}

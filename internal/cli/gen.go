@@ -592,7 +592,7 @@ func (rep *genReport) writeText(w io.Writer, verbose bool) {
 	}
 	writeNeeds(w, "btftool: ", rep.NeedsKernelBTF)
 	for _, p := range rep.FailingPrograms {
-		fmt.Fprintf(w, "btftool: %s: program %s fails on %s: %s\n", filepath.Base(p.Object), p.Program, kname, strings.Join(p.Why, "; "))
+		fmt.Fprintf(w, "btftool: %s: program %s fails on %s: %s\n", p.Object, p.Program, kname, strings.Join(p.Why, "; "))
 	}
 	for _, o := range rep.Objects {
 		name := o.Path

@@ -267,7 +267,7 @@ func TestInspectCompatGroups(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if !strings.Contains(stdout, "debian/12/x86_64  21") || strings.Count(stdout, "\n") != 4 ||
-		!strings.HasSuffix(stdout, "\ntaskstate.bpf.o: 1 program(s) need the kernel's own BTF at load time: handle_switch_btf (tp_btf)\n") {
+		!strings.HasSuffix(stdout, "\n"+obj("taskstate.bpf.o")+": 1 program(s) need the kernel's own BTF at load time: handle_switch_btf (tp_btf)\n") {
 		t.Errorf("want one group line, then the programs that need the kernel's BTF:\n%s", stdout)
 	}
 }

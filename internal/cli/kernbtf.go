@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/btftool/btftool/internal/bpfprog"
@@ -53,7 +52,7 @@ func kernelBTFNeeds(objs []*bpfobj.Object, progs []*bpfprog.Object) []objectNeed
 // program(s) need the kernel's own BTF at load time: ...".
 func writeNeeds(w io.Writer, prefix string, needs []objectNeeds) {
 	for _, n := range needs {
-		fmt.Fprintf(w, "%s%s: %s\n", prefix, filepath.Base(n.Path), n.Summary)
+		fmt.Fprintf(w, "%s%s: %s\n", prefix, n.Path, n.Summary)
 	}
 }
 

@@ -157,13 +157,19 @@ func (o *Object) invalid(r *Relocation, accessOff uint32) error {
 	return nil
 }
 
-// Open reads and parses the BPF object at path.
+// Open reads and parses the BPF object at path. Only the sections it
+// parses are read: the object's code and debug information are not.
 func Open(path string) (*Object, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	obj, err := Parse(data)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	obj, err := parse(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -171,9 +177,16 @@ func Open(path string) (*Object, error) {
 	return obj, nil
 }
 
-// Parse parses a BPF object held in memory. The object aliases data.
+// Parse parses a BPF object held in memory. The object does not retain
+// data.
 func Parse(data []byte) (obj *Object, err error) {
-	if len(data) < 4 || string(data[:4]) != elf.ELFMAG {
+	return parse(bytes.NewReader(data), int64(len(data)))
+}
+
+// parse parses the BPF object of size bytes read through r.
+func parse(r io.ReaderAt, size int64) (obj *Object, err error) {
+	var magic [4]byte
+	if n, _ := r.ReadAt(magic[:], 0); n < 4 || string(magic[:]) != elf.ELFMAG {
 		return nil, ErrNotELF
 	}
 	// debug/elf panics on some malformed inputs; report them as errors.
@@ -182,7 +195,7 @@ func Parse(data []byte) (obj *Object, err error) {
 			obj, err = nil, fmt.Errorf("%w: malformed ELF (%v)", ErrNotELF, r)
 		}
 	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
+	f, err := elf.NewFile(r)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%w: truncated ELF file", ErrNotELF)
@@ -194,8 +207,8 @@ func Parse(data []byte) (obj *Object, err error) {
 	}
 	obj = &Object{ByteOrder: f.ByteOrder}
 	for _, s := range f.Sections {
-		if s.Type != elf.SHT_NOBITS && (s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset) {
-			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotELF, s.Name, s.Offset, s.Size, len(data))
+		if s.Type != elf.SHT_NOBITS && (s.Offset > uint64(size) || s.Size > uint64(size)-s.Offset) {
+			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotELF, s.Name, s.Offset, s.Size, size)
 		}
 	}
 	sec := f.Section(".BTF")
@@ -217,11 +230,11 @@ func Parse(data []byte) (obj *Object, err error) {
 	obj.readPrograms(f)
 	if ext := f.Section(".BTF.ext"); ext != nil {
 		obj.HasBTFExt = true
-		d, err := sectionData(ext)
+		sub, err := coreSubsection(ext, obj.BTF.ByteOrder())
 		if err != nil {
-			return nil, fmt.Errorf(".BTF.ext: %w", err)
+			return nil, err
 		}
-		if err := obj.readCORE(d); err != nil {
+		if err := obj.readCORE(sub); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +250,55 @@ func sectionData(s *elf.Section) ([]byte, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// coreSubsection reads the header of .BTF.ext section s and returns its
+// CO-RE relocation subsection, nil when there is none; the other
+// subsections (function and line information) are not read.
+func coreSubsection(s *elf.Section, order binary.ByteOrder) ([]byte, error) {
+	size := s.Size
+	if s.Type == elf.SHT_NOBITS {
+		size = 0
+	}
+	var head [32]byte
+	h := head[:min(size, uint64(len(head)))]
+	if _, err := s.ReadAt(h, 0); err != nil {
+		return nil, fmt.Errorf(".BTF.ext: %w", err)
+	}
+	if len(h) < 24 {
+		return nil, fmt.Errorf("%w: header truncated (%d bytes)", ErrBadBTFExt, len(h))
+	}
+	if order.Uint16(h) != rawbtf.Magic {
+		return nil, fmt.Errorf("%w: bad magic % x", ErrBadBTFExt, h[:2])
+	}
+	if h[2] != 1 {
+		return nil, fmt.Errorf("%w: unsupported version %d", ErrBadBTFExt, h[2])
+	}
+	if h[3] != 0 {
+		return nil, fmt.Errorf("%w: unsupported flags %#x", ErrBadBTFExt, h[3])
+	}
+	hdrLen := order.Uint32(h[4:])
+	if hdrLen < 24 || uint64(hdrLen) > size {
+		return nil, fmt.Errorf("%w: header length %d out of range", ErrBadBTFExt, hdrLen)
+	}
+	if hdrLen < 32 {
+		return nil, nil // no CO-RE relocation subsection
+	}
+	off, n := order.Uint32(h[24:]), order.Uint32(h[28:])
+	if n == 0 {
+		return nil, nil
+	}
+	if off%4 != 0 {
+		return nil, fmt.Errorf("%w: CO-RE relocations at offset %d, not a multiple of 4", ErrBadBTFExt, off)
+	}
+	if uint64(off)+uint64(n) > size-uint64(hdrLen) {
+		return nil, fmt.Errorf("%w: CO-RE relocations [%d, +%d) beyond end of section", ErrBadBTFExt, off, n)
+	}
+	sub := make([]byte, n)
+	if _, err := s.ReadAt(sub, int64(hdrLen)+int64(off)); err != nil {
+		return nil, fmt.Errorf(".BTF.ext: %w", err)
+	}
+	return sub, nil
 }
 
 func (o *Object) readPrograms(f *elf.File) {
@@ -272,49 +334,69 @@ func (o *Object) readPrograms(f *elf.File) {
 	}
 }
 
-func (o *Object) programAt(section string, off uint32) string {
-	for _, p := range o.Programs {
-		if p.Section == section && uint64(off) >= p.Offset && uint64(off) < p.Offset+uint64(p.Insns)*8 {
-			return p.Name
+// sectionPrograms returns the programs of section name, in offset order.
+func (o *Object) sectionPrograms(name string) []Program {
+	lo := sort.Search(len(o.Programs), func(i int) bool { return o.Programs[i].Section >= name })
+	hi := lo
+	for hi < len(o.Programs) && o.Programs[hi].Section == name {
+		hi++
+	}
+	return o.Programs[lo:hi]
+}
+
+// programAt returns the name of the program of progs (one section's, in
+// offset order) holding the instruction at byte offset off: the first
+// such program, "" if none. disjoint says that no two programs of progs
+// overlap.
+func programAt(progs []Program, disjoint bool, off uint32) string {
+	contains := func(p *Program) bool {
+		return uint64(off) >= p.Offset && uint64(off) < p.Offset+uint64(p.Insns)*8
+	}
+	if disjoint {
+		// Only the last program starting at or before off can hold it.
+		i := sort.Search(len(progs), func(i int) bool { return progs[i].Offset > uint64(off) })
+		if i > 0 && contains(&progs[i-1]) {
+			return progs[i-1].Name
+		}
+		return ""
+	}
+	for j := range progs {
+		if contains(&progs[j]) {
+			return progs[j].Name
 		}
 	}
 	return ""
 }
 
+// disjoint reports whether no two of progs, in offset order, overlap.
+func disjoint(progs []Program) bool {
+	for i := 1; i < len(progs); i++ {
+		if progs[i-1].Offset+uint64(progs[i-1].Insns)*8 > progs[i].Offset {
+			return false
+		}
+	}
+	return true
+}
+
+// specKey identifies a record's local spec: records with the same local
+// type, kind and access string share one parsed Spec.
+type specKey struct {
+	typeID    rawbtf.TypeID
+	kind      core.Kind
+	accessOff uint32
+}
+
+type parsedSpec struct {
+	spec *core.Spec
+	err  error
+}
+
 // readCORE parses the CO-RE relocation subsection of .BTF.ext.
-func (o *Object) readCORE(d []byte) error {
-	order := o.BTF.ByteOrder()
-	if len(d) < 24 {
-		return fmt.Errorf("%w: header truncated (%d bytes)", ErrBadBTFExt, len(d))
-	}
-	if order.Uint16(d) != rawbtf.Magic {
-		return fmt.Errorf("%w: bad magic % x", ErrBadBTFExt, d[:2])
-	}
-	if d[2] != 1 {
-		return fmt.Errorf("%w: unsupported version %d", ErrBadBTFExt, d[2])
-	}
-	if d[3] != 0 {
-		return fmt.Errorf("%w: unsupported flags %#x", ErrBadBTFExt, d[3])
-	}
-	hdrLen := order.Uint32(d[4:])
-	if hdrLen < 24 || uint64(hdrLen) > uint64(len(d)) {
-		return fmt.Errorf("%w: header length %d out of range", ErrBadBTFExt, hdrLen)
-	}
-	if hdrLen < 32 {
-		return nil // no CO-RE relocation subsection
-	}
-	off, size := order.Uint32(d[24:]), order.Uint32(d[28:])
-	if size == 0 {
+func (o *Object) readCORE(sub []byte) error {
+	if sub == nil {
 		return nil
 	}
-	body := d[hdrLen:]
-	if off%4 != 0 {
-		return fmt.Errorf("%w: CO-RE relocations at offset %d, not a multiple of 4", ErrBadBTFExt, off)
-	}
-	if uint64(off)+uint64(size) > uint64(len(body)) {
-		return fmt.Errorf("%w: CO-RE relocations [%d, +%d) beyond end of section", ErrBadBTFExt, off, size)
-	}
-	sub := body[off : off+size]
+	order := o.BTF.ByteOrder()
 	if len(sub) < 4 {
 		return fmt.Errorf("%w: CO-RE relocation record size missing", ErrBadBTFExt)
 	}
@@ -326,6 +408,19 @@ func (o *Object) readCORE(d []byte) error {
 	if len(sub) == 0 {
 		return fmt.Errorf("%w: CO-RE relocation subsection without records", ErrBadBTFExt)
 	}
+	// Count the records first, to allocate them at once.
+	total := 0
+	for rest := sub; len(rest) >= 8; {
+		n := uint64(order.Uint32(rest[4:]))
+		if n*uint64(recSize) > uint64(len(rest)-8) {
+			break // reported below
+		}
+		total += int(n)
+		rest = rest[8+int(n)*int(recSize):]
+	}
+	o.Relocations = make([]Relocation, 0, total)
+	specs := map[specKey]parsedSpec{}
+	access := map[uint32]string{}
 	for len(sub) > 0 {
 		if len(sub) < 8 {
 			return fmt.Errorf("%w: truncated section header", ErrBadBTFExt)
@@ -342,21 +437,36 @@ func (o *Object) readCORE(d []byte) error {
 		if uint64(n)*uint64(recSize) > uint64(len(sub)) {
 			return fmt.Errorf("%w: %d records of section %q beyond end", ErrBadBTFExt, n, secName)
 		}
+		section := string(secName)
+		progs := o.sectionPrograms(section)
+		apart := disjoint(progs)
 		for i := 0; i < int(n); i++ {
 			rec := sub[i*int(recSize):]
+			accessOff := order.Uint32(rec[8:])
+			acc, ok := access[accessOff]
+			if !ok {
+				acc = o.BTF.String(accessOff)
+				access[accessOff] = acc
+			}
 			r := Relocation{
 				Relo: core.Relo{
 					InsnOff: order.Uint32(rec),
 					TypeID:  rawbtf.TypeID(order.Uint32(rec[4:])),
-					Access:  o.BTF.String(order.Uint32(rec[8:])),
+					Access:  acc,
 					Kind:    core.Kind(order.Uint32(rec[12:])),
 				},
-				Section: string(secName),
+				Section: section,
 				Index:   i,
 			}
-			r.Program = o.programAt(r.Section, r.InsnOff)
-			r.Spec, r.SpecErr = core.ParseLocal(o.BTF, r.Relo)
-			r.Invalid = o.invalid(&r, order.Uint32(rec[8:]))
+			r.Program = programAt(progs, apart, r.InsnOff)
+			k := specKey{r.TypeID, r.Kind, accessOff}
+			ps, ok := specs[k]
+			if !ok {
+				ps.spec, ps.err = core.ParseLocal(o.BTF, r.Relo)
+				specs[k] = ps
+			}
+			r.Spec, r.SpecErr = ps.spec, ps.err
+			r.Invalid = o.invalid(&r, accessOff)
 			o.Relocations = append(o.Relocations, r)
 		}
 		sub = sub[int(n)*int(recSize):]

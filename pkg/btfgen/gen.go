@@ -75,10 +75,13 @@ type classes struct {
 	orig map[*core.Spec]core.Outcome
 }
 
-// group is the relocations of one object against one local root type.
+// group is the relocations of one object against one local root type,
+// by distinct local spec: relocations sharing a *core.Spec (the same
+// kind and access string) are matched and computed identically.
 type group struct {
 	local rawbtf.TypeID
-	relos []int // indices into Object.Relocations, in order
+	specs []*core.Spec // in order of first use
+	first []int        // index into Object.Relocations of each spec's first use
 }
 
 // NewPlan prepares objects for minimization.
@@ -86,7 +89,9 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 	p := &Plan{objects: objs, groups: make([][]group, len(objs)), names: map[string]struct{}{}}
 	for i, o := range objs {
 		byType := map[rawbtf.TypeID]int{}
-		for j, r := range o.Relocations {
+		seen := map[*core.Spec]bool{}
+		for j := range o.Relocations {
+			r := &o.Relocations[j]
 			if r.Spec == nil || r.Kind == core.TypeIDLocal {
 				continue
 			}
@@ -101,7 +106,11 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 				byType[r.TypeID] = g
 				p.groups[i] = append(p.groups[i], group{local: r.TypeID})
 			}
-			p.groups[i][g].relos = append(p.groups[i][g].relos, j)
+			if !seen[r.Spec] {
+				seen[r.Spec] = true
+				p.groups[i][g].specs = append(p.groups[i][g].specs, r.Spec)
+				p.groups[i][g].first = append(p.groups[i][g].first, j)
+			}
 		}
 	}
 	return p
@@ -128,11 +137,10 @@ func (p *Plan) buildClasses() *classes {
 	reps := map[string]*core.Spec{}
 	formIDs := map[string]uint32{} // canonical forms, interned
 	var key []byte
-	for i, o := range p.objects {
+	for i := range p.objects {
 		forms := map[rawbtf.TypeID]uint32{}
 		for _, g := range p.groups[i] {
-			for _, ri := range g.relos {
-				spec := o.Relocations[ri].Spec
+			for _, spec := range g.specs {
 				fid, ok := forms[spec.Root]
 				if !ok {
 					form := spec.BTF.CanonicalForm(spec.Root)
@@ -322,8 +330,8 @@ func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error
 		for i, o := range p.objects {
 			for _, g := range p.groups[i] {
 				for _, c := range target.Candidates(o.BTF.Type(g.local)) {
-					for _, ri := range g.relos {
-						if ts, err := core.MatchCandidate(o.Relocations[ri].Spec, kernel, c); ts != nil && err == nil {
+					for _, spec := range g.specs {
+						if ts, err := core.MatchCandidate(spec, kernel, c); ts != nil && err == nil {
 							m.relocation(ts)
 						}
 					}
@@ -444,14 +452,15 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	}
 	kernel := target.BTF
 	seen := map[string]bool{}
-	specs := make([]*core.Spec, len(g.relos))
-	key := make([]behaviour, len(g.relos))
+	n := len(g.specs)
+	specs := make([]*core.Spec, n)
+	key := make([]behaviour, n)
 	var kb []byte
-	evals := make([]*specEvals, len(g.relos))
-	fresh := make([]bool, len(g.relos))
+	evals := make([]*specEvals, n)
+	fresh := make([]bool, n)
 	sorted := slices.IsSorted(cands)
-	for j, ri := range g.relos {
-		rep := memo.cl.representative(o.Relocations[ri].Spec)
+	for j, spec := range g.specs {
+		rep := memo.cl.representative(spec)
 		if e := memo.specs[rep]; e != nil && sorted {
 			// Another spec of the class was evaluated: same behaviour.
 			evals[j] = e
@@ -465,10 +474,10 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	}
 	// Target specs are matched into scratch and kept (cloned) only for a
 	// representative of a new behaviour: the memo keeps none.
-	scratch := make([]core.Spec, len(g.relos))
+	scratch := make([]core.Spec, n)
 	for ci, c := range cands {
 		any := false
-		for j := range g.relos {
+		for j := range n {
 			var ev core.Evaluation
 			if fresh[j] {
 				ev = core.EvaluateInto(evals[j].spec, kernel, c, &scratch[j])
@@ -496,7 +505,7 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 				ts := specs[j]
 				if ts == nil {
 					// Evaluated for another spec of the class.
-					ts, _ = core.MatchCandidate(memo.cl.representative(o.Relocations[g.relos[j]].Spec), kernel, c)
+					ts, _ = core.MatchCandidate(memo.cl.representative(g.specs[j]), kernel, c)
 				}
 				if ts != nil {
 					m.relocation(ts)
@@ -571,8 +580,7 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 				if nc == 0 {
 					continue
 				}
-				for _, ri := range g.relos {
-					local := o.Relocations[ri].Spec
+				for _, local := range g.specs {
 					if memo.cl.representative(local) != local {
 						// Its class's representative, in another
 						// group, behaves the same.
@@ -617,10 +625,11 @@ func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []st
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
 	for i, o := range p.objects {
-		got := p.relocateAll(o, target, nil)
-		for j := range got {
-			if why := differs(&res.Objects[i].Results[j], &got[j], newToOld); why != "" {
-				r := &o.Relocations[j]
+		rl := core.NewRelocator(o.BTF, target)
+		for j := range o.Relocations {
+			r := &o.Relocations[j]
+			got := rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+			if why := differs(&res.Objects[i].Results[j], &got, newToOld); why != "" {
 				bad = append(bad, fmt.Sprintf("%s: %s relo #%d %s %s: %s", o.Path, r.Section, r.Index, r.Kind, r.Path(), why))
 			}
 		}

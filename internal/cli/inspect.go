@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -297,7 +298,8 @@ func runInspectObject(opts *InspectObjectOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, infos)
 	}
-	w := opts.IO.Out
+	// One line per relocation: tens of thousands for a large object.
+	w := bufio.NewWriter(opts.IO.Out)
 	for i, info := range infos {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -318,16 +320,23 @@ func runInspectObject(opts *InspectObjectOptions) error {
 		}
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PROGRAM\tINSN\tRELO\tKIND\tPATH")
+		var line []byte
 		for _, r := range info.Relocations {
-			path := r.Path
+			// As fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", ...), without
+			// its cost on every line.
+			line = append(append(line[:0], "  "...), inspectOrNone(r.Program)...)
+			line = strconv.AppendInt(append(line, '\t'), int64(r.Insn), 10)
+			line = strconv.AppendInt(append(line, '\t'), int64(r.Index), 10)
+			line = append(append(append(line, '\t'), r.Kind.String()...), '\t')
+			line = append(line, r.Path...)
 			if r.Error != "" {
-				path += " (" + r.Error + ")"
+				line = append(append(append(line, " ("...), r.Error...), ')')
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", inspectOrNone(r.Program), r.Insn, r.Index, r.Kind, path)
+			tw.Write(append(line, '\n'))
 		}
 		tw.Flush()
 	}
-	return nil
+	return w.Flush()
 }
 
 func inspectOrNone(s string) string {

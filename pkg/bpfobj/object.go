@@ -54,7 +54,13 @@ type Object struct {
 	Maps []string
 	// HasBTFExt reports whether the object has a .BTF.ext section.
 	HasBTFExt bool
+
+	// programStart maps each program to the offset of the first of its
+	// section and name in Programs.
+	programStart map[programKey]uint64
 }
+
+type programKey struct{ section, name string }
 
 // Program is a function in an executable section.
 type Program struct {
@@ -96,9 +102,14 @@ func (r *Relocation) InProgram() bool { return r.Program != "" }
 
 // Insn returns the instruction index within the program.
 func (r *Relocation) Insn(obj *Object) int {
-	for _, p := range obj.Programs {
-		if p.Section == r.Section && p.Name == r.Program {
-			return int((uint64(r.InsnOff) - p.Offset) / 8)
+	if off, ok := obj.programStart[programKey{r.Section, r.Program}]; ok {
+		return int((uint64(r.InsnOff) - off) / 8)
+	}
+	if obj.programStart == nil { // an Object not made by Parse
+		for _, p := range obj.Programs {
+			if p.Section == r.Section && p.Name == r.Program {
+				return int((uint64(r.InsnOff) - p.Offset) / 8)
+			}
 		}
 	}
 	return int(r.InsnOff / 8)
@@ -320,6 +331,12 @@ func (o *Object) readPrograms(f *elf.File) {
 		}
 		return a.Offset < b.Offset
 	})
+	o.programStart = make(map[programKey]uint64, len(o.Programs))
+	for _, p := range o.Programs {
+		if _, ok := o.programStart[programKey{p.Section, p.Name}]; !ok {
+			o.programStart[programKey{p.Section, p.Name}] = p.Offset
+		}
+	}
 	for _, name := range []string{".maps", "maps"} {
 		s := f.Section(name)
 		if s == nil {

@@ -52,7 +52,10 @@ var (
 type Plan struct {
 	objects []*bpfobj.Object
 	groups  [][]group
-	names   map[string]struct{}
+	// recs holds, per object, each relocation's group and spec index
+	// in it (see decider).
+	recs  [][]recRef
+	names map[string]struct{}
 	// Classes of specs are worth their cost (a few ms for dozens of
 	// objects) only for a plan used for more than one kernel: they are
 	// built on the second Minimize.
@@ -86,12 +89,15 @@ type group struct {
 
 // NewPlan prepares objects for minimization.
 func NewPlan(objs []*bpfobj.Object) *Plan {
-	p := &Plan{objects: objs, groups: make([][]group, len(objs)), names: map[string]struct{}{}}
+	p := &Plan{objects: objs, groups: make([][]group, len(objs)), recs: make([][]recRef, len(objs)), names: map[string]struct{}{}}
 	for i, o := range objs {
 		byType := map[rawbtf.TypeID]int{}
-		seen := map[*core.Spec]bool{}
+		seen := map[*core.Spec]int32{}
+		recs := make([]recRef, len(o.Relocations))
+		p.recs[i] = recs
 		for j := range o.Relocations {
 			r := &o.Relocations[j]
+			recs[j] = recRef{group: -1}
 			if r.Spec == nil || r.Kind == core.TypeIDLocal {
 				continue
 			}
@@ -106,11 +112,14 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 				byType[r.TypeID] = g
 				p.groups[i] = append(p.groups[i], group{local: r.TypeID})
 			}
-			if !seen[r.Spec] {
-				seen[r.Spec] = true
+			k, ok := seen[r.Spec]
+			if !ok {
+				k = int32(len(p.groups[i][g].specs))
+				seen[r.Spec] = k
 				p.groups[i][g].specs = append(p.groups[i][g].specs, r.Spec)
 				p.groups[i][g].first = append(p.groups[i][g].first, j)
 			}
+			recs[j] = recRef{group: int32(g), spec: k}
 		}
 	}
 	return p
@@ -279,7 +288,7 @@ func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error
 	// candidates markGroup evaluated: reuse those evaluations.
 	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
 	for i, o := range p.objects {
-		res.Objects[i] = ObjectResult{Object: o, Results: p.relocateAll(o, target, memo)}
+		res.Objects[i] = ObjectResult{Object: o, Results: p.relocateAll(i, target, memo)}
 	}
 	if kernel.PtrSize() != 8 {
 		// libbpf sizes pointers by the first "long" and assumes the host's
@@ -415,19 +424,13 @@ func (memo *evalMemo) evaluation(local *core.Spec, tb *rawbtf.BTF, c rawbtf.Type
 	}
 }
 
-// relocateAll decides every relocation of o against target as libbpf does,
-// reusing the evaluations in memo when it is not nil.
-func (p *Plan) relocateAll(o *bpfobj.Object, target *core.Target, memo *evalMemo) []core.Result {
-	rl := core.NewRelocator(o.BTF, target)
-	if memo != nil {
-		rl.Evaluate = func(local *core.Spec, c rawbtf.TypeID) core.Evaluation {
-			return memo.evaluation(local, target.BTF, c)
-		}
-	}
-	out := make([]core.Result, len(o.Relocations))
-	for i := range o.Relocations {
-		r := &o.Relocations[i]
-		out[i] = rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+// relocateAll decides every relocation of object i against target as
+// libbpf does, reusing the evaluations in memo when it is not nil.
+func (p *Plan) relocateAll(i int, target *core.Target, memo *evalMemo) []core.Result {
+	d := p.newDecider(i, target, memo)
+	out := make([]core.Result, len(p.objects[i].Relocations))
+	for j := range out {
+		out[j] = d.next(j)
 	}
 	return out
 }
@@ -625,10 +628,10 @@ func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []st
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
 	for i, o := range p.objects {
-		rl := core.NewRelocator(o.BTF, target)
+		d := p.newDecider(i, target, nil)
 		for j := range o.Relocations {
 			r := &o.Relocations[j]
-			got := rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+			got := d.next(j)
 			if why := differs(&res.Objects[i].Results[j], &got, newToOld); why != "" {
 				bad = append(bad, fmt.Sprintf("%s: %s relo #%d %s %s: %s", o.Path, r.Section, r.Index, r.Kind, r.Path(), why))
 			}

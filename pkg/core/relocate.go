@@ -155,7 +155,7 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 		st.cur = d.next
 		return d.res
 	}
-	res = r.decide(spec, st.lists[st.cur])
+	res = r.Decide(spec, st.lists[st.cur])
 	next := st.cur
 	if res.Err == nil && len(res.Matched) > 0 {
 		next = st.list(res.Matched)
@@ -176,8 +176,14 @@ func (s *candState) list(l []rawbtf.TypeID) int {
 	return len(s.lists) - 1
 }
 
-// decide is libbpf's decision for local spec against candidates cands.
-func (r *Relocator) decide(spec *Spec, cands []rawbtf.TypeID) Result {
+// Decide is libbpf's decision for a relocation with local spec (neither
+// nil nor of kind TypeIDLocal) against the candidate list cands, as
+// Relocate makes it once it has pruned the list of spec's local type: a
+// caller that tracks the pruning itself (keeping Result.Matched as the
+// next list when Err is nil and it is not empty) decides as Relocate
+// does. It ignores the Relocator's candidate lists and leaves them as
+// they are.
+func (r *Relocator) Decide(spec *Spec, cands []rawbtf.TypeID) Result {
 	res := Result{Local: spec}
 	res.Candidates = len(cands)
 	tb := r.target.BTF

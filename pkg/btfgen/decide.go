@@ -26,7 +26,10 @@ type decider struct {
 	rl     *core.Relocator
 	target *core.Target
 	groups []groupState
-	// results holds every decision made, referred to by steps.
+	// out, when set, receives each relocation's decision (out[j] for
+	// relocation j, stored by the caller), and steps refer to it;
+	// otherwise results holds every decision made, referred to by steps.
+	out     []core.Result
 	results []core.Result
 }
 
@@ -41,8 +44,8 @@ type groupState struct {
 	steps [][]step
 }
 
-// step is a decision made, 1 + its index in decider.results (0: not yet
-// made), and the list it leaves.
+// step is a decision made, 1 + its index in decider.out or
+// decider.results (0: not yet made), and the list it leaves.
 type step struct {
 	res, next int32
 }
@@ -60,7 +63,8 @@ func (p *Plan) newDecider(i int, target *core.Target, memo *evalMemo) *decider {
 	return &decider{p: p, obj: i, rl: rl, target: target, groups: make([]groupState, len(p.groups[i]))}
 }
 
-// next decides relocation j; relocations must be decided in order.
+// next decides relocation j; relocations must be decided in order, and
+// with d.out set, each stored in d.out[j] before the next.
 func (d *decider) next(j int) core.Result {
 	ref := d.p.recs[d.obj][j]
 	if ref.group < 0 {
@@ -77,6 +81,9 @@ func (d *decider) next(j int) core.Result {
 	if int(st.cur) < len(row) && row[st.cur].res > 0 {
 		s := row[st.cur]
 		st.cur = s.next
+		if d.out != nil {
+			return d.out[s.res-1]
+		}
 		return d.results[s.res-1]
 	}
 	res := d.rl.Decide(g.specs[ref.spec], st.lists[st.cur])
@@ -88,8 +95,12 @@ func (d *decider) next(j int) core.Result {
 		row = append(row, make([]step, int(st.cur)+1-len(row))...)
 		st.steps[ref.spec] = row
 	}
-	d.results = append(d.results, res)
-	row[st.cur] = step{res: int32(len(d.results)), next: next}
+	ri := int32(j + 1)
+	if d.out == nil {
+		d.results = append(d.results, res)
+		ri = int32(len(d.results))
+	}
+	row[st.cur] = step{res: ri, next: next}
 	st.cur = next
 	return res
 }

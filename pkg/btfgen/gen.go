@@ -279,9 +279,10 @@ func (p *Plan) checkOrder(kernel *rawbtf.BTF) error {
 func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error) {
 	m := newMarks(kernel)
 	memo := &evalMemo{cl: p.classesForUse(), specs: map[*core.Spec]*specEvals{}}
+	ws := &groupWork{seen: map[string]bool{}}
 	for i, o := range p.objects {
 		for _, g := range p.groups[i] {
-			p.markGroup(m, o, g, target, memo)
+			p.markGroup(m, o, g, target, memo, ws)
 		}
 	}
 	// libbpf's decisions on the full BTF consider a subset of the
@@ -429,6 +430,7 @@ func (memo *evalMemo) evaluation(local *core.Spec, tb *rawbtf.BTF, c rawbtf.Type
 func (p *Plan) relocateAll(i int, target *core.Target, memo *evalMemo) []core.Result {
 	d := p.newDecider(i, target, memo)
 	out := make([]core.Result, len(p.objects[i].Relocations))
+	d.out = out
 	for j := range out {
 		out[j] = d.next(j)
 	}
@@ -448,19 +450,16 @@ type behaviour struct {
 
 // markGroup keeps one representative candidate per distinct behaviour over
 // the group's relocations, with what each of its matches needs.
-func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo *evalMemo) {
+func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo *evalMemo, ws *groupWork) {
 	cands := target.Candidates(o.BTF.Type(g.local))
 	if len(cands) == 0 {
 		return
 	}
 	kernel := target.BTF
-	seen := map[string]bool{}
 	n := len(g.specs)
-	specs := make([]*core.Spec, n)
-	key := make([]behaviour, n)
-	var kb []byte
-	evals := make([]*specEvals, n)
-	fresh := make([]bool, n)
+	ws.reset(n)
+	seen, specs, key, kb, evals, fresh, scratch := ws.seen, ws.specs, ws.key, ws.kb, ws.evals, ws.fresh, ws.scratch
+	defer func() { ws.kb = kb }()
 	sorted := slices.IsSorted(cands)
 	for j, spec := range g.specs {
 		rep := memo.cl.representative(spec)
@@ -477,7 +476,6 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 	}
 	// Target specs are matched into scratch and kept (cloned) only for a
 	// representative of a new behaviour: the memo keeps none.
-	scratch := make([]core.Spec, n)
 	for ci, c := range cands {
 		any := false
 		for j := range n {
@@ -518,6 +516,33 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 			}
 		}
 	}
+}
+
+// groupWork is markGroup's working memory, reused from group to group.
+type groupWork struct {
+	seen    map[string]bool
+	specs   []*core.Spec
+	key     []behaviour
+	kb      []byte
+	evals   []*specEvals
+	fresh   []bool
+	scratch []core.Spec
+}
+
+// reset readies ws for a group of n specs.
+func (ws *groupWork) reset(n int) {
+	clear(ws.seen)
+	if cap(ws.specs) < n {
+		ws.specs, ws.key, ws.evals, ws.fresh = make([]*core.Spec, n), make([]behaviour, n), make([]*specEvals, n), make([]bool, n)
+	}
+	if cap(ws.scratch) < n {
+		ws.scratch = append(ws.scratch[:cap(ws.scratch)], make([]core.Spec, n-cap(ws.scratch))...)
+	}
+	ws.specs, ws.key, ws.evals, ws.fresh = ws.specs[:n], ws.key[:n], ws.evals[:n], ws.fresh[:n]
+	clear(ws.specs)
+	clear(ws.evals)
+	clear(ws.fresh)
+	ws.scratch = ws.scratch[:n]
 }
 
 // appendBehaviourKey appends the encoding of a behaviour vector, a map

@@ -371,7 +371,10 @@ type evalMemo struct {
 type specEvals struct {
 	spec  *core.Spec // the class representative evaluated
 	cands []rawbtf.TypeID
-	evals []core.Evaluation
+	// evals keeps the target spec of the first candidate that matched
+	// (matched says there is one) and no other.
+	evals   []core.Evaluation
+	matched bool
 }
 
 // get returns the evaluation of candidate c, if recorded.
@@ -474,8 +477,8 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 			memo.specs[rep] = evals[j]
 		}
 	}
-	// Target specs are matched into scratch and kept (cloned) only for a
-	// representative of a new behaviour: the memo keeps none.
+	// Target specs are matched into scratch; the memo keeps (clones) that
+	// of each spec's first match only.
 	for ci, c := range cands {
 		any := false
 		for j := range n {
@@ -484,6 +487,13 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 				ev = core.EvaluateInto(evals[j].spec, kernel, c, &scratch[j])
 				kept := ev
 				kept.Target = nil
+				if ev.Matched && ev.Err == nil && !evals[j].matched {
+					// The first match is the one libbpf takes its
+					// values from on the full candidate list: keep
+					// its spec for the decisions (core.Result.Target).
+					kept.Target = ev.Target.Clone()
+					evals[j].matched = true
+				}
 				evals[j].evals[ci] = kept
 			} else {
 				ev = evals[j].evals[ci]
@@ -627,7 +637,7 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 						continue
 					}
 					if want.matched && ts == nil {
-						// The memo keeps no target specs: match again.
+						// The memo keeps only first matches: match again.
 						ts, _ = core.MatchCandidate(local, target.BTF, c)
 					}
 					switch {

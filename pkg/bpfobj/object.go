@@ -5,6 +5,7 @@
 package bpfobj
 
 import (
+	"bufio"
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
@@ -263,17 +264,25 @@ func sectionData(s *elf.Section) ([]byte, error) {
 	return d, nil
 }
 
-// coreSubsection reads the header of .BTF.ext section s and returns its
-// CO-RE relocation subsection, nil when there is none; the other
-// subsections (function and line information) are not read.
-func coreSubsection(s *elf.Section, order binary.ByteOrder) ([]byte, error) {
+// coreSubsection reads the header of .BTF.ext section s and returns a
+// reader of its CO-RE relocation subsection, nil when there is none; the
+// other subsections (function and line information) are not read.
+func coreSubsection(s *elf.Section, order binary.ByteOrder) (*io.SectionReader, error) {
 	size := s.Size
-	if s.Type == elf.SHT_NOBITS {
+	var ra io.ReaderAt = s
+	switch {
+	case s.Type == elf.SHT_NOBITS:
 		size = 0
+	case s.Flags&elf.SHF_COMPRESSED != 0:
+		d, err := sectionData(s)
+		if err != nil {
+			return nil, fmt.Errorf(".BTF.ext: %w", err)
+		}
+		ra, size = bytes.NewReader(d), uint64(len(d))
 	}
 	var head [32]byte
 	h := head[:min(size, uint64(len(head)))]
-	if _, err := s.ReadAt(h, 0); err != nil {
+	if _, err := ra.ReadAt(h, 0); err != nil {
 		return nil, fmt.Errorf(".BTF.ext: %w", err)
 	}
 	if len(h) < 24 {
@@ -305,11 +314,7 @@ func coreSubsection(s *elf.Section, order binary.ByteOrder) ([]byte, error) {
 	if uint64(off)+uint64(n) > size-uint64(hdrLen) {
 		return nil, fmt.Errorf("%w: CO-RE relocations [%d, +%d) beyond end of section", ErrBadBTFExt, off, n)
 	}
-	sub := make([]byte, n)
-	if _, err := s.ReadAt(sub, int64(hdrLen)+int64(off)); err != nil {
-		return nil, fmt.Errorf(".BTF.ext: %w", err)
-	}
-	return sub, nil
+	return io.NewSectionReader(ra, int64(hdrLen)+int64(off), int64(n)), nil
 }
 
 func (o *Object) readPrograms(f *elf.File) {
@@ -408,42 +413,56 @@ type parsedSpec struct {
 	err  error
 }
 
-// readCORE parses the CO-RE relocation subsection of .BTF.ext.
-func (o *Object) readCORE(sub []byte) error {
+// readCORE parses the CO-RE relocation subsection of .BTF.ext, read
+// through sub a piece at a time.
+func (o *Object) readCORE(sub *io.SectionReader) error {
 	if sub == nil {
 		return nil
 	}
 	order := o.BTF.ByteOrder()
-	if len(sub) < 4 {
+	size := sub.Size()
+	var word [8]byte
+	if size < 4 {
 		return fmt.Errorf("%w: CO-RE relocation record size missing", ErrBadBTFExt)
 	}
-	recSize := order.Uint32(sub)
+	if _, err := sub.ReadAt(word[:4], 0); err != nil {
+		return fmt.Errorf(".BTF.ext: %w", err)
+	}
+	recSize := order.Uint32(word[:])
 	if recSize < 16 || recSize > 1024 || recSize%4 != 0 {
 		return fmt.Errorf("%w: CO-RE relocation record size %d", ErrBadBTFExt, recSize)
 	}
-	sub = sub[4:]
-	if len(sub) == 0 {
+	if size == 4 {
 		return fmt.Errorf("%w: CO-RE relocation subsection without records", ErrBadBTFExt)
 	}
 	// Count the records first, to allocate them at once.
 	total := 0
-	for rest := sub; len(rest) >= 8; {
-		n := uint64(order.Uint32(rest[4:]))
-		if n*uint64(recSize) > uint64(len(rest)-8) {
+	for pos := int64(4); size-pos >= 8; {
+		if _, err := sub.ReadAt(word[:], pos); err != nil {
+			return fmt.Errorf(".BTF.ext: %w", err)
+		}
+		n := uint64(order.Uint32(word[4:]))
+		if n*uint64(recSize) > uint64(size-pos-8) {
 			break // reported below
 		}
 		total += int(n)
-		rest = rest[8+int(n)*int(recSize):]
+		pos += 8 + int64(n)*int64(recSize)
 	}
 	o.Relocations = make([]Relocation, 0, total)
 	specs := map[specKey]parsedSpec{}
 	access := map[uint32]string{}
-	for len(sub) > 0 {
-		if len(sub) < 8 {
+	r := bufio.NewReaderSize(io.NewSectionReader(sub, 4, size-4), 64<<10)
+	rest := size - 4
+	rec := make([]byte, recSize)
+	for rest > 0 {
+		if rest < 8 {
 			return fmt.Errorf("%w: truncated section header", ErrBadBTFExt)
 		}
-		nameOff, n := order.Uint32(sub), order.Uint32(sub[4:])
-		sub = sub[8:]
+		if _, err := io.ReadFull(r, word[:]); err != nil {
+			return fmt.Errorf(".BTF.ext: %w", err)
+		}
+		rest -= 8
+		nameOff, n := order.Uint32(word[:]), order.Uint32(word[4:])
 		secName := o.BTF.StringBytes(nameOff)
 		if len(secName) == 0 {
 			return fmt.Errorf("%w: section name offset %d invalid", ErrBadBTFExt, nameOff)
@@ -451,14 +470,16 @@ func (o *Object) readCORE(sub []byte) error {
 		if n == 0 {
 			return fmt.Errorf("%w: section %q with no CO-RE relocation records", ErrBadBTFExt, secName)
 		}
-		if uint64(n)*uint64(recSize) > uint64(len(sub)) {
+		if uint64(n)*uint64(recSize) > uint64(rest) {
 			return fmt.Errorf("%w: %d records of section %q beyond end", ErrBadBTFExt, n, secName)
 		}
 		section := string(secName)
 		progs := o.sectionPrograms(section)
 		apart := disjoint(progs)
 		for i := 0; i < int(n); i++ {
-			rec := sub[i*int(recSize):]
+			if _, err := io.ReadFull(r, rec); err != nil {
+				return fmt.Errorf(".BTF.ext: %w", err)
+			}
 			accessOff := order.Uint32(rec[8:])
 			acc, ok := access[accessOff]
 			if !ok {
@@ -486,7 +507,7 @@ func (o *Object) readCORE(sub []byte) error {
 			r.Invalid = o.invalid(&r, accessOff)
 			o.Relocations = append(o.Relocations, r)
 		}
-		sub = sub[int(n)*int(recSize):]
+		rest -= int64(n) * int64(recSize)
 	}
 	return nil
 }

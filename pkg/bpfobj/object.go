@@ -451,7 +451,7 @@ func (o *Object) readCORE(sub *io.SectionReader) error {
 	o.Relocations = make([]Relocation, 0, total)
 	specs := map[specKey]parsedSpec{}
 	access := map[uint32]string{}
-	r := bufio.NewReaderSize(io.NewSectionReader(sub, 4, size-4), 64<<10)
+	r := bufio.NewReaderSize(io.NewSectionReader(sub, 4, size-4), 16<<10)
 	rest := size - 4
 	rec := make([]byte, recSize)
 	for rest > 0 {

@@ -25,6 +25,7 @@ type decider struct {
 	obj    int
 	rl     *core.Relocator
 	target *core.Target
+	memo   *evalMemo // nil: candidates from target
 	groups []groupState
 	// out, when set, receives each relocation's decision (out[j] for
 	// relocation j, stored by the caller), and steps refer to it;
@@ -60,7 +61,7 @@ func (p *Plan) newDecider(i int, target *core.Target, memo *evalMemo) *decider {
 			return memo.evaluation(local, target.BTF, c)
 		}
 	}
-	return &decider{p: p, obj: i, rl: rl, target: target, groups: make([]groupState, len(p.groups[i]))}
+	return &decider{p: p, obj: i, rl: rl, target: target, memo: memo, groups: make([]groupState, len(p.groups[i]))}
 }
 
 // next decides relocation j; relocations must be decided in order, and
@@ -74,7 +75,13 @@ func (d *decider) next(j int) core.Result {
 	st := &d.groups[ref.group]
 	g := &d.p.groups[d.obj][ref.group]
 	if st.lists == nil {
-		st.lists = [][]rawbtf.TypeID{d.target.Candidates(d.p.objects[d.obj].BTF.Type(g.local))}
+		var cands []rawbtf.TypeID
+		if d.memo != nil {
+			cands = d.memo.cands[d.obj][ref.group]
+		} else {
+			cands = d.target.Candidates(d.p.objects[d.obj].BTF.Type(g.local))
+		}
+		st.lists = [][]rawbtf.TypeID{cands}
 		st.steps = make([][]step, len(g.specs))
 	}
 	row := st.steps[ref.spec]

@@ -278,11 +278,11 @@ func (p *Plan) checkOrder(kernel *rawbtf.BTF) error {
 // minimize is Minimize against target, whose BTF is kernel.
 func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error) {
 	m := newMarks(kernel)
-	memo := &evalMemo{cl: p.classesForUse(), specs: map[*core.Spec]*specEvals{}}
+	memo := &evalMemo{cl: p.classesForUse(), specs: map[*core.Spec]*specEvals{}, cands: p.groupCandidates(target)}
 	ws := &groupWork{seen: map[string]bool{}}
 	for i, o := range p.objects {
-		for _, g := range p.groups[i] {
-			p.markGroup(m, o, g, target, memo, ws)
+		for gi, g := range p.groups[i] {
+			p.markGroup(m, o, g, memo.cands[i][gi], target, memo, ws)
 		}
 	}
 	// libbpf's decisions on the full BTF consider a subset of the
@@ -364,6 +364,22 @@ func orderName(o binary.ByteOrder) string {
 type evalMemo struct {
 	cl    *classes
 	specs map[*core.Spec]*specEvals
+	// cands holds the target's candidates of each group (see
+	// groupCandidates).
+	cands [][][]rawbtf.TypeID
+}
+
+// groupCandidates returns target's candidates for the local type of each
+// group of each object, indexed like p.groups.
+func (p *Plan) groupCandidates(target *core.Target) [][][]rawbtf.TypeID {
+	out := make([][][]rawbtf.TypeID, len(p.objects))
+	for i, o := range p.objects {
+		out[i] = make([][]rawbtf.TypeID, len(p.groups[i]))
+		for gi, g := range p.groups[i] {
+			out[i][gi] = target.Candidates(o.BTF.Type(g.local))
+		}
+	}
+	return out
 }
 
 // specEvals is parallel to the candidate list of a group, which
@@ -453,8 +469,7 @@ type behaviour struct {
 
 // markGroup keeps one representative candidate per distinct behaviour over
 // the group's relocations, with what each of its matches needs.
-func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo *evalMemo, ws *groupWork) {
-	cands := target.Candidates(o.BTF.Type(g.local))
+func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, cands []rawbtf.TypeID, target *core.Target, memo *evalMemo, ws *groupWork) {
 	if len(cands) == 0 {
 		return
 	}
@@ -611,9 +626,10 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 	}
 	var scratch core.Spec
 	m.changed = false
-	for i, o := range p.objects {
-		for _, g := range p.groups[i] {
-			for _, c := range target.Candidates(o.BTF.Type(g.local)) {
+	for i := range p.objects {
+		for gi := range p.groups[i] {
+			g := &p.groups[i][gi]
+			for _, c := range memo.cands[i][gi] {
 				nc := oldToNew[c]
 				if nc == 0 {
 					continue

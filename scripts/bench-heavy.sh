@@ -62,10 +62,10 @@ echo "heavy: $(stat -c %s $heavy) bytes, $(count $heavy) relocations; many: ${#m
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(bpftool version | head -1), $(go version | cut -d' ' -f3)"
 
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
-bench() { # name, then the objects
-	local name=$1
-	shift
-	hyperfine -N -w 2 -r 10 --export-json "$tmp/$name.json" \
+bench() { # name, runs, then the objects
+	local name=$1 runs=$2
+	shift 2
+	hyperfine -N -w 1 -r "$runs" --export-json "$tmp/$name.json" \
 		-n bpftool "bpftool gen min_core_btf $tmp/kernel.btf $tmp/b.btf $*" \
 		-n btftool "bin/btftool gen min_core_btf -q $tmp/kernel.btf $tmp/o.btf $*" >/dev/null
 	local tb to rb ro
@@ -77,8 +77,8 @@ bench() { # name, then the objects
 		"$name" "$tb" "$rb" "$to" "$ro" "$(echo "$to / $tb" | bc -l)" "$(echo "$ro / $rb" | bc -l)" \
 		"$(stat -c %s "$tmp/b.btf")" "$(stat -c %s "$tmp/o.btf")"
 }
-bench one $heavy
-bench many "${many[@]}"
+bench one 10 $heavy
+bench many 3 "${many[@]}"
 
 hyperfine -N -w 2 -r 10 --export-json "$tmp/inspect.json" "bin/btftool inspect object $heavy" >/dev/null
 printf 'inspect object %s: %.3f s, %d KB\n' $heavy "$(grep -m1 '"mean"' "$tmp/inspect.json" | tr -dc '0-9.')" \
@@ -101,9 +101,16 @@ if [ -d "$tree" ]; then
 	t=$(now)
 	find "$tmp/tree" -name '*.btf.tar.xz' | xargs -P2 -I{} sh -c 'xz -dc "$1" >/dev/null' _ {}
 	t_xz=$(echo "$(now) - $t" | bc)
-	t=$(now)
-	ro=$(rss bin/btftool gen min_core_btf -q --jobs 2 "$tmp/tree" "$tmp/out" $heavy "${many[@]}")
-	t_bt=$(echo "$(now) - $t" | bc)
-	printf 'tree of %d kernels, %d objects, 2 jobs: xz -dc %.2f s | btftool %.2f s %d KB | ratio %.2f\n' \
-		"$n" $((1 + ${#many[@]})) "$t_xz" "$t_bt" "$ro" "$(echo "$t_bt / $t_xz" | bc -l)"
+	tree() { # label, then the objects
+		local label=$1 t t_bt ro
+		shift
+		rm -rf "$tmp/out"
+		t=$(now)
+		ro=$(rss bin/btftool gen min_core_btf -q --jobs 2 "$tmp/tree" "$tmp/out" "$@")
+		t_bt=$(echo "$(now) - $t" | bc)
+		printf 'tree of %d kernels, %s, 2 jobs: xz -dc %.2f s | btftool %.2f s %d KB | ratio %.2f\n' \
+			"$n" "$label" "$t_xz" "$t_bt" "$ro" "$(echo "$t_bt / $t_xz" | bc -l)"
+	}
+	tree "heavy.bpf.o" $heavy
+	tree "heavy.bpf.o and many (31 objects)" $heavy "${many[@]}"
 fi

@@ -46,7 +46,7 @@ if [ "${HEAVY_REBUILD:-0}" = 1 ] || [ ! -f $out/heavy.bpf.o ] || [ "$(ls $out/ma
 	mkdir -p $out/many
 	go build -o "$tmp/genheavy" ./internal/tools/genheavy
 	bpftool btf dump file "$tmp/kernel.btf" format c >$out/vmlinux.h
-	"$tmp/genheavy" -btf "$tmp/kernel.btf" -relocs 35000 -distinct 400 -per-prog 120 -seed 1 -o $out/heavy.bpf.c
+	"$tmp/genheavy" -btf "$tmp/kernel.btf" -relocs 35000 -distinct 400 -per-prog 60 -seed 1 -o $out/heavy.bpf.c
 	for s in $(seq 1 30); do
 		"$tmp/genheavy" -btf "$tmp/kernel.btf" -relocs 3000 -distinct 300 -per-prog 60 -seed "$s" -o $out/many/h$s.bpf.c 2>/dev/null
 	done

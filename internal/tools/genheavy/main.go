@@ -33,7 +33,7 @@ func main() {
 	out := flag.String("o", "-", "output C file (- for stdout)")
 	relocs := flag.Int("relocs", 35000, "CO-RE relocations to emit (estimate)")
 	distinct := flag.Int("distinct", 400, "distinct accesses in the shared pool")
-	perProg := flag.Int("per-prog", 120, "accesses per program")
+	perProg := flag.Int("per-prog", 60, "accesses per program")
 	seed := flag.Uint64("seed", 1, "random seed: the same seed gives the same source")
 	flag.Parse()
 	if *btfPath == "" || flag.NArg() != 0 || *relocs <= 0 || *distinct <= 0 || *perProg <= 0 {
@@ -91,7 +91,9 @@ type gen struct {
 	// named enums whose name and enumerators are unique, as vmlinux.h
 	// spells them unchanged.
 	structs []rawbtf.TypeID
-	enums   []rawbtf.TypeID
+	// bitfields are the structs with a named bitfield member.
+	bitfields []rawbtf.TypeID
+	enums     []rawbtf.TypeID
 	unique  map[string]bool
 }
 
@@ -120,6 +122,12 @@ func newGen(b *rawbtf.BTF, r *rand.Rand) *gen {
 		case t.Kind() == rawbtf.KindStruct && t.Vlen() > 0:
 			g.structs = append(g.structs, t.ID)
 			g.unique["struct "+n] = true
+			for i := 0; i < t.Vlen(); i++ {
+				if m := t.Member(i); m.BitfieldSize != 0 && m.NameOff != 0 {
+					g.bitfields = append(g.bitfields, t.ID)
+					break
+				}
+			}
 		case t.Kind().IsEnum() && t.Vlen() > 0:
 			ok := true
 			for i := 0; i < t.Vlen() && ok; i++ {
@@ -261,13 +269,19 @@ func (g *gen) pool(n int) []access {
 			if steps, ok := g.chain(s, 1+g.r.IntN(4)); ok {
 				add(access{fmt.Sprintf("(u64)BPF_CORE_READ(%s, %s)", p, strings.Join(steps, ", ")), len(steps)})
 			}
-		case k < 11: // bitfields
+		case k < 11: // bitfields: byte_off, byte_sz, lshift_u64, rshift_u64, signed
+			if len(g.bitfields) == 0 {
+				break
+			}
+			s := g.bitfields[g.r.IntN(len(g.bitfields))]
+			p := fmt.Sprintf("((struct %s *)base)", g.b.Type(s).Name())
+			var bf []member
 			for _, m := range g.members(s) {
 				if m.bitfield {
-					add(access{fmt.Sprintf("(u64)BPF_CORE_READ_BITFIELD_PROBED(%s, %s)", p, m.name), 5})
-					break
+					bf = append(bf, m)
 				}
 			}
+			add(access{fmt.Sprintf("(u64)BPF_CORE_READ_BITFIELD_PROBED(%s, %s)", p, bf[g.r.IntN(len(bf))].name), 5})
 		case k < 13: // field existence and size
 			if steps, ok := g.chain(s, 1); ok {
 				if g.r.IntN(2) == 0 {

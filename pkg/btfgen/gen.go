@@ -146,10 +146,26 @@ func (p *Plan) buildClasses() *classes {
 	reps := map[string]*core.Spec{}
 	formIDs := map[string]uint32{} // canonical forms, interned
 	var key []byte
+	// Isomorphic roots have the same kind and name: a spec alone with
+	// its kind, pointer size, root kind and name and access path is its
+	// own class, without computing the canonical form of its root (the
+	// whole graph it reaches).
+	peers := map[string]int{}
+	for i := range p.objects {
+		for _, g := range p.groups[i] {
+			for _, spec := range g.specs {
+				key = appendPeerKey(key[:0], spec)
+				peers[string(key)]++
+			}
+		}
+	}
 	for i := range p.objects {
 		forms := map[rawbtf.TypeID]uint32{}
 		for _, g := range p.groups[i] {
 			for _, spec := range g.specs {
+				if key = appendPeerKey(key[:0], spec); peers[string(key)] < 2 {
+					continue
+				}
 				fid, ok := forms[spec.Root]
 				if !ok {
 					form := spec.BTF.CanonicalForm(spec.Root)
@@ -178,6 +194,21 @@ func (p *Plan) buildClasses() *classes {
 		}
 	}
 	return cl
+}
+
+// appendPeerKey appends to buf what specs of one class have in common
+// without comparing their local types: kind, pointer size, the root's
+// kind and name, the access path.
+func appendPeerKey(buf []byte, spec *core.Spec) []byte {
+	root := spec.BTF.Type(spec.Root)
+	name := root.NameBytes()
+	buf = append(buf, byte(spec.Kind), byte(spec.BTF.PtrSize()), byte(root.Kind()))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(name)))
+	buf = append(buf, name...)
+	for _, i := range spec.Raw {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(i))
+	}
+	return buf
 }
 
 // Objects returns the objects of the plan.

@@ -94,7 +94,7 @@ type gen struct {
 	// bitfields are the structs with a named bitfield member.
 	bitfields []rawbtf.TypeID
 	enums     []rawbtf.TypeID
-	unique  map[string]bool
+	unique    map[string]bool
 }
 
 func newGen(b *rawbtf.BTF, r *rand.Rand) *gen {

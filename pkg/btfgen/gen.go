@@ -105,9 +105,11 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 			if len(name) == 0 {
 				continue
 			}
-			p.names[string(rawbtf.EssentialName(name))] = struct{}{}
 			g, ok := byType[r.TypeID]
 			if !ok {
+				// Once per local type: inserting a key converted from
+				// bytes allocates it.
+				p.names[string(rawbtf.EssentialName(name))] = struct{}{}
 				g = len(p.groups[i])
 				byType[r.TypeID] = g
 				p.groups[i] = append(p.groups[i], group{local: r.TypeID})

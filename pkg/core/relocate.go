@@ -49,6 +49,8 @@ type Relocator struct {
 	local  *rawbtf.BTF
 	target *Target
 	cands  map[rawbtf.TypeID]*candState
+	// scratch receives target specs matched without Evaluate.
+	scratch Spec
 	// Evaluate, when set, replaces Evaluate against the target, so a
 	// caller that has already evaluated the same specs against the same
 	// target can reuse its results. It must return what Evaluate returns,
@@ -189,10 +191,13 @@ func (r *Relocator) Decide(spec *Spec, cands []rawbtf.TypeID) Result {
 	tb := r.target.BTF
 	for _, c := range cands {
 		var ev Evaluation
+		scratch := false
 		if r.Evaluate != nil {
 			ev = r.Evaluate(spec, c)
 		} else {
-			ev = Evaluate(spec, tb, c)
+			// Matched into the Relocator's scratch spec, cloned
+			// below for the one match kept.
+			ev, scratch = EvaluateInto(spec, tb, c, &r.scratch), true
 		}
 		if ev.Err != nil {
 			res.Err = ev.Err
@@ -210,6 +215,9 @@ func (r *Relocator) Decide(spec *Spec, cands []rawbtf.TypeID) Result {
 					res.Err = fmt.Errorf("%w: candidate [%d] no longer matches", ErrInvalidSpec, c)
 					return res
 				}
+			}
+			if scratch {
+				ts = ts.Clone()
 			}
 			res.Target, res.Outcome = ts, out
 		} else if ev.BitOffset != res.Target.BitOffset {

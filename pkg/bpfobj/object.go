@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -59,6 +60,38 @@ type Object struct {
 	// programStart maps each program to the offset of the first of its
 	// section and name in Programs.
 	programStart map[programKey]uint64
+	// paths holds the readable paths of the specs, made on first use.
+	paths *pathCache
+}
+
+// pathCache is the readable path of each spec of an object's
+// relocations, which records of one type, kind and access string share.
+type pathCache struct {
+	once sync.Once
+	m    map[*core.Spec]string
+}
+
+// specPath returns r.Path(), made once per spec when o is from Parse.
+// It is safe for concurrent use.
+func (o *Object) specPath(r *Relocation) string {
+	if r.Spec == nil || o.paths == nil {
+		return r.Path()
+	}
+	o.paths.once.Do(func() {
+		m := map[*core.Spec]string{}
+		for i := range o.Relocations {
+			if s := o.Relocations[i].Spec; s != nil {
+				if _, ok := m[s]; !ok {
+					m[s] = s.Path()
+				}
+			}
+		}
+		o.paths.m = m
+	})
+	if p, ok := o.paths.m[r.Spec]; ok {
+		return p
+	}
+	return r.Path()
 }
 
 type programKey struct{ section, name string }
@@ -217,7 +250,7 @@ func parse(r io.ReaderAt, size int64) (obj *Object, err error) {
 	if f.Machine != elf.EM_BPF {
 		return nil, fmt.Errorf("%w: ELF machine is %s", ErrNotBPF, f.Machine)
 	}
-	obj = &Object{ByteOrder: f.ByteOrder}
+	obj = &Object{ByteOrder: f.ByteOrder, paths: &pathCache{}}
 	for _, s := range f.Sections {
 		if s.Type != elf.SHT_NOBITS && (s.Offset > uint64(size) || s.Size > uint64(size)-s.Offset) {
 			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotELF, s.Name, s.Offset, s.Size, size)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -317,8 +318,11 @@ func runInspectObject(opts *InspectObjectOptions) error {
 	return printReport(opts.IO.Out, opts.Format, objectsJSON{Objects: infos}, func() { writeObjectsText(opts.IO.Out, infos) })
 }
 
-// writeObjectsText prints "inspect object"'s listing of each object.
-func writeObjectsText(w io.Writer, infos []*inspect.ObjectInfo) {
+// writeObjectsText prints "inspect object"'s listing of each object,
+// buffered: one line per relocation, tens of thousands for a large object.
+func writeObjectsText(out io.Writer, infos []*inspect.ObjectInfo) {
+	w := bufio.NewWriter(out)
+	defer w.Flush()
 	for i, info := range infos {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -342,12 +346,19 @@ func writeObjectsText(w io.Writer, infos []*inspect.ObjectInfo) {
 		}
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PROGRAM\tINSN\tRELO\tKIND\tPATH")
+		var line []byte
 		for _, r := range info.Relocations {
-			path := r.Path
+			// As fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", ...), without
+			// its cost on every line.
+			line = append(append(line[:0], "  "...), inspectOrNone(r.Program)...)
+			line = strconv.AppendInt(append(line, '\t'), int64(r.Insn), 10)
+			line = strconv.AppendInt(append(line, '\t'), int64(r.Index), 10)
+			line = append(append(append(line, '\t'), r.Kind.String()...), '\t')
+			line = append(line, r.Path...)
 			if r.Error != "" {
-				path += " (" + r.Error + ")"
+				line = append(append(append(line, " ("...), r.Error...), ')')
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", inspectOrNone(r.Program), r.Insn, r.Index, r.Kind, path)
+			tw.Write(append(line, '\n'))
 		}
 		tw.Flush()
 	}

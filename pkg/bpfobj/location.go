@@ -6,7 +6,7 @@ import "github.com/btftool/btftool/pkg/core"
 // core.NewReport.
 func (o *Object) Location(i int) core.Location {
 	r := &o.Relocations[i]
-	return core.Location{Section: r.Section, Program: r.Program, Insn: r.Insn(o), Index: r.Index, Kind: r.Kind, Path: r.Path()}
+	return core.Location{Section: r.Section, Program: r.Program, Insn: r.Insn(o), Index: r.Index, Kind: r.Kind, Path: o.specPath(r)}
 }
 
 // Report describes the decision res for relocation i of o.

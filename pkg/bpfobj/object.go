@@ -5,6 +5,7 @@
 package bpfobj
 
 import (
+	"bufio"
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 
 	"github.com/btftool/btftool/pkg/core"
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -54,7 +56,45 @@ type Object struct {
 	Maps []string
 	// HasBTFExt reports whether the object has a .BTF.ext section.
 	HasBTFExt bool
+
+	// programStart maps each program to the offset of the first of its
+	// section and name in Programs.
+	programStart map[programKey]uint64
+	// paths holds the readable paths of the specs, made on first use.
+	paths *pathCache
 }
+
+// pathCache is the readable path of each spec of an object's
+// relocations, which records of one type, kind and access string share.
+type pathCache struct {
+	once sync.Once
+	m    map[*core.Spec]string
+}
+
+// specPath returns r.Path(), made once per spec when o is from Parse.
+// It is safe for concurrent use.
+func (o *Object) specPath(r *Relocation) string {
+	if r.Spec == nil || o.paths == nil {
+		return r.Path()
+	}
+	o.paths.once.Do(func() {
+		m := map[*core.Spec]string{}
+		for i := range o.Relocations {
+			if s := o.Relocations[i].Spec; s != nil {
+				if _, ok := m[s]; !ok {
+					m[s] = s.Path()
+				}
+			}
+		}
+		o.paths.m = m
+	})
+	if p, ok := o.paths.m[r.Spec]; ok {
+		return p
+	}
+	return r.Path()
+}
+
+type programKey struct{ section, name string }
 
 // Program is a function in an executable section.
 type Program struct {
@@ -96,9 +136,14 @@ func (r *Relocation) InProgram() bool { return r.Program != "" }
 
 // Insn returns the instruction index within the program.
 func (r *Relocation) Insn(obj *Object) int {
-	for _, p := range obj.Programs {
-		if p.Section == r.Section && p.Name == r.Program {
-			return int((uint64(r.InsnOff) - p.Offset) / 8)
+	if off, ok := obj.programStart[programKey{r.Section, r.Program}]; ok {
+		return int((uint64(r.InsnOff) - off) / 8)
+	}
+	if obj.programStart == nil { // an Object not made by Parse
+		for _, p := range obj.Programs {
+			if p.Section == r.Section && p.Name == r.Program {
+				return int((uint64(r.InsnOff) - p.Offset) / 8)
+			}
 		}
 	}
 	return int(r.InsnOff / 8)
@@ -157,13 +202,19 @@ func (o *Object) invalid(r *Relocation, accessOff uint32) error {
 	return nil
 }
 
-// Open reads and parses the BPF object at path.
+// Open reads and parses the BPF object at path. Only the sections it
+// parses are read: the object's code and debug information are not.
 func Open(path string) (*Object, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	obj, err := Parse(data)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	obj, err := parse(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -171,9 +222,16 @@ func Open(path string) (*Object, error) {
 	return obj, nil
 }
 
-// Parse parses a BPF object held in memory. The object aliases data.
+// Parse parses a BPF object held in memory. The object does not retain
+// data.
 func Parse(data []byte) (obj *Object, err error) {
-	if len(data) < 4 || string(data[:4]) != elf.ELFMAG {
+	return parse(bytes.NewReader(data), int64(len(data)))
+}
+
+// parse parses the BPF object of size bytes read through r.
+func parse(r io.ReaderAt, size int64) (obj *Object, err error) {
+	var magic [4]byte
+	if n, _ := r.ReadAt(magic[:], 0); n < 4 || string(magic[:]) != elf.ELFMAG {
 		return nil, ErrNotELF
 	}
 	// debug/elf panics on some malformed inputs; report them as errors.
@@ -182,7 +240,7 @@ func Parse(data []byte) (obj *Object, err error) {
 			obj, err = nil, fmt.Errorf("%w: malformed ELF (%v)", ErrNotELF, r)
 		}
 	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
+	f, err := elf.NewFile(r)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%w: truncated ELF file", ErrNotELF)
@@ -192,10 +250,10 @@ func Parse(data []byte) (obj *Object, err error) {
 	if f.Machine != elf.EM_BPF {
 		return nil, fmt.Errorf("%w: ELF machine is %s", ErrNotBPF, f.Machine)
 	}
-	obj = &Object{ByteOrder: f.ByteOrder}
+	obj = &Object{ByteOrder: f.ByteOrder, paths: &pathCache{}}
 	for _, s := range f.Sections {
-		if s.Type != elf.SHT_NOBITS && (s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset) {
-			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotELF, s.Name, s.Offset, s.Size, len(data))
+		if s.Type != elf.SHT_NOBITS && (s.Offset > uint64(size) || s.Size > uint64(size)-s.Offset) {
+			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotELF, s.Name, s.Offset, s.Size, size)
 		}
 	}
 	sec := f.Section(".BTF")
@@ -217,11 +275,11 @@ func Parse(data []byte) (obj *Object, err error) {
 	obj.readPrograms(f)
 	if ext := f.Section(".BTF.ext"); ext != nil {
 		obj.HasBTFExt = true
-		d, err := sectionData(ext)
+		sub, err := coreSubsection(ext, obj.BTF.ByteOrder())
 		if err != nil {
-			return nil, fmt.Errorf(".BTF.ext: %w", err)
+			return nil, err
 		}
-		if err := obj.readCORE(d); err != nil {
+		if err := obj.readCORE(sub); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +295,59 @@ func sectionData(s *elf.Section) ([]byte, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// coreSubsection reads the header of .BTF.ext section s and returns a
+// reader of its CO-RE relocation subsection, nil when there is none; the
+// other subsections (function and line information) are not read.
+func coreSubsection(s *elf.Section, order binary.ByteOrder) (*io.SectionReader, error) {
+	size := s.Size
+	var ra io.ReaderAt = s
+	switch {
+	case s.Type == elf.SHT_NOBITS:
+		size = 0
+	case s.Flags&elf.SHF_COMPRESSED != 0:
+		d, err := sectionData(s)
+		if err != nil {
+			return nil, fmt.Errorf(".BTF.ext: %w", err)
+		}
+		ra, size = bytes.NewReader(d), uint64(len(d))
+	}
+	var head [32]byte
+	h := head[:min(size, uint64(len(head)))]
+	if _, err := ra.ReadAt(h, 0); err != nil {
+		return nil, fmt.Errorf(".BTF.ext: %w", err)
+	}
+	if len(h) < 24 {
+		return nil, fmt.Errorf("%w: header truncated (%d bytes)", ErrBadBTFExt, len(h))
+	}
+	if order.Uint16(h) != rawbtf.Magic {
+		return nil, fmt.Errorf("%w: bad magic % x", ErrBadBTFExt, h[:2])
+	}
+	if h[2] != 1 {
+		return nil, fmt.Errorf("%w: unsupported version %d", ErrBadBTFExt, h[2])
+	}
+	if h[3] != 0 {
+		return nil, fmt.Errorf("%w: unsupported flags %#x", ErrBadBTFExt, h[3])
+	}
+	hdrLen := order.Uint32(h[4:])
+	if hdrLen < 24 || uint64(hdrLen) > size {
+		return nil, fmt.Errorf("%w: header length %d out of range", ErrBadBTFExt, hdrLen)
+	}
+	if hdrLen < 32 {
+		return nil, nil // no CO-RE relocation subsection
+	}
+	off, n := order.Uint32(h[24:]), order.Uint32(h[28:])
+	if n == 0 {
+		return nil, nil
+	}
+	if off%4 != 0 {
+		return nil, fmt.Errorf("%w: CO-RE relocations at offset %d, not a multiple of 4", ErrBadBTFExt, off)
+	}
+	if uint64(off)+uint64(n) > size-uint64(hdrLen) {
+		return nil, fmt.Errorf("%w: CO-RE relocations [%d, +%d) beyond end of section", ErrBadBTFExt, off, n)
+	}
+	return io.NewSectionReader(ra, int64(hdrLen)+int64(off), int64(n)), nil
 }
 
 func (o *Object) readPrograms(f *elf.File) {
@@ -258,6 +369,12 @@ func (o *Object) readPrograms(f *elf.File) {
 		}
 		return a.Offset < b.Offset
 	})
+	o.programStart = make(map[programKey]uint64, len(o.Programs))
+	for _, p := range o.Programs {
+		if _, ok := o.programStart[programKey{p.Section, p.Name}]; !ok {
+			o.programStart[programKey{p.Section, p.Name}] = p.Offset
+		}
+	}
 	for _, name := range []string{".maps", "maps"} {
 		s := f.Section(name)
 		if s == nil {
@@ -272,66 +389,113 @@ func (o *Object) readPrograms(f *elf.File) {
 	}
 }
 
-func (o *Object) programAt(section string, off uint32) string {
-	for _, p := range o.Programs {
-		if p.Section == section && uint64(off) >= p.Offset && uint64(off) < p.Offset+uint64(p.Insns)*8 {
-			return p.Name
+// sectionPrograms returns the programs of section name, in offset order.
+func (o *Object) sectionPrograms(name string) []Program {
+	lo := sort.Search(len(o.Programs), func(i int) bool { return o.Programs[i].Section >= name })
+	hi := lo
+	for hi < len(o.Programs) && o.Programs[hi].Section == name {
+		hi++
+	}
+	return o.Programs[lo:hi]
+}
+
+// programAt returns the name of the program of progs (one section's, in
+// offset order) holding the instruction at byte offset off: the first
+// such program, "" if none. disjoint says that no two programs of progs
+// overlap.
+func programAt(progs []Program, disjoint bool, off uint32) string {
+	contains := func(p *Program) bool {
+		return uint64(off) >= p.Offset && uint64(off) < p.Offset+uint64(p.Insns)*8
+	}
+	if disjoint {
+		// Only the last program starting at or before off can hold it.
+		i := sort.Search(len(progs), func(i int) bool { return progs[i].Offset > uint64(off) })
+		if i > 0 && contains(&progs[i-1]) {
+			return progs[i-1].Name
+		}
+		return ""
+	}
+	for j := range progs {
+		if contains(&progs[j]) {
+			return progs[j].Name
 		}
 	}
 	return ""
 }
 
-// readCORE parses the CO-RE relocation subsection of .BTF.ext.
-func (o *Object) readCORE(d []byte) error {
-	order := o.BTF.ByteOrder()
-	if len(d) < 24 {
-		return fmt.Errorf("%w: header truncated (%d bytes)", ErrBadBTFExt, len(d))
+// disjoint reports whether no two of progs, in offset order, overlap.
+func disjoint(progs []Program) bool {
+	for i := 1; i < len(progs); i++ {
+		if progs[i-1].Offset+uint64(progs[i-1].Insns)*8 > progs[i].Offset {
+			return false
+		}
 	}
-	if order.Uint16(d) != rawbtf.Magic {
-		return fmt.Errorf("%w: bad magic % x", ErrBadBTFExt, d[:2])
-	}
-	if d[2] != 1 {
-		return fmt.Errorf("%w: unsupported version %d", ErrBadBTFExt, d[2])
-	}
-	if d[3] != 0 {
-		return fmt.Errorf("%w: unsupported flags %#x", ErrBadBTFExt, d[3])
-	}
-	hdrLen := order.Uint32(d[4:])
-	if hdrLen < 24 || uint64(hdrLen) > uint64(len(d)) {
-		return fmt.Errorf("%w: header length %d out of range", ErrBadBTFExt, hdrLen)
-	}
-	if hdrLen < 32 {
-		return nil // no CO-RE relocation subsection
-	}
-	off, size := order.Uint32(d[24:]), order.Uint32(d[28:])
-	if size == 0 {
+	return true
+}
+
+// specKey identifies a record's local spec: records with the same local
+// type, kind and access string share one parsed Spec.
+type specKey struct {
+	typeID    rawbtf.TypeID
+	kind      core.Kind
+	accessOff uint32
+}
+
+type parsedSpec struct {
+	spec *core.Spec
+	err  error
+}
+
+// readCORE parses the CO-RE relocation subsection of .BTF.ext, read
+// through sub a piece at a time.
+func (o *Object) readCORE(sub *io.SectionReader) error {
+	if sub == nil {
 		return nil
 	}
-	body := d[hdrLen:]
-	if off%4 != 0 {
-		return fmt.Errorf("%w: CO-RE relocations at offset %d, not a multiple of 4", ErrBadBTFExt, off)
-	}
-	if uint64(off)+uint64(size) > uint64(len(body)) {
-		return fmt.Errorf("%w: CO-RE relocations [%d, +%d) beyond end of section", ErrBadBTFExt, off, size)
-	}
-	sub := body[off : off+size]
-	if len(sub) < 4 {
+	order := o.BTF.ByteOrder()
+	size := sub.Size()
+	var word [8]byte
+	if size < 4 {
 		return fmt.Errorf("%w: CO-RE relocation record size missing", ErrBadBTFExt)
 	}
-	recSize := order.Uint32(sub)
+	if _, err := sub.ReadAt(word[:4], 0); err != nil {
+		return fmt.Errorf(".BTF.ext: %w", err)
+	}
+	recSize := order.Uint32(word[:])
 	if recSize < 16 || recSize > 1024 || recSize%4 != 0 {
 		return fmt.Errorf("%w: CO-RE relocation record size %d", ErrBadBTFExt, recSize)
 	}
-	sub = sub[4:]
-	if len(sub) == 0 {
+	if size == 4 {
 		return fmt.Errorf("%w: CO-RE relocation subsection without records", ErrBadBTFExt)
 	}
-	for len(sub) > 0 {
-		if len(sub) < 8 {
+	// Count the records first, to allocate them at once.
+	total := 0
+	for pos := int64(4); size-pos >= 8; {
+		if _, err := sub.ReadAt(word[:], pos); err != nil {
+			return fmt.Errorf(".BTF.ext: %w", err)
+		}
+		n := uint64(order.Uint32(word[4:]))
+		if n*uint64(recSize) > uint64(size-pos-8) {
+			break // reported below
+		}
+		total += int(n)
+		pos += 8 + int64(n)*int64(recSize)
+	}
+	o.Relocations = make([]Relocation, 0, total)
+	specs := map[specKey]parsedSpec{}
+	access := map[uint32]string{}
+	r := bufio.NewReaderSize(io.NewSectionReader(sub, 4, size-4), 16<<10)
+	rest := size - 4
+	rec := make([]byte, recSize)
+	for rest > 0 {
+		if rest < 8 {
 			return fmt.Errorf("%w: truncated section header", ErrBadBTFExt)
 		}
-		nameOff, n := order.Uint32(sub), order.Uint32(sub[4:])
-		sub = sub[8:]
+		if _, err := io.ReadFull(r, word[:]); err != nil {
+			return fmt.Errorf(".BTF.ext: %w", err)
+		}
+		rest -= 8
+		nameOff, n := order.Uint32(word[:]), order.Uint32(word[4:])
 		secName := o.BTF.StringBytes(nameOff)
 		if len(secName) == 0 {
 			return fmt.Errorf("%w: section name offset %d invalid", ErrBadBTFExt, nameOff)
@@ -339,27 +503,44 @@ func (o *Object) readCORE(d []byte) error {
 		if n == 0 {
 			return fmt.Errorf("%w: section %q with no CO-RE relocation records", ErrBadBTFExt, secName)
 		}
-		if uint64(n)*uint64(recSize) > uint64(len(sub)) {
+		if uint64(n)*uint64(recSize) > uint64(rest) {
 			return fmt.Errorf("%w: %d records of section %q beyond end", ErrBadBTFExt, n, secName)
 		}
+		section := string(secName)
+		progs := o.sectionPrograms(section)
+		apart := disjoint(progs)
 		for i := 0; i < int(n); i++ {
-			rec := sub[i*int(recSize):]
+			if _, err := io.ReadFull(r, rec); err != nil {
+				return fmt.Errorf(".BTF.ext: %w", err)
+			}
+			accessOff := order.Uint32(rec[8:])
+			acc, ok := access[accessOff]
+			if !ok {
+				acc = o.BTF.String(accessOff)
+				access[accessOff] = acc
+			}
 			r := Relocation{
 				Relo: core.Relo{
 					InsnOff: order.Uint32(rec),
 					TypeID:  rawbtf.TypeID(order.Uint32(rec[4:])),
-					Access:  o.BTF.String(order.Uint32(rec[8:])),
+					Access:  acc,
 					Kind:    core.Kind(order.Uint32(rec[12:])),
 				},
-				Section: string(secName),
+				Section: section,
 				Index:   i,
 			}
-			r.Program = o.programAt(r.Section, r.InsnOff)
-			r.Spec, r.SpecErr = core.ParseLocal(o.BTF, r.Relo)
-			r.Invalid = o.invalid(&r, order.Uint32(rec[8:]))
+			r.Program = programAt(progs, apart, r.InsnOff)
+			k := specKey{r.TypeID, r.Kind, accessOff}
+			ps, ok := specs[k]
+			if !ok {
+				ps.spec, ps.err = core.ParseLocal(o.BTF, r.Relo)
+				specs[k] = ps
+			}
+			r.Spec, r.SpecErr = ps.spec, ps.err
+			r.Invalid = o.invalid(&r, accessOff)
 			o.Relocations = append(o.Relocations, r)
 		}
-		sub = sub[int(n)*int(recSize):]
+		rest -= int64(n) * int64(recSize)
 	}
 	return nil
 }

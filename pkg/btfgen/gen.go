@@ -52,7 +52,10 @@ var (
 type Plan struct {
 	objects []*bpfobj.Object
 	groups  [][]group
-	names   map[string]struct{}
+	// recs holds, per object, each relocation's group and spec index
+	// in it (see decider).
+	recs  [][]recRef
+	names map[string]struct{}
 	// Classes of specs are worth their cost (a few ms for dozens of
 	// objects) only for a plan used for more than one kernel: they are
 	// built on the second Minimize.
@@ -75,18 +78,26 @@ type classes struct {
 	orig map[*core.Spec]core.Outcome
 }
 
-// group is the relocations of one object against one local root type.
+// group is the relocations of one object against one local root type,
+// by distinct local spec: relocations sharing a *core.Spec (the same
+// kind and access string) are matched and computed identically.
 type group struct {
 	local rawbtf.TypeID
-	relos []int // indices into Object.Relocations, in order
+	specs []*core.Spec // in order of first use
+	first []int        // index into Object.Relocations of each spec's first use
 }
 
 // NewPlan prepares objects for minimization.
 func NewPlan(objs []*bpfobj.Object) *Plan {
-	p := &Plan{objects: objs, groups: make([][]group, len(objs)), names: map[string]struct{}{}}
+	p := &Plan{objects: objs, groups: make([][]group, len(objs)), recs: make([][]recRef, len(objs)), names: map[string]struct{}{}}
 	for i, o := range objs {
 		byType := map[rawbtf.TypeID]int{}
-		for j, r := range o.Relocations {
+		seen := map[*core.Spec]int32{}
+		recs := make([]recRef, len(o.Relocations))
+		p.recs[i] = recs
+		for j := range o.Relocations {
+			r := &o.Relocations[j]
+			recs[j] = recRef{group: -1}
 			if r.Spec == nil || r.Kind == core.TypeIDLocal {
 				continue
 			}
@@ -94,14 +105,23 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 			if len(name) == 0 {
 				continue
 			}
-			p.names[string(rawbtf.EssentialName(name))] = struct{}{}
 			g, ok := byType[r.TypeID]
 			if !ok {
+				// Once per local type: inserting a key converted from
+				// bytes allocates it.
+				p.names[string(rawbtf.EssentialName(name))] = struct{}{}
 				g = len(p.groups[i])
 				byType[r.TypeID] = g
 				p.groups[i] = append(p.groups[i], group{local: r.TypeID})
 			}
-			p.groups[i][g].relos = append(p.groups[i][g].relos, j)
+			k, ok := seen[r.Spec]
+			if !ok {
+				k = int32(len(p.groups[i][g].specs))
+				seen[r.Spec] = k
+				p.groups[i][g].specs = append(p.groups[i][g].specs, r.Spec)
+				p.groups[i][g].first = append(p.groups[i][g].first, j)
+			}
+			recs[j] = recRef{group: int32(g), spec: k}
 		}
 	}
 	return p
@@ -128,11 +148,26 @@ func (p *Plan) buildClasses() *classes {
 	reps := map[string]*core.Spec{}
 	formIDs := map[string]uint32{} // canonical forms, interned
 	var key []byte
-	for i, o := range p.objects {
+	// Isomorphic roots have the same kind and name: a spec alone with
+	// its kind, pointer size, root kind and name and access path is its
+	// own class, without computing the canonical form of its root (the
+	// whole graph it reaches).
+	peers := map[string]int{}
+	for i := range p.objects {
+		for _, g := range p.groups[i] {
+			for _, spec := range g.specs {
+				key = appendPeerKey(key[:0], spec)
+				peers[string(key)]++
+			}
+		}
+	}
+	for i := range p.objects {
 		forms := map[rawbtf.TypeID]uint32{}
 		for _, g := range p.groups[i] {
-			for _, ri := range g.relos {
-				spec := o.Relocations[ri].Spec
+			for _, spec := range g.specs {
+				if key = appendPeerKey(key[:0], spec); peers[string(key)] < 2 {
+					continue
+				}
 				fid, ok := forms[spec.Root]
 				if !ok {
 					form := spec.BTF.CanonicalForm(spec.Root)
@@ -161,6 +196,21 @@ func (p *Plan) buildClasses() *classes {
 		}
 	}
 	return cl
+}
+
+// appendPeerKey appends to buf what specs of one class have in common
+// without comparing their local types: kind, pointer size, the root's
+// kind and name, the access path.
+func appendPeerKey(buf []byte, spec *core.Spec) []byte {
+	root := spec.BTF.Type(spec.Root)
+	name := root.NameBytes()
+	buf = append(buf, byte(spec.Kind), byte(spec.BTF.PtrSize()), byte(root.Kind()))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(name)))
+	buf = append(buf, name...)
+	for _, i := range spec.Raw {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(i))
+	}
+	return buf
 }
 
 // Objects returns the objects of the plan.
@@ -262,17 +312,18 @@ func (p *Plan) checkOrder(kernel *rawbtf.BTF) error {
 // minimize is Minimize against target, whose BTF is kernel.
 func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error) {
 	m := newMarks(kernel)
-	memo := &evalMemo{cl: p.classesForUse(), specs: map[*core.Spec]*specEvals{}}
+	memo := &evalMemo{cl: p.classesForUse(), specs: map[*core.Spec]*specEvals{}, cands: p.groupCandidates(target)}
+	ws := &groupWork{seen: map[string]bool{}}
 	for i, o := range p.objects {
-		for _, g := range p.groups[i] {
-			p.markGroup(m, o, g, target, memo)
+		for gi, g := range p.groups[i] {
+			p.markGroup(m, o, g, memo.cands[i][gi], target, memo, ws)
 		}
 	}
 	// libbpf's decisions on the full BTF consider a subset of the
 	// candidates markGroup evaluated: reuse those evaluations.
 	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
 	for i, o := range p.objects {
-		res.Objects[i] = ObjectResult{Object: o, Results: p.relocateAll(o, target, memo)}
+		res.Objects[i] = ObjectResult{Object: o, Results: p.relocateAll(i, target, memo)}
 	}
 	if kernel.PtrSize() != 8 {
 		// libbpf sizes pointers by the first "long" and assumes the host's
@@ -323,8 +374,8 @@ func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error
 		for i, o := range p.objects {
 			for _, g := range p.groups[i] {
 				for _, c := range target.Candidates(o.BTF.Type(g.local)) {
-					for _, ri := range g.relos {
-						if ts, err := core.MatchCandidate(o.Relocations[ri].Spec, kernel, c); ts != nil && err == nil {
+					for _, spec := range g.specs {
+						if ts, err := core.MatchCandidate(spec, kernel, c); ts != nil && err == nil {
 							m.relocation(ts)
 						}
 					}
@@ -347,6 +398,22 @@ func orderName(o binary.ByteOrder) string {
 type evalMemo struct {
 	cl    *classes
 	specs map[*core.Spec]*specEvals
+	// cands holds the target's candidates of each group (see
+	// groupCandidates).
+	cands [][][]rawbtf.TypeID
+}
+
+// groupCandidates returns target's candidates for the local type of each
+// group of each object, indexed like p.groups.
+func (p *Plan) groupCandidates(target *core.Target) [][][]rawbtf.TypeID {
+	out := make([][][]rawbtf.TypeID, len(p.objects))
+	for i, o := range p.objects {
+		out[i] = make([][]rawbtf.TypeID, len(p.groups[i]))
+		for gi, g := range p.groups[i] {
+			out[i][gi] = target.Candidates(o.BTF.Type(g.local))
+		}
+	}
+	return out
 }
 
 // specEvals is parallel to the candidate list of a group, which
@@ -354,7 +421,10 @@ type evalMemo struct {
 type specEvals struct {
 	spec  *core.Spec // the class representative evaluated
 	cands []rawbtf.TypeID
-	evals []core.Evaluation
+	// evals keeps the target spec of the first candidate that matched
+	// (matched says there is one) and no other.
+	evals   []core.Evaluation
+	matched bool
 }
 
 // get returns the evaluation of candidate c, if recorded.
@@ -408,19 +478,14 @@ func (memo *evalMemo) evaluation(local *core.Spec, tb *rawbtf.BTF, c rawbtf.Type
 	}
 }
 
-// relocateAll decides every relocation of o against target as libbpf does,
-// reusing the evaluations in memo when it is not nil.
-func (p *Plan) relocateAll(o *bpfobj.Object, target *core.Target, memo *evalMemo) []core.Result {
-	rl := core.NewRelocator(o.BTF, target)
-	if memo != nil {
-		rl.Evaluate = func(local *core.Spec, c rawbtf.TypeID) core.Evaluation {
-			return memo.evaluation(local, target.BTF, c)
-		}
-	}
-	out := make([]core.Result, len(o.Relocations))
-	for i := range o.Relocations {
-		r := &o.Relocations[i]
-		out[i] = rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+// relocateAll decides every relocation of object i against target as
+// libbpf does, reusing the evaluations in memo when it is not nil.
+func (p *Plan) relocateAll(i int, target *core.Target, memo *evalMemo) []core.Result {
+	d := p.newDecider(i, target, memo)
+	out := make([]core.Result, len(p.objects[i].Relocations))
+	d.out = out
+	for j := range out {
+		out[j] = d.next(j)
 	}
 	return out
 }
@@ -438,21 +503,18 @@ type behaviour struct {
 
 // markGroup keeps one representative candidate per distinct behaviour over
 // the group's relocations, with what each of its matches needs.
-func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Target, memo *evalMemo) {
-	cands := target.Candidates(o.BTF.Type(g.local))
+func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, cands []rawbtf.TypeID, target *core.Target, memo *evalMemo, ws *groupWork) {
 	if len(cands) == 0 {
 		return
 	}
 	kernel := target.BTF
-	seen := map[string]bool{}
-	specs := make([]*core.Spec, len(g.relos))
-	key := make([]behaviour, len(g.relos))
-	var kb []byte
-	evals := make([]*specEvals, len(g.relos))
-	fresh := make([]bool, len(g.relos))
+	n := len(g.specs)
+	ws.reset(n)
+	seen, specs, key, kb, evals, fresh, scratch := ws.seen, ws.specs, ws.key, ws.kb, ws.evals, ws.fresh, ws.scratch
+	defer func() { ws.kb = kb }()
 	sorted := slices.IsSorted(cands)
-	for j, ri := range g.relos {
-		rep := memo.cl.representative(o.Relocations[ri].Spec)
+	for j, spec := range g.specs {
+		rep := memo.cl.representative(spec)
 		if e := memo.specs[rep]; e != nil && sorted {
 			// Another spec of the class was evaluated: same behaviour.
 			evals[j] = e
@@ -464,17 +526,23 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 			memo.specs[rep] = evals[j]
 		}
 	}
-	// Target specs are matched into scratch and kept (cloned) only for a
-	// representative of a new behaviour: the memo keeps none.
-	scratch := make([]core.Spec, len(g.relos))
+	// Target specs are matched into scratch; the memo keeps (clones) that
+	// of each spec's first match only.
 	for ci, c := range cands {
 		any := false
-		for j := range g.relos {
+		for j := range n {
 			var ev core.Evaluation
 			if fresh[j] {
 				ev = core.EvaluateInto(evals[j].spec, kernel, c, &scratch[j])
 				kept := ev
 				kept.Target = nil
+				if ev.Matched && ev.Err == nil && !evals[j].matched {
+					// The first match is the one libbpf takes its
+					// values from on the full candidate list: keep
+					// its spec for the decisions (core.Result.Target).
+					kept.Target = ev.Target.Clone()
+					evals[j].matched = true
+				}
 				evals[j].evals[ci] = kept
 			} else {
 				ev = evals[j].evals[ci]
@@ -497,7 +565,7 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 				ts := specs[j]
 				if ts == nil {
 					// Evaluated for another spec of the class.
-					ts, _ = core.MatchCandidate(memo.cl.representative(o.Relocations[g.relos[j]].Spec), kernel, c)
+					ts, _ = core.MatchCandidate(memo.cl.representative(g.specs[j]), kernel, c)
 				}
 				if ts != nil {
 					m.relocation(ts)
@@ -507,6 +575,33 @@ func (p *Plan) markGroup(m *marks, o *bpfobj.Object, g group, target *core.Targe
 			}
 		}
 	}
+}
+
+// groupWork is markGroup's working memory, reused from group to group.
+type groupWork struct {
+	seen    map[string]bool
+	specs   []*core.Spec
+	key     []behaviour
+	kb      []byte
+	evals   []*specEvals
+	fresh   []bool
+	scratch []core.Spec
+}
+
+// reset readies ws for a group of n specs.
+func (ws *groupWork) reset(n int) {
+	clear(ws.seen)
+	if cap(ws.specs) < n {
+		ws.specs, ws.key, ws.evals, ws.fresh = make([]*core.Spec, n), make([]behaviour, n), make([]*specEvals, n), make([]bool, n)
+	}
+	if cap(ws.scratch) < n {
+		ws.scratch = append(ws.scratch[:cap(ws.scratch)], make([]core.Spec, n-cap(ws.scratch))...)
+	}
+	ws.specs, ws.key, ws.evals, ws.fresh = ws.specs[:n], ws.key[:n], ws.evals[:n], ws.fresh[:n]
+	clear(ws.specs)
+	clear(ws.evals)
+	clear(ws.fresh)
+	ws.scratch = ws.scratch[:n]
 }
 
 // appendBehaviourKey appends the encoding of a behaviour vector, a map
@@ -565,15 +660,15 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 	}
 	var scratch core.Spec
 	m.changed = false
-	for i, o := range p.objects {
-		for _, g := range p.groups[i] {
-			for _, c := range target.Candidates(o.BTF.Type(g.local)) {
+	for i := range p.objects {
+		for gi := range p.groups[i] {
+			g := &p.groups[i][gi]
+			for _, c := range memo.cands[i][gi] {
 				nc := oldToNew[c]
 				if nc == 0 {
 					continue
 				}
-				for _, ri := range g.relos {
-					local := o.Relocations[ri].Spec
+				for _, local := range g.specs {
 					if memo.cl.representative(local) != local {
 						// Its class's representative, in another
 						// group, behaves the same.
@@ -592,7 +687,7 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 						continue
 					}
 					if want.matched && ts == nil {
-						// The memo keeps no target specs: match again.
+						// The memo keeps only first matches: match again.
 						ts, _ = core.MatchCandidate(local, target.BTF, c)
 					}
 					switch {
@@ -618,10 +713,11 @@ func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []st
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
 	for i, o := range p.objects {
-		got := p.relocateAll(o, target, nil)
-		for j := range got {
-			if why := differs(&res.Objects[i].Results[j], &got[j], newToOld); why != "" {
-				r := &o.Relocations[j]
+		d := p.newDecider(i, target, nil)
+		for j := range o.Relocations {
+			r := &o.Relocations[j]
+			got := d.next(j)
+			if why := differs(&res.Objects[i].Results[j], &got, newToOld); why != "" {
 				bad = append(bad, fmt.Sprintf("%s: %s relo #%d %s %s: %s", o.Path, r.Section, r.Index, r.Kind, r.Path(), why))
 			}
 		}

@@ -84,9 +84,9 @@ func (p *Plan) spuriousCandidate(target *core.Target, t rawbtf.Type, ess []byte,
 			if len(cands) == 0 || target.FromModules(cands[0]) {
 				continue // the modules serve it: t is a real candidate
 			}
-			for _, ri := range g.relos {
-				r := &o.Relocations[ri]
-				if ev := core.Evaluate(r.Spec, mb, nid); ev.Matched || ev.Err != nil {
+			for k, spec := range g.specs {
+				r := &o.Relocations[g.first[k]]
+				if ev := core.Evaluate(spec, mb, nid); ev.Matched || ev.Err != nil {
 					return fmt.Sprintf("%s: %s relo #%d %s %s", o.Path, r.Section, r.Index, r.Kind, r.Path())
 				}
 			}

@@ -9,9 +9,6 @@ import (
 // Outcome is what a relocation does to its instruction, libbpf's
 // bpf_core_relo_res.
 type Outcome struct {
-	// Poison means the instruction is replaced by an invalid call: the
-	// relocation could not be satisfied and the code must be dead.
-	Poison bool
 	// OrigVal is the value compiled into the instruction, NewVal the
 	// relocated one. For TYPE_ID_TARGET NewVal is a type ID of the target.
 	OrigVal, NewVal uint64
@@ -20,6 +17,11 @@ type Outcome struct {
 	OrigSize, NewSize uint32
 	// OrigType and NewType are the (modifier-free) types of the field.
 	OrigType, NewType rawbtf.TypeID
+	// Poison means the instruction is replaced by an invalid call: the
+	// relocation could not be satisfied and the code must be dead.
+	// (The flags come last: 40 bytes where the first order took 48, for
+	// one Outcome per relocation and kernel.)
+	Poison bool
 	// FailMemSz means a load or store of this field cannot be resized
 	// safely; libbpf poisons such LDX/ST/STX instructions.
 	FailMemSz bool

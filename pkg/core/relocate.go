@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
@@ -38,10 +39,18 @@ func (r *Result) Unsatisfied() bool {
 // order, and the candidate list of each local type is cached and pruned to
 // the matching candidates after every relocation that matched any. Create
 // one per object and target; it is not safe for concurrent use.
+//
+// A decision depends only on the local spec and the candidate list of its
+// type at that point: Relocate makes each (spec, candidate list) decision
+// once and returns it again for later relocations with the same *Spec
+// (records of one object with the same type, kind and access string share
+// one, see pkg/bpfobj), so results may share their Target and Matched.
 type Relocator struct {
 	local  *rawbtf.BTF
 	target *Target
-	cands  map[rawbtf.TypeID][]rawbtf.TypeID
+	cands  map[rawbtf.TypeID]*candState
+	// scratch receives target specs matched without Evaluate.
+	scratch Spec
 	// Evaluate, when set, replaces Evaluate against the target, so a
 	// caller that has already evaluated the same specs against the same
 	// target can reuse its results. It must return what Evaluate returns,
@@ -86,9 +95,30 @@ func EvaluateInto(local *Spec, tb *rawbtf.BTF, cand rawbtf.TypeID, scratch *Spec
 	return Evaluation{Matched: true, BitOffset: scratch.BitOffset, Target: scratch, Outcome: out, Err: err}
 }
 
+// candState is the candidate list of one local type as libbpf prunes it,
+// with the decisions already made.
+type candState struct {
+	// lists holds the distinct candidate lists the type has had, the
+	// initial one first; cur indexes the current one.
+	lists [][]rawbtf.TypeID
+	cur   int
+	done  map[decisionKey]decision
+}
+
+type decisionKey struct {
+	spec *Spec
+	list int
+}
+
+// decision is a Relocate result and the candidate list it leaves.
+type decision struct {
+	res  Result
+	next int
+}
+
 // NewRelocator returns a Relocator for an object's BTF and a target.
 func NewRelocator(local *rawbtf.BTF, target *Target) *Relocator {
-	return &Relocator{local: local, target: target, cands: make(map[rawbtf.TypeID][]rawbtf.TypeID)}
+	return &Relocator{local: local, target: target, cands: make(map[rawbtf.TypeID]*candState)}
 }
 
 // Relocate decides one relocation. spec is the relocation's parsed local
@@ -100,16 +130,15 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 		return res
 	}
 	lt := r.local.Type(relo.TypeID)
-	var cands []rawbtf.TypeID
+	var st *candState
 	if relo.Kind != TypeIDLocal {
 		if len(lt.NameBytes()) == 0 {
 			res.Err = fmt.Errorf("%w: [%d] %s", ErrAnonymous, relo.TypeID, lt.Kind().C())
 			return res
 		}
-		var ok bool
-		if cands, ok = r.cands[relo.TypeID]; !ok {
-			cands = r.target.Candidates(lt)
-			r.cands[relo.TypeID] = cands
+		if st = r.cands[relo.TypeID]; st == nil {
+			st = &candState{lists: [][]rawbtf.TypeID{r.target.Candidates(lt)}, done: map[decisionKey]decision{}}
+			r.cands[relo.TypeID] = st
 		}
 	}
 	if spec == nil {
@@ -123,14 +152,52 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 		res.OrigVal, res.NewVal = uint64(relo.TypeID), uint64(relo.TypeID)
 		return res
 	}
+	key := decisionKey{spec, st.cur}
+	if d, ok := st.done[key]; ok {
+		st.cur = d.next
+		return d.res
+	}
+	res = r.Decide(spec, st.lists[st.cur])
+	next := st.cur
+	if res.Err == nil && len(res.Matched) > 0 {
+		next = st.list(res.Matched)
+	}
+	st.done[key] = decision{res: res, next: next}
+	st.cur = next
+	return res
+}
+
+// list returns the index of candidate list l in s.lists, adding it.
+func (s *candState) list(l []rawbtf.TypeID) int {
+	for i, o := range s.lists {
+		if slices.Equal(o, l) {
+			return i
+		}
+	}
+	s.lists = append(s.lists, l)
+	return len(s.lists) - 1
+}
+
+// Decide is libbpf's decision for a relocation with local spec (neither
+// nil nor of kind TypeIDLocal) against the candidate list cands, as
+// Relocate makes it once it has pruned the list of spec's local type: a
+// caller that tracks the pruning itself (keeping Result.Matched as the
+// next list when Err is nil and it is not empty) decides as Relocate
+// does. It ignores the Relocator's candidate lists and leaves them as
+// they are.
+func (r *Relocator) Decide(spec *Spec, cands []rawbtf.TypeID) Result {
+	res := Result{Local: spec}
 	res.Candidates = len(cands)
 	tb := r.target.BTF
 	for _, c := range cands {
 		var ev Evaluation
+		scratch := false
 		if r.Evaluate != nil {
 			ev = r.Evaluate(spec, c)
 		} else {
-			ev = Evaluate(spec, tb, c)
+			// Matched into the Relocator's scratch spec, cloned
+			// below for the one match kept.
+			ev, scratch = EvaluateInto(spec, tb, c, &r.scratch), true
 		}
 		if ev.Err != nil {
 			res.Err = ev.Err
@@ -149,6 +216,9 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 					return res
 				}
 			}
+			if scratch {
+				ts = ts.Clone()
+			}
 			res.Target, res.Outcome = ts, out
 		} else if ev.BitOffset != res.Target.BitOffset {
 			res.Err = fmt.Errorf("%w: field offset %d != %d", ErrAmbiguous, ev.BitOffset, res.Target.BitOffset)
@@ -160,7 +230,6 @@ func (r *Relocator) Relocate(relo Relo, spec *Spec, specErr error) Result {
 		res.Matched = append(res.Matched, c)
 	}
 	if len(res.Matched) > 0 {
-		r.cands[relo.TypeID] = res.Matched
 		return res
 	}
 	out, err := Calc(spec, nil)

@@ -1,0 +1,124 @@
+package btfgen
+
+import (
+	"slices"
+
+	"github.com/btftool/btftool/pkg/core"
+	"github.com/btftool/btftool/pkg/rawbtf"
+)
+
+// recRef places one relocation in its object's groups: group -1 for the
+// relocations core.Relocator decides without candidates (local type IDs,
+// invalid specs, anonymous types), else the group and the index of the
+// relocation's spec in group.specs.
+type recRef struct {
+	group, spec int32
+}
+
+// decider makes libbpf's decisions for the relocations of one object
+// against one target, in order, as core.Relocator.Relocate does, but with
+// the work per relocation (after the first of each spec and candidate
+// list) an array lookup: each group's candidate lists are numbered, and
+// the decision of each (spec, list) is made once.
+type decider struct {
+	p      *Plan
+	obj    int
+	rl     *core.Relocator
+	target *core.Target
+	memo   *evalMemo // nil: candidates from target
+	groups []groupState
+	// out, when set, receives each relocation's decision (out[j] for
+	// relocation j, stored by the caller), and steps refer to it;
+	// otherwise results holds every decision made, referred to by steps.
+	out     []core.Result
+	results []core.Result
+}
+
+// groupState is the candidate list of one group's local type as libbpf
+// prunes it.
+type groupState struct {
+	// lists holds the distinct lists the type has had (the first is the
+	// target's candidates), cur the current one; nil until first used.
+	lists [][]rawbtf.TypeID
+	cur   int32
+	// steps[k][l] is the decision of spec k on list l.
+	steps [][]step
+}
+
+// step is a decision made, 1 + its index in decider.out or
+// decider.results (0: not yet made), and the list it leaves.
+type step struct {
+	res, next int32
+}
+
+// newDecider returns a decider for object i against target, whose
+// candidate evaluations come from memo when it is not nil.
+func (p *Plan) newDecider(i int, target *core.Target, memo *evalMemo) *decider {
+	o := p.objects[i]
+	rl := core.NewRelocator(o.BTF, target)
+	if memo != nil {
+		rl.Evaluate = func(local *core.Spec, c rawbtf.TypeID) core.Evaluation {
+			return memo.evaluation(local, target.BTF, c)
+		}
+	}
+	return &decider{p: p, obj: i, rl: rl, target: target, memo: memo, groups: make([]groupState, len(p.groups[i]))}
+}
+
+// next decides relocation j; relocations must be decided in order, and
+// with d.out set, each stored in d.out[j] before the next.
+func (d *decider) next(j int) core.Result {
+	ref := d.p.recs[d.obj][j]
+	if ref.group < 0 {
+		r := &d.p.objects[d.obj].Relocations[j]
+		return d.rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+	}
+	st := &d.groups[ref.group]
+	g := &d.p.groups[d.obj][ref.group]
+	if st.lists == nil {
+		var cands []rawbtf.TypeID
+		if d.memo != nil {
+			cands = d.memo.cands[d.obj][ref.group]
+		} else {
+			cands = d.target.Candidates(d.p.objects[d.obj].BTF.Type(g.local))
+		}
+		st.lists = [][]rawbtf.TypeID{cands}
+		st.steps = make([][]step, len(g.specs))
+	}
+	row := st.steps[ref.spec]
+	if int(st.cur) < len(row) && row[st.cur].res > 0 {
+		s := row[st.cur]
+		st.cur = s.next
+		if d.out != nil {
+			return d.out[s.res-1]
+		}
+		return d.results[s.res-1]
+	}
+	res := d.rl.Decide(g.specs[ref.spec], st.lists[st.cur])
+	next := st.cur
+	if res.Err == nil && len(res.Matched) > 0 {
+		next = st.list(res.Matched)
+	}
+	if int(st.cur) >= len(row) {
+		row = append(row, make([]step, int(st.cur)+1-len(row))...)
+		st.steps[ref.spec] = row
+	}
+	ri := int32(j + 1)
+	if d.out == nil {
+		d.results = append(d.results, res)
+		ri = int32(len(d.results))
+	}
+	row[st.cur] = step{res: ri, next: next}
+	st.cur = next
+	return res
+}
+
+// list returns the number of candidate list l, adding it.
+func (s *groupState) list(l []rawbtf.TypeID) int32 {
+	for i, o := range s.lists {
+		if slices.Equal(o, l) {
+			return int32(i)
+		}
+	}
+	s.lists = append(s.lists, l)
+	return int32(len(s.lists) - 1)
+}

@@ -31,7 +31,10 @@ var (
 type Options struct {
 	// Load also loads every program into the running kernel, relocated
 	// against each BTF, and requires the same outcome. It needs CAP_BPF
-	// (root); without it the load check is skipped with a note.
+	// (root); without it the load check is skipped with a note. On kernels
+	// before 5.11 the caller must first lift RLIMIT_MEMLOCK (for example
+	// with github.com/cilium/ebpf/rlimit.RemoveMemlock); package verify
+	// does not change process limits.
 	Load bool
 	// NoKernelBTF skips offering the minimized BTF to the running kernel's
 	// BTF loader.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -88,31 +89,44 @@ func runVerifyDir(opts *VerifyOptions) error {
 		return err
 	}
 	plan := verify.NewPlan(objs)
-	rep := &verifyTreeReport{Input: opts.Input, Minimized: opts.Minimized}
-	for _, e := range entries {
-		v := kernelVerdict{Kernel: e.Rel}
-		min, name, err := minimized(e)
-		v.Minimized = name
-		switch {
-		case err != nil:
-			v.Problem = "minimized BTF: " + oneLine(err)
-		default:
-			mp := e.Modules
-			if modTree != "" {
-				if p := kbtf.FindModules(modTree, e.OutRel); p != "" {
-					mp = p
-				}
+	rep := &verifyTreeReport{Input: opts.Input, Minimized: opts.Minimized, Kernels: make([]kernelVerdict, len(entries))}
+	// The kernels are verified on gen's worker pool: each worker reads a
+	// kernel into its own reused buffers and checks it against the plan,
+	// which all workers share.
+	verifyKernel := func(_ context.Context, kr *kbtf.Reader, e *kbtf.Entry) (v kernelVerdict) {
+		v.Kernel = e.Rel
+		defer func() {
+			// A bug fails its kernel, not the process: a worker's panic
+			// is out of reach of execute's recover.
+			if r := recover(); r != nil {
+				v.Problem = fmt.Sprintf("internal error: panic: %v", r)
 			}
-			v.Problem = verifyOne(plan, e, mp, min, opts.Load)
+		}()
+		min, name, err := minimized(*e)
+		v.Minimized = name
+		if err != nil {
+			v.Problem = "minimized BTF: " + oneLine(err)
+			return v
 		}
+		mp := e.Modules
+		if modTree != "" {
+			if p := kbtf.FindModules(modTree, e.OutRel); p != "" {
+				mp = p
+			}
+		}
+		v.Problem = verifyOne(plan, kr, e, mp, min, opts.Load)
+		return v
+	}
+	batch.Each(context.Background(), entries, 0, nil, verifyKernel, func(_ context.Context, i int, v kernelVerdict) bool {
 		v.Equivalent = v.Problem == ""
 		if v.Equivalent {
 			rep.Equivalent++
 		} else {
 			rep.Failed++
 		}
-		rep.Kernels = append(rep.Kernels, v)
-	}
+		rep.Kernels[i] = v
+		return true
+	})
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if err := printReport(opts.IO.Out, opts.Format, rep, func() { rep.writeText(opts.IO.Out, opts.Verbose) }); err != nil {
 		return err
@@ -125,8 +139,8 @@ func runVerifyDir(opts *VerifyOptions) error {
 
 // verifyOne checks one kernel; it returns "" when the minimized BTF is
 // equivalent, else the problem.
-func verifyOne(plan *verify.Plan, e kbtf.Entry, modules string, min []byte, load bool) string {
-	full, _, err := kbtf.ReadFile(e.Path, nil)
+func verifyOne(plan *verify.Plan, kr *kbtf.Reader, e *kbtf.Entry, modules string, min []byte, load bool) string {
+	full, _, err := kr.ReadFile(e.Path) // valid until kr's next call, after k.Close
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}
@@ -146,6 +160,7 @@ func verifyOne(plan *verify.Plan, e kbtf.Entry, modules string, min []byte, load
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}
+	defer k.Close()
 	r, err := plan.Check(k, min, verify.Options{Load: load})
 	if errors.Is(err, verify.ErrFullBTF) {
 		return "kernel BTF: " + oneLine(err)

@@ -270,6 +270,12 @@ func NewKernel(raw []byte) (*Kernel, error) {
 	return k, nil
 }
 
+// Close waits until nothing the Kernel started in the background reads
+// its raw BTF any more. After Close the Kernel must not be used, and the
+// caller may reuse the memory of the raw BTF it gave NewKernel (a
+// kbtf.Reader's buffer, say).
+func (k *Kernel) Close() { <-k.specDone }
+
 // NewKernelModules is NewKernel for a kernel whose modules' BTF is known:
 // the relocations of local types vmlinux has no candidate for are decided
 // against the modules' types, as libbpf does on the running kernel (see

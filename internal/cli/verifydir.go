@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bundle"
@@ -117,14 +118,19 @@ func runVerifyDir(opts *VerifyOptions) error {
 		v.Problem = verifyOne(plan, kr, e, mp, min, opts.Load)
 		return v
 	}
-	batch.Each(context.Background(), entries, 0, nil, verifyKernel, func(_ context.Context, i int, v kernelVerdict) bool {
+	order := largestFirst(entries)
+	queue := make([]kbtf.Entry, len(entries))
+	for i, j := range order {
+		queue[i] = entries[j]
+	}
+	batch.Each(context.Background(), queue, 0, nil, verifyKernel, func(_ context.Context, i int, v kernelVerdict) bool {
 		v.Equivalent = v.Problem == ""
 		if v.Equivalent {
 			rep.Equivalent++
 		} else {
 			rep.Failed++
 		}
-		rep.Kernels[i] = v
+		rep.Kernels[order[i]] = v
 		return true
 	})
 	rep.Seconds = opts.Now().Sub(start).Seconds()
@@ -135,6 +141,23 @@ func runVerifyDir(opts *VerifyOptions) error {
 		return &SilentError{Code: ExitNegative}
 	}
 	return nil
+}
+
+// largestFirst returns the indices of entries, largest file first: the
+// verification of a kernel takes time in proportion to its BTF, and a
+// large kernel started last would finish long after the others.
+// Unreadable files come last, in their order.
+func largestFirst(entries []kbtf.Entry) []int {
+	order := make([]int, len(entries))
+	size := make([]int64, len(entries))
+	for i, e := range entries {
+		order[i] = i
+		if fi, err := os.Stat(e.Path); err == nil {
+			size[i] = fi.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
 }
 
 // verifyOne checks one kernel; it returns "" when the minimized BTF is

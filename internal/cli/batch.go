@@ -435,8 +435,8 @@ type batchRunOptions struct {
 func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 	// The heap of a batch run is mostly kernel BTF bytes in flight, which
 	// hold no pointers and are cheap to collect: a tighter GC target cuts
-	// peak memory (191 → 158 MB for 80 kernels, 2 jobs) at no measurable
-	// CPU cost. An explicit GOGC wins.
+	// peak memory at no measurable CPU cost (figures in
+	// docs/performance.md). An explicit GOGC wins.
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}

@@ -24,7 +24,10 @@ func newVerifyHook() func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Objec
 		plan *verify.Plan
 	)
 	return func(full, min []byte, mods *kmod.Set, objs []*bpfobj.Object) error {
-		once.Do(func() { plan = verify.NewPlan(objs) })
+		once.Do(func() {
+			allowBPFMemory()
+			plan = verify.NewPlan(objs)
+		})
 		var k *verify.Kernel
 		var err error
 		if mods != nil {

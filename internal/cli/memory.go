@@ -15,10 +15,9 @@ import (
 // working set, whose sizes vary from kernel to kernel: the free spans
 // they leave fragment the heap, and the runtime's background scavenger
 // returns them more slowly than a long run makes new ones, so peak RSS
-// crept up with the number of kernels (71 objects, 2 jobs: 115-120 MB for
-// 30 kernels, 142-152 MB for 320). Returning them regularly keeps the
+// crept up with the number of kernels. Returning them regularly keeps the
 // peak at that of the largest kernels in flight, for a few percent more
-// CPU time (see docs/performance.md).
+// CPU time (figures in docs/performance.md).
 type memoryReturner struct {
 	every, since int64
 	free         func() // debug.FreeOSMemory when nil

@@ -111,6 +111,7 @@ func runVerify(opts *VerifyOptions) error {
 	if err := oneStdin(append([]string{opts.Input, opts.Minimized}, opts.Objects...)...); err != nil {
 		return err
 	}
+	allowBPFMemory()
 	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() {
 		return runVerifyDir(opts)
 	}

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/bundle"
@@ -88,33 +90,51 @@ func runVerifyDir(opts *VerifyOptions) error {
 		return err
 	}
 	plan := verify.NewPlan(objs)
-	rep := &verifyTreeReport{Input: opts.Input, Minimized: opts.Minimized}
+	rep := &verifyTreeReport{Input: opts.Input, Minimized: opts.Minimized, Kernels: make([]kernelVerdict, len(entries))}
 	bar := newTreeProgress(opts.IO, opts.Quiet, len(entries))
-	for _, e := range entries {
-		v := kernelVerdict{Kernel: e.Rel}
-		min, name, err := minimized(e)
-		v.Minimized = name
-		switch {
-		case err != nil:
-			v.Problem = "minimized BTF: " + oneLine(err)
-		default:
-			mp := e.Modules
-			if modTree != "" {
-				if p := kbtf.FindModules(modTree, e.OutRel); p != "" {
-					mp = p
-				}
+	// The kernels are verified on gen's worker pool: each worker reads a
+	// kernel into its own reused buffers and checks it against the plan,
+	// which all workers share.
+	verifyKernel := func(_ context.Context, kr *kbtf.Reader, e *kbtf.Entry) (v kernelVerdict) {
+		v.Kernel = e.Rel
+		defer func() {
+			// A bug fails its kernel, not the process: a worker's panic
+			// is out of reach of execute's recover.
+			if r := recover(); r != nil {
+				v.Problem = fmt.Sprintf("internal error: panic: %v", r)
 			}
-			v.Problem = verifyOne(plan, e, mp, min, opts.Load)
+		}()
+		min, name, err := minimized(*e)
+		v.Minimized = name
+		if err != nil {
+			v.Problem = "minimized BTF: " + oneLine(err)
+			return v
 		}
+		mp := e.Modules
+		if modTree != "" {
+			if p := kbtf.FindModules(modTree, e.OutRel); p != "" {
+				mp = p
+			}
+		}
+		v.Problem = verifyOne(plan, kr, e, mp, min, opts.Load)
+		return v
+	}
+	order := largestFirst(entries)
+	queue := make([]kbtf.Entry, len(entries))
+	for i, j := range order {
+		queue[i] = entries[j]
+	}
+	batch.Each(context.Background(), queue, 0, nil, verifyKernel, func(_ context.Context, i int, v kernelVerdict) bool {
 		v.Equivalent = v.Problem == ""
 		if v.Equivalent {
 			rep.Equivalent++
 		} else {
 			rep.Failed++
 		}
-		rep.Kernels = append(rep.Kernels, v)
+		rep.Kernels[order[i]] = v
 		bar.kernelDone(!v.Equivalent)
-	}
+		return true
+	})
 	bar.finish()
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if err := printReport(opts.IO.Out, opts.Format, rep, func() { rep.writeText(opts.IO.Out, opts.Verbose) }); err != nil {
@@ -126,10 +146,27 @@ func runVerifyDir(opts *VerifyOptions) error {
 	return nil
 }
 
+// largestFirst returns the indices of entries, largest file first: the
+// verification of a kernel takes time in proportion to its BTF, and a
+// large kernel started last would finish long after the others.
+// Unreadable files come last, in their order.
+func largestFirst(entries []kbtf.Entry) []int {
+	order := make([]int, len(entries))
+	size := make([]int64, len(entries))
+	for i, e := range entries {
+		order[i] = i
+		if fi, err := os.Stat(e.Path); err == nil {
+			size[i] = fi.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
+}
+
 // verifyOne checks one kernel; it returns "" when the minimized BTF is
 // equivalent, else the problem.
-func verifyOne(plan *verify.Plan, e kbtf.Entry, modules string, min []byte, load bool) string {
-	full, _, err := kbtf.ReadFile(e.Path, nil)
+func verifyOne(plan *verify.Plan, kr *kbtf.Reader, e *kbtf.Entry, modules string, min []byte, load bool) string {
+	full, _, err := kr.ReadFile(e.Path) // valid until kr's next call, after k.Close
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}
@@ -149,6 +186,7 @@ func verifyOne(plan *verify.Plan, e kbtf.Entry, modules string, min []byte, load
 	if err != nil {
 		return "kernel BTF: " + oneLine(err)
 	}
+	defer k.Close()
 	r, err := plan.Check(k, min, verify.Options{Load: load})
 	if errors.Is(err, verify.ErrFullBTF) {
 		return "kernel BTF: " + oneLine(err)

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/btftool/btftool/pkg/kbtf"
 )
 
 // TestVerifyTree: a tree and a bundle written by gen verify equivalent;
@@ -53,5 +57,24 @@ func TestVerifyTree(t *testing.T) {
 	args = append([]string{"verify", filepath.Join(dir, "in"), testKernel}, objs...)
 	if code, _, stderr := runCLI(t, args...); code != 2 {
 		t.Errorf("file MINIMIZED: exit %d: %s", code, stderr)
+	}
+}
+
+// TestLargestFirst: kernels are queued largest file first, ties and
+// unreadable files in walk order.
+func TestLargestFirst(t *testing.T) {
+	dir := t.TempDir()
+	var entries []kbtf.Entry
+	for i, size := range []int{10, 30, 10, -1, 20} {
+		p := filepath.Join(dir, fmt.Sprintf("k%d.btf", i))
+		if size >= 0 {
+			if err := os.WriteFile(p, make([]byte, size), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries = append(entries, kbtf.Entry{Path: p})
+	}
+	if got, want := largestFirst(entries), []int{1, 4, 0, 2, 3}; !slices.Equal(got, want) {
+		t.Errorf("largestFirst = %v, want %v", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package xzdec
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func BenchmarkDecodeAll(b *testing.B) {
 				if _, err := io.ReadFull(r, buf[:sizes[i]]); err != nil {
 					b.Fatal(err)
 				}
-				if n, err := r.Read(buf[:1]); n != 0 || err != io.EOF {
+				if n, err := r.Read(buf[:1]); n != 0 || !errors.Is(err, io.EOF) {
 					b.Fatalf("trailing data or error: %d %v", n, err)
 				}
 			}

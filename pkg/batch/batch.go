@@ -9,10 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/btftool/btftool/internal/bpfprog"
@@ -494,68 +492,26 @@ type runner struct {
 // in entry order. Entries not started (cancellation, fail-fast) have a nil
 // result and are dropped.
 func (r *runner) run(ctx context.Context, entries []kbtf.Entry, progress func(Event)) []*KernelResult {
-	jobs := r.opts.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
-	jobs = min(jobs, len(entries))
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-
-	type done struct {
-		i int
-		k *KernelResult
-	}
-	work := make(chan int)
-	out := make(chan done)
-	var wg sync.WaitGroup
-	for range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// One reader per worker: its buffers grow to the largest
-			// kernel and are reused, not reallocated per kernel.
-			kr := kbtf.NewReader(r.opts.KernelOptions)
-			for i := range work {
-				out <- done{i, r.one(ctx, kr, &entries[i])} // the collector drains out until it is closed
-			}
-		}()
-	}
-	go func() {
-		defer close(work)
-		for i := range entries {
-			select {
-			case work <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(out)
-	}()
-
 	results := make([]*KernelResult, len(entries))
 	ev := Event{Total: len(entries)}
-	for d := range out {
-		if d.k.Status == StatusFailed && ctx.Err() != nil && errors.Is(d.k.Err, ctx.Err()) {
-			continue // interrupted, not failed: not run
+	Each(ctx, entries, r.opts.Jobs, r.opts.KernelOptions, r.one, func(ctx context.Context, i int, k *KernelResult) bool {
+		if k.Status == StatusFailed && ctx.Err() != nil && errors.Is(k.Err, ctx.Err()) {
+			return true // interrupted, not failed: not run
 		}
-		results[d.i] = d.k
+		results[i] = k
 		ev.Done++
-		switch d.k.Status {
+		more := true
+		switch k.Status {
 		case StatusFailed:
 			ev.Failed++
-			if r.opts.FailFast {
-				stop()
-			}
+			more = !r.opts.FailFast
 		case StatusSkipped:
 			ev.Skipped++
 		}
-		ev.Kernel = d.k
+		ev.Kernel = k
 		progress(ev)
-	}
+		return more
+	})
 	kept := results[:0]
 	for _, k := range results {
 		if k != nil {

@@ -152,7 +152,7 @@ func TestBundleLayout(t *testing.T) {
 			var names []string
 			for {
 				h, err := tr.Next()
-				if err == io.EOF {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				if err != nil {

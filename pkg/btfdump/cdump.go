@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/btftool/btftool/pkg/rawbtf"
 )
@@ -787,5 +786,3 @@ func (d *cDumper) resolveName(id rawbtf.TypeID, m map[string]int) string {
 
 func (d *cDumper) typeName(id rawbtf.TypeID) string  { return d.resolveName(id, d.typeNames) }
 func (d *cDumper) identName(id rawbtf.TypeID) string { return d.resolveName(id, d.identNames) }
-
-var _ = strings.Repeat

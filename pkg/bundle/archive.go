@@ -62,7 +62,7 @@ const skippableMagic = 0x184D2A5E
 func openArchive(r io.ReaderAt, size int64, opts *Options) (archive, error) {
 	head := make([]byte, blockSize)
 	n, err := r.ReadAt(head, 0)
-	if n < len(head) && err != io.EOF && err != nil {
+	if n < len(head) && !errors.Is(err, io.EOF) && err != nil {
 		return nil, err
 	}
 	head = head[:n]
@@ -276,7 +276,7 @@ func (a *blockArchive) read(i int) ([]byte, error) {
 		a.src = make([]byte, s.size)
 	}
 	src := a.src[:s.size]
-	if _, err := a.r.ReadAt(src, s.off); err != nil && err != io.EOF {
+	if _, err := a.r.ReadAt(src, s.off); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	return src, nil
@@ -427,7 +427,7 @@ func openZstdFrames(r io.ReaderAt, size int64, opts *Options, stream *streamArch
 				return errors.New("frame decodes to more than the seek table says")
 			}
 			fn(buf[:k])
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				if n != a.spans[i].usize {
 					return errors.New("frame decodes to less than the seek table says")
 				}
@@ -495,7 +495,7 @@ func (r *streamReader) Read(p []byte) (int, error) {
 	}
 	n, err := a.rd.Read(p[:min(int64(len(p)), a.opts.maxArchive()-a.pos)])
 	a.pos += int64(n)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = fmt.Errorf("%w: %s: %w", ErrBadBundle, a.name, noEOF(err))
 	}
 	return n, err

@@ -337,7 +337,7 @@ func (b *Bundle) scan(want func(name string) bool, found func(name string, data 
 	var buf []byte
 	for {
 		hdr, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
@@ -381,7 +381,7 @@ func (e *Entry) sameContent(o *Entry) bool {
 
 // noEOF turns an unexpected end of data into an error that says so.
 func noEOF(err error) error {
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("truncated archive")
 	}
 	return err

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -214,7 +215,7 @@ func Calc(local, targ *Spec) (Outcome, error) {
 	default:
 		err = fmt.Errorf("%w: unknown kind %s", ErrUnsatisfiable, k)
 	}
-	if err == errPoison {
+	if errors.Is(err, errPoison) {
 		res.Poison = true
 		err = nil
 	}

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/btftool/btftool/internal/btftest"
@@ -108,5 +109,49 @@ func TestCandidatesFromModules(t *testing.T) {
 	spec, _ = core.ParseLocal(lbtf, relo)
 	if res := rl.Relocate(relo, spec, nil); !res.Unsatisfied() {
 		t.Errorf("enumval_exists NF_NAT_MANIP_DST: %+v, want unsatisfied (vmlinux's enum wins)", res)
+	}
+}
+
+// TestNewTargetForFindsWhatNewTargetFinds: the index of the names asked
+// for holds exactly the candidates of the full index, flavors and
+// one-letter names included, on pahole-like duplicates too.
+func TestNewTargetForFindsWhatNewTargetFinds(t *testing.T) {
+	b := btftest.New()
+	i := b.Int("int", 4, true)
+	for range 3 {
+		b.Struct("task_struct", 4, btftest.M{Name: "pid", Type: i})
+	}
+	b.Struct("task_struct___old", 4, btftest.M{Name: "pid", Type: i})
+	b.Struct("a", 4, btftest.M{Name: "x", Type: i})
+	b.Struct("a___flavor", 4, btftest.M{Name: "x", Type: i})
+	b.Struct("ab___c", 4, btftest.M{Name: "x", Type: i})
+	b.Struct("ab", 4, btftest.M{Name: "x", Type: i})
+	b.Struct("task", 4, btftest.M{Name: "x", Type: i})
+	b.Typedef("_", i)
+	b.Typedef("__u32", i)
+	kernel := b.BTF()
+	full := core.NewTarget(kernel)
+	names := map[string]struct{}{"task_struct": {}, "a": {}, "ab": {}, "_": {}, "__u32": {}, "missing": {}, "": {}}
+	part := core.NewTargetFor(kernel, names)
+	lb := btftest.New()
+	li := lb.Int("int", 4, true)
+	var locals []rawbtf.TypeID
+	for n := range names {
+		if n != "" {
+			locals = append(locals, lb.Struct(n, 4, btftest.M{Name: "x", Type: li}), lb.Typedef(n, li))
+		}
+	}
+	local := lb.BTF()
+	total := 0
+	for _, id := range locals {
+		lt := local.Type(id)
+		got, want := part.Candidates(lt), full.Candidates(lt)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s %s: candidates %v, want %v", lt.Kind(), lt.Name(), got, want)
+		}
+		total += len(want)
+	}
+	if total != 10 { // 4 task_struct, a and a___flavor, ab and ab___c, _ and __u32
+		t.Errorf("%d candidates in all, want 10", total)
 	}
 }

@@ -175,7 +175,7 @@ func (d *decoder) push(layer string) error {
 // decode detects the format of the data in br and returns the BTF in it.
 func (d *decoder) decode(br *bufio.Reader) ([]byte, error) {
 	head, err := br.Peek(sniffLen)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, readErr(err)
 	}
 	if len(head) == 0 {
@@ -221,7 +221,7 @@ func (d *decoder) readBTF(br *bufio.Reader, head []byte) ([]byte, error) {
 	}
 	if _, err := br.Peek(1); err == nil {
 		return nil, problem(ErrCorrupt, nil, "data continues after the %d bytes of BTF its header declares%s", size, d.where())
-	} else if err != io.EOF {
+	} else if !errors.Is(err, io.EOF) {
 		return nil, readErr(err)
 	}
 	return buf, nil
@@ -298,7 +298,7 @@ func (d *decoder) readAll(r io.Reader, what string) ([]byte, error) {
 		if int64(len(b)) > d.max {
 			return nil, problem(ErrTooLarge, nil, "%s size exceeds limit of %s", what, formatSize(d.max))
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return b, nil
 		}
 		if err != nil {
@@ -313,7 +313,7 @@ func readErr(err error) error {
 	if _, ok := err.(*kbtfError); ok {
 		return err
 	}
-	if err == io.ErrUnexpectedEOF {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return streamProblem(ErrCorrupt, err, "unexpected end of input (truncated?)")
 	}
 	return streamProblem(nil, err, "read: %v", err)
@@ -331,7 +331,7 @@ const maxInMemoryXZ = 256 << 20
 func (d *decoder) xzFile(r *Reader, f io.ReaderAt, size int64) ([]byte, error) {
 	src := r.buffer(&r.src, size)
 	if _, err := f.ReadAt(src, 0); err != nil {
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF // the file shrank since Stat
 		}
 		return nil, problem(ErrCorrupt, err, "read: %v", err)
@@ -474,7 +474,7 @@ func (l *layerReader) Read(p []byte) (int, error) {
 	if l.left < 0 {
 		return n + int(l.left), streamProblem(ErrTooLarge, nil, "decompressed size exceeds limit of %s", formatSize(l.max))
 	}
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = codecErr(l.name, err, l.window)
 	}
 	return n, err
@@ -487,7 +487,7 @@ func codecErr(name string, err error, window int64) error {
 		return err // from the layer below, already described
 	}
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF || err == xz.ErrBuf:
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, xz.ErrBuf):
 		// xz.ErrBuf: the decoder could make no progress, because the
 		// input ended.
 		return streamProblem(ErrCorrupt, err, "%s: unexpected end of input (truncated?)", name)
@@ -521,7 +521,7 @@ func (d *decoder) tarFrom(r io.Reader, inPlace func(hdr *tar.Header, head []byte
 			return nil, problem(ErrTooLarge, nil, "tar archive has more than %d entries", maxTarEntries)
 		}
 		hdr, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil, problem(ErrNoBTFInArchive, nil, "no BTF or ELF file in tar archive")
 		}
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
@@ -595,7 +595,7 @@ func tarErr(err error) error {
 	if _, ok := err.(*kbtfError); ok {
 		return err
 	}
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return streamProblem(ErrCorrupt, err, "tar: unexpected end of archive (truncated?)")
 	}
 	return streamProblem(ErrCorrupt, err, "tar: %s", strings.TrimPrefix(err.Error(), "archive/tar: "))
@@ -618,7 +618,7 @@ func (d *decoder) elfBTF(ra io.ReaderAt) (data []byte, err error) {
 		}
 	}()
 	f, err := elf.NewFile(ra)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, problem(ErrCorrupt, err, "invalid ELF: unexpected end of file (truncated?)")
 	}
 	if err != nil {

@@ -167,7 +167,7 @@ func (r *Reader) ReadFile(path string) (data []byte, src Source, err error) {
 	}
 	var head [sniffLen]byte
 	n, err := f.ReadAt(head[:min(size, sniffLen)], 0)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, src, err
 	}
 	switch sniff(head[:n]) {
@@ -178,7 +178,7 @@ func (r *Reader) ReadFile(path string) (data []byte, src Source, err error) {
 		}
 		data = r.buffer(&r.out, size)
 		if _, err := f.ReadAt(data, 0); err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF // the file shrank since Stat
 			}
 			return nil, src, nameErr(path, problem(ErrCorrupt, err, "read: %v", err))

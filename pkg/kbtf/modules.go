@@ -229,7 +229,7 @@ func (mr *moduleReader) tar(where string, data []byte, depth int) error {
 			return problem(ErrTooLarge, nil, "tar archive has more than %d entries", 4*maxModules)
 		}
 		hdr, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {

@@ -19,6 +19,11 @@
 // running kernel twice, once relocated against each BTF, and must fare the
 // same.
 //
+// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Like
+// cilium/ebpf, package verify never changes process limits: a caller that
+// offers BTF to the kernel or uses [Options.Load] on such a kernel calls
+// [github.com/cilium/ebpf/rlimit.RemoveMemlock] once, before Check.
+//
 // # Differences between libbpf and cilium/ebpf
 //
 // cilium/ebpf implements CO-RE after libbpf but is not identical to it.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"github.com/cilium/ebpf/rlimit"
 )
 
 // The outcomes of loading a program, LoadReport.Full and LoadReport.Min.
@@ -31,8 +30,6 @@ func (p *Plan) load(rep *Report, fullSpec, minSpec *btf.Spec) {
 		rep.Notes = append(rep.Notes, "load check skipped: cilium/ebpf cannot read the minimized BTF")
 		return
 	}
-	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
-	_ = rlimit.RemoveMemlock()
 	permitted := false
 	defer func() {
 		if !permitted && len(rep.Loads) > 0 {

@@ -31,7 +31,10 @@ var (
 type Options struct {
 	// Load also loads every program into the running kernel, relocated
 	// against each BTF, and requires the same outcome. It needs CAP_BPF
-	// (root); without it the load check is skipped with a note.
+	// (root); without it the load check is skipped with a note. On kernels
+	// before 5.11 the caller must first lift RLIMIT_MEMLOCK (for example
+	// with github.com/cilium/ebpf/rlimit.RemoveMemlock); package verify
+	// does not change process limits.
 	Load bool
 	// NoKernelBTF skips offering the minimized BTF to the running kernel's
 	// BTF loader.
@@ -266,6 +269,12 @@ func NewKernel(raw []byte) (*Kernel, error) {
 	}
 	return k, nil
 }
+
+// Close waits until nothing the Kernel started in the background reads
+// its raw BTF any more. After Close the Kernel must not be used, and the
+// caller may reuse the memory of the raw BTF it gave NewKernel (a
+// kbtf.Reader's buffer, say).
+func (k *Kernel) Close() { <-k.specDone }
 
 // NewKernelModules is NewKernel for a kernel whose modules' BTF is known:
 // the relocations of local types vmlinux has no candidate for are decided

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/btftool/btftool/internal/btftest"
 	"github.com/btftool/btftool/internal/verifytest"
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
@@ -215,115 +214,10 @@ func TestPlanWorkers(t *testing.T) {
 	}
 }
 
-func TestCheckBadMinimized(t *testing.T) {
-	fx := getFixture(t)
-	// A type referring past the last type: complete, but malformed.
-	danglingRef := func() []byte {
-		b := btftest.New()
-		b.Ptr(7)
-		return b.Bytes()
-	}
-	tests := []struct {
-		name        string
-		min         []byte
-		wantErr     error // from Check
-		wantBadForm string
-	}{
-		{name: "truncated", min: fx.min[:len(fx.min)/2], wantErr: verify.ErrTruncated},
-		{name: "header only", min: fx.min[:10], wantErr: verify.ErrTruncated},
-		{name: "not BTF", min: []byte("hello, world, this is not BTF"), wantErr: rawbtf.ErrNotBTF},
-		{name: "empty", min: nil, wantErr: rawbtf.ErrNotBTF},
-		{name: "dangling reference", min: danglingRef(), wantBadForm: "rawbtf"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rep, err := verify.Check(fx.full, tt.min, fx.objs, verify.Options{})
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.IsWellFormed() || rep.Equivalent() {
-				t.Fatalf("well-formed: %+v", rep.WellFormed)
-			}
-			for _, c := range rep.WellFormed {
-				if c.Name == tt.wantBadForm && c.Status != "failed" {
-					t.Errorf("%s check: %s, want failed", c.Name, c.Status)
-				}
-			}
-		})
-	}
-}
-
 func TestCheckFullUnusable(t *testing.T) {
 	fx := getFixture(t)
 	_, err := verify.Check(fx.full[:1000], fx.min, fx.objs, verify.Options{})
 	if !errors.Is(err, verify.ErrFullBTF) {
 		t.Fatalf("err = %v, want ErrFullBTF", err)
-	}
-}
-
-// TestLoad loads the test objects into the running kernel, relocated
-// against its BTF and against a minimized copy, and against one with a
-// member removed, which must make some program fare differently.
-func TestLoad(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("not root")
-	}
-	if testing.Short() {
-		t.Skip("short")
-	}
-	full, _, err := kbtf.ReadFile("/sys/kernel/btf/vmlinux", nil)
-	if err != nil {
-		t.Skipf("no kernel BTF: %v", err)
-	}
-	objs, err := openObjects("../../testdata/bpf/*.bpf.o")
-	if err != nil {
-		t.Skip(err)
-	}
-	min, err := minimize(full, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := verify.NewPlan(objs)
-	k, err := verify.NewKernel(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := plan.Check(k, min, verify.Options{Load: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Loads) == 0 {
-		t.Skipf("nothing loaded: %v", rep.Notes)
-	}
-	loaded := 0
-	for _, l := range rep.Loads {
-		if l.Full == verify.LoadLoaded {
-			loaded++
-		}
-		if !l.Same {
-			t.Errorf("%s %s: full %s (%s), minimized %s (%s)", l.Object, l.Program, l.Full, l.FullError, l.Min, l.MinError)
-		}
-	}
-	if loaded == 0 {
-		t.Skipf("no program loads on this kernel: %+v", rep.Loads)
-	}
-	if !rep.Equivalent() {
-		t.Fatalf("not equivalent: %+v", firstMismatch(rep))
-	}
-	t.Logf("%d programs fared alike, %d of them loaded", len(rep.Loads), loaded)
-
-	bad := mutate(t, min, verifytest.Edit{Type: "task_struct", Member: "real_parent", Drop: true})
-	rep, err = plan.Check(k, bad, verify.Options{Load: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.LoadMismatches() == 0 {
-		t.Errorf("no program loads differently without task_struct.real_parent")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -132,13 +133,20 @@ func (i Insn) IsKfuncCall(o *Object) bool {
 	return ok && i.SymSection == elf.SHN_UNDEF && e.Kind == Kfunc
 }
 
-// Open reads the BPF object at path.
+// Open reads the BPF object at path: its headers and the sections the
+// analyses need, not the whole file (debug info is most of a large
+// object).
 func Open(path string) (*Object, error) {
-	data, err := os.ReadFile(path)
+	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	o, err := Parse(data)
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	o, err := parse(file, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -147,13 +155,18 @@ func Open(path string) (*Object, error) {
 }
 
 // Parse reads a BPF object held in memory.
-func Parse(data []byte) (o *Object, err error) {
+func Parse(data []byte) (*Object, error) {
+	return parse(bytes.NewReader(data), int64(len(data)))
+}
+
+// parse reads a BPF object of size bytes from r.
+func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			o, err = nil, fmt.Errorf("%w: malformed ELF (%v)", ErrNotBPF, r)
 		}
 	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
+	f, err := elf.NewFile(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotBPF, err)
 	}
@@ -161,8 +174,8 @@ func Parse(data []byte) (o *Object, err error) {
 		return nil, fmt.Errorf("%w: ELF machine is %s", ErrNotBPF, f.Machine)
 	}
 	for _, sec := range f.Sections {
-		if sec.Type != elf.SHT_NOBITS && (sec.Offset > uint64(len(data)) || sec.Size > uint64(len(data))-sec.Offset) {
-			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotBPF, sec.Name, sec.Offset, sec.Size, len(data))
+		if sec.Type != elf.SHT_NOBITS && (sec.Offset > uint64(size) || sec.Size > uint64(size)-sec.Offset) {
+			return nil, fmt.Errorf("%w: section %q [%d, +%d) beyond end of file (%d bytes)", ErrNotBPF, sec.Name, sec.Offset, sec.Size, size)
 		}
 	}
 	o = &Object{Externs: map[string]Extern{}}
@@ -173,6 +186,7 @@ func Parse(data []byte) (o *Object, err error) {
 	if err := o.readExterns(f, syms); err != nil {
 		return nil, err
 	}
+	sections := sectionReader{r: r, data: map[int][]byte{}}
 	bySec := map[int][]*Func{}
 	for _, s := range syms {
 		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || int(s.Section) >= len(f.Sections) || s.Section == elf.SHN_UNDEF {
@@ -182,7 +196,7 @@ func Parse(data []byte) (o *Object, err error) {
 		if sec.Flags&elf.SHF_EXECINSTR == 0 || sec.Type == elf.SHT_NOBITS {
 			continue
 		}
-		d, err := sec.Data()
+		d, err := sections.read(int(s.Section), sec)
 		if err != nil {
 			return nil, fmt.Errorf("section %s: %w", sec.Name, err)
 		}
@@ -191,8 +205,9 @@ func Parse(data []byte) (o *Object, err error) {
 		}
 		fn := &Func{Name: s.Name, Section: sec.Name, Offset: s.Value, sec: int(s.Section)}
 		body := d[s.Value : s.Value+s.Size]
-		for i := 0; i+8 <= len(body); i += 8 {
-			fn.Insns = append(fn.Insns, decode(f.ByteOrder, body[i:i+8]))
+		fn.Insns = make([]Insn, len(body)/8)
+		for i := range fn.Insns {
+			fn.Insns[i] = decode(f.ByteOrder, body[8*i:8*i+8])
 		}
 		o.Funcs = append(o.Funcs, fn)
 		bySec[int(s.Section)] = append(bySec[int(s.Section)], fn)
@@ -212,7 +227,7 @@ func Parse(data []byte) (o *Object, err error) {
 		if len(fns) == 0 {
 			continue
 		}
-		d, err := sec.Data()
+		d, err := sections.read(-1, sec)
 		if err != nil {
 			return nil, fmt.Errorf("section %s: %w", sec.Name, err)
 		}
@@ -246,6 +261,37 @@ func Parse(data []byte) (o *Object, err error) {
 		}
 	}
 	return o, nil
+}
+
+// sectionReader reads sections of an ELF file whose bounds parse has
+// checked, each section once however many functions it holds.
+type sectionReader struct {
+	r    io.ReaderAt
+	data map[int][]byte // by section index
+}
+
+// read returns the contents of sec, the section of index i (-1: do not
+// keep it for another call).
+func (sr *sectionReader) read(i int, sec *elf.Section) ([]byte, error) {
+	if d, ok := sr.data[i]; ok {
+		return d, nil
+	}
+	var d []byte
+	if sec.Flags&elf.SHF_COMPRESSED != 0 {
+		var err error
+		if d, err = sec.Data(); err != nil {
+			return nil, err
+		}
+	} else if sec.Size > 0 {
+		d = make([]byte, sec.Size)
+		if _, err := sr.r.ReadAt(d, int64(sec.Offset)); err != nil {
+			return nil, err
+		}
+	}
+	if i >= 0 {
+		sr.data[i] = d
+	}
+	return d, nil
 }
 
 func decode(order binary.ByteOrder, b []byte) Insn {

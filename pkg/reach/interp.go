@@ -53,34 +53,79 @@ func join(a, b state) (state, bool) {
 // spilled to the stack and read back is unknown, so a guard that clang
 // spills can make dead code look reachable, never the other way round.
 func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) Reached {
-	type item struct {
-		f *bpfprog.Func
-		i int
+	var w walker
+	return w.reachable(o, prog, groupPatches(patches))
+}
+
+// groupPatches returns patches by function, then by instruction.
+func groupPatches(patches map[Loc]Patch) map[funcKey]map[int]Patch {
+	by := map[funcKey]map[int]Patch{}
+	for l, p := range patches {
+		k := funcKey{l.Section, l.Func}
+		if by[k] == nil {
+			by[k] = map[int]Patch{}
+		}
+		by[k][l.Insn] = p
 	}
-	type frame struct {
-		states  []state
-		visited []bool // states[i] holds a state
-		seen    []bool // instruction i was interpreted
-		patches map[int]Patch
+	return by
+}
+
+// walker is Reachable's working memory, reused from one program to the
+// next: a heavy object's programs have hundreds of thousands of
+// instruction slots, each with an abstract state.
+type walker struct {
+	states  []state
+	visited []bool
+	seen    []bool
+	frames  map[*bpfprog.Func]*frame
+	work    []item
+	out     Reached
+}
+
+type item struct {
+	f *bpfprog.Func
+	i int
+}
+
+type frame struct {
+	states  []state
+	visited []bool // states[i] holds a state
+	seen    []bool // instruction i was interpreted
+	patches map[int]Patch
+}
+
+// reachable is Reachable with patches grouped by function
+// (groupPatches). The Reached it returns, and the slices in it, are
+// valid until the next call.
+func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[funcKey]map[int]Patch) Reached {
+	if w.frames == nil {
+		w.frames, w.out = map[*bpfprog.Func]*frame{}, Reached{}
 	}
-	frames := map[*bpfprog.Func]*frame{}
+	clear(w.frames)
+	clear(w.out)
+	used := 0
+	frames := w.frames
 	frameOf := func(f *bpfprog.Func) *frame {
 		fr := frames[f]
 		if fr == nil {
-			fr = &frame{states: make([]state, len(f.Insns)), visited: make([]bool, len(f.Insns)), seen: make([]bool, len(f.Insns))}
-			for l, p := range patches {
-				if l.Section == f.Section && l.Func == f.Name {
-					if fr.patches == nil {
-						fr.patches = map[int]Patch{}
-					}
-					fr.patches[l.Insn] = p
-				}
+			n := len(f.Insns)
+			if used+n > len(w.states) {
+				// Earlier frames keep the old arrays; later ones take
+				// fresh, larger ones.
+				size := max(2*len(w.states), used+n)
+				w.states, w.visited, w.seen = make([]state, size), make([]bool, size), make([]bool, size)
+				used = 0
 			}
+			fr = &frame{states: w.states[used : used+n : used+n], visited: w.visited[used : used+n : used+n], seen: w.seen[used : used+n : used+n]}
+			used += n
+			clear(fr.visited)
+			clear(fr.seen)
+			fr.patches = patches[funcKey{f.Section, f.Name}]
 			frames[f] = fr
 		}
 		return fr
 	}
-	var work []item
+	work := w.work[:0]
 	push := func(f *bpfprog.Func, i int, s state) {
 		if i < 0 || i >= len(f.Insns) {
 			return
@@ -199,11 +244,11 @@ func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) Rea
 			push(f, i+1, s)
 		}
 	}
-	out := Reached{}
+	w.work = work
 	for f, fr := range frames {
-		out[funcKey{f.Section, f.Name}] = fr.seen
+		w.out[funcKey{f.Section, f.Name}] = fr.seen
 	}
-	return out
+	return w.out
 }
 
 type funcKey struct{ section, name string }

@@ -170,6 +170,8 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 		}
 	}
 	reachedBy := map[int][]string{}
+	byFunc := groupPatches(patches)
+	var w walker
 	progs := prog.Programs()
 	for _, pf := range progs {
 		p := Program{Name: pf.Name, Section: pf.Section, Status: Loads}
@@ -188,7 +190,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 				p.Why = append(p.Why, fmt.Sprintf("the kernel's BTF has no %s attach target %s", a.Name, a.Target))
 			}
 		}
-		seen := Reachable(prog, pf, patches)
+		seen := w.reachable(prog, pf, byFunc)
 		for j := range obj.Relocations {
 			r := &obj.Relocations[j]
 			if !r.InProgram() {

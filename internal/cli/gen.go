@@ -507,19 +507,20 @@ type genReport struct {
 // objects of res; kernel, when set, is the BTF attach targets are looked
 // up in.
 func (rep *genReport) addLoadVerdicts(res *btfgen.Result, kernel *rawbtf.BTF) error {
-	objs := make([]*bpfobj.Object, len(res.Objects))
-	results := make([][]core.Result, len(res.Objects))
-	for i, or := range res.Objects {
-		objs[i], results[i] = or.Object, or.Results
+	// One object at a time, so that only one object's programs are held.
+	for _, or := range res.Objects {
+		objs := []*bpfobj.Object{or.Object}
+		progs, err := openPrograms(objs)
+		if err != nil {
+			return err
+		}
+		failing, err := failingPrograms(objs, progs, [][]core.Result{or.Results}, kernel)
+		if err != nil {
+			return err
+		}
+		rep.FailingPrograms = append(rep.FailingPrograms, failing...)
+		rep.NeedsKernelBTF = append(rep.NeedsKernelBTF, kernelBTFNeeds(objs, progs)...)
 	}
-	progs, err := openPrograms(objs)
-	if err != nil {
-		return err
-	}
-	if rep.FailingPrograms, err = failingPrograms(objs, progs, results, kernel); err != nil {
-		return err
-	}
-	rep.NeedsKernelBTF = kernelBTFNeeds(objs, progs)
 	return nil
 }
 

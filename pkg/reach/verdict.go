@@ -169,6 +169,18 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 			objectNeedsBTF = p.String()
 		}
 	}
+	// The relocations in programs whose instruction is poisoned, in
+	// order: the only ones a program can reach to fail.
+	locs := make([]Loc, len(obj.Relocations))
+	var poisoned []int
+	for j := range obj.Relocations {
+		if r := &obj.Relocations[j]; r.InProgram() {
+			locs[j] = Loc{r.Section, r.Program, r.Insn(obj)}
+			if patches[locs[j]].Poison {
+				poisoned = append(poisoned, j)
+			}
+		}
+	}
 	reachedBy := map[int][]string{}
 	byFunc := groupPatches(patches)
 	var w walker
@@ -191,13 +203,9 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 			}
 		}
 		seen := w.reachable(prog, pf, byFunc)
-		for j := range obj.Relocations {
+		for _, j := range poisoned {
 			r := &obj.Relocations[j]
-			if !r.InProgram() {
-				continue
-			}
-			l := Loc{r.Section, r.Program, r.Insn(obj)}
-			if pt := patches[l]; pt.Poison && seen.Has(l) {
+			if l := locs[j]; seen.Has(l) {
 				p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
 				reachedBy[j] = append(reachedBy[j], pf.Name)
 			}
@@ -224,6 +232,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 	for _, p := range out.Programs {
 		status[p.Name] = p.Status
 	}
+	out.Relocs = make([]Reloc, 0, len(obj.Relocations))
 	for j := range obj.Relocations {
 		res := &results[j]
 		rv := Reloc{Index: j, Status: core.StatusOK, Reachable: reachedBy[j]}

@@ -57,18 +57,29 @@ func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) Rea
 	return w.reachable(o, prog, groupPatches(patches))
 }
 
-// groupPatches returns patches by function, then by instruction.
-func groupPatches(patches map[Loc]Patch) map[funcKey]map[int]Patch {
-	by := map[funcKey]map[int]Patch{}
+// funcPatches holds patches by function, then by instruction.
+type funcPatches map[funcKey]map[int]Patch
+
+// groupPatches returns patches by function.
+func groupPatches(patches map[Loc]Patch) funcPatches {
+	by := funcPatches{}
 	for l, p := range patches {
-		k := funcKey{l.Section, l.Func}
-		if by[k] == nil {
-			by[k] = map[int]Patch{}
-		}
-		by[k][l.Insn] = p
+		by.set(l, p)
 	}
 	return by
 }
+
+// set records p at l.
+func (by funcPatches) set(l Loc, p Patch) {
+	k := funcKey{l.Section, l.Func}
+	if by[k] == nil {
+		by[k] = map[int]Patch{}
+	}
+	by[k][l.Insn] = p
+}
+
+// at returns the patch at l (none: the zero Patch).
+func (by funcPatches) at(l Loc) Patch { return by[funcKey{l.Section, l.Func}][l.Insn] }
 
 // walker is Reachable's working memory, reused from one program to the
 // next: a heavy object's programs have hundreds of thousands of
@@ -97,7 +108,7 @@ type frame struct {
 // reachable is Reachable with patches grouped by function
 // (groupPatches). The Reached it returns, and the slices in it, are
 // valid until the next call.
-func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[funcKey]map[int]Patch) Reached {
+func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches funcPatches) Reached {
 	if w.frames == nil {
 		w.frames, w.out = map[*bpfprog.Func]*frame{}, Reached{}
 	}

@@ -142,7 +142,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 		return nil, fmt.Errorf("%s: %d results for %d relocations", obj.Path, len(results), len(obj.Relocations))
 	}
 	out := &Object{Path: obj.Path}
-	patches := map[Loc]Patch{}
+	patches := funcPatches{} // by function, then instruction
 	var loadErr string
 	for j := range obj.Relocations {
 		r := &obj.Relocations[j]
@@ -154,7 +154,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 			continue
 		}
 		l := Loc{r.Section, r.Program, r.Insn(obj)}
-		patches[l] = Patch{Poison: res.Poison || res.FailMemSz && isMem(prog, l), Value: res.NewVal}
+		patches.set(l, Patch{Poison: res.Poison || res.FailMemSz && isMem(prog, l), Value: res.NewVal})
 	}
 	if loadErr == "" {
 		if err := obj.Check(); err != nil {
@@ -176,13 +176,12 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 	for j := range obj.Relocations {
 		if r := &obj.Relocations[j]; r.InProgram() {
 			locs[j] = Loc{r.Section, r.Program, r.Insn(obj)}
-			if patches[locs[j]].Poison {
+			if patches.at(locs[j]).Poison {
 				poisoned = append(poisoned, j)
 			}
 		}
 	}
 	reachedBy := map[int][]string{}
-	byFunc := groupPatches(patches)
 	var w walker
 	progs := prog.Programs()
 	for _, pf := range progs {
@@ -202,7 +201,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 				p.Why = append(p.Why, fmt.Sprintf("the kernel's BTF has no %s attach target %s", a.Name, a.Target))
 			}
 		}
-		seen := w.reachable(prog, pf, byFunc)
+		seen := w.reachable(prog, pf, patches)
 		for _, j := range poisoned {
 			r := &obj.Relocations[j]
 			if l := locs[j]; seen.Has(l) {
@@ -239,7 +238,7 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 		switch {
 		case res.Err != nil:
 			rv.Status = core.StatusFailed
-		case !res.Unsatisfied() && !patches[locOf(obj, j)].Poison:
+		case !res.Unsatisfied() && !patches.at(locOf(obj, j)).Poison:
 			rv.Status = core.StatusOK
 		case len(rv.Reachable) == 0:
 			rv.Status = core.StatusGuarded

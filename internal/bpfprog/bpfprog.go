@@ -81,16 +81,54 @@ type Insn struct {
 	Dst, Src uint8
 	Off      int16
 	Imm      int32
-	// Sym is the name of the symbol the instruction is relocated
-	// against ("" when it has no relocation); SymSection is the index of
-	// that symbol's section (elf.SHN_UNDEF for externs), SymValue its
-	// value and SymIsSection whether it is a section symbol.
-	Sym          string
-	SymSection   elf.SectionIndex
-	SymValue     uint64
-	SymIsSection bool
-	SymWeak      bool
+	// rel is the instruction's ELF relocation, nil when it has none
+	// (most have none: a heavy object has hundreds of thousands of slots).
+	rel *insnRel
 }
+
+// insnRel is the symbol an instruction is relocated against.
+type insnRel struct {
+	sym       string
+	section   elf.SectionIndex
+	value     uint64
+	isSection bool
+	weak      bool
+}
+
+// Sym is the name of the symbol the instruction is relocated against
+// ("" when it has no relocation; a section symbol's section name).
+func (i Insn) Sym() string {
+	if i.rel == nil {
+		return ""
+	}
+	return i.rel.sym
+}
+
+// SymSection is the index of the section of the symbol the instruction
+// is relocated against (elf.SHN_UNDEF for externs; 0 with no relocation).
+func (i Insn) SymSection() elf.SectionIndex {
+	if i.rel == nil {
+		return 0
+	}
+	return i.rel.section
+}
+
+// SymValue is the value of the symbol the instruction is relocated
+// against (0 with no relocation).
+func (i Insn) SymValue() uint64 {
+	if i.rel == nil {
+		return 0
+	}
+	return i.rel.value
+}
+
+// SymIsSection reports whether the instruction is relocated against a
+// section symbol.
+func (i Insn) SymIsSection() bool { return i.rel != nil && i.rel.isSection }
+
+// SymWeak reports whether the instruction is relocated against a weak
+// symbol.
+func (i Insn) SymWeak() bool { return i.rel != nil && i.rel.weak }
 
 // Instruction classes and codes used by the analyses.
 const (
@@ -129,8 +167,8 @@ func (i Insn) IsKfuncCall(o *Object) bool {
 	if i.Src == PseudoKfuncCall {
 		return true
 	}
-	e, ok := o.Externs[i.Sym]
-	return ok && i.SymSection == elf.SHN_UNDEF && e.Kind == Kfunc
+	e, ok := o.Externs[i.Sym()]
+	return ok && i.SymSection() == elf.SHN_UNDEF && e.Kind == Kfunc
 }
 
 // Open reads the BPF object at path: its headers and the sections the
@@ -240,13 +278,13 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 			s := syms[idx-1]
 			for _, fn := range fns {
 				if off >= fn.Offset && off < fn.Offset+uint64(len(fn.Insns))*8 {
-					in := &fn.Insns[(off-fn.Offset)/8]
-					in.Sym, in.SymSection, in.SymValue = s.Name, s.Section, s.Value
-					in.SymIsSection = elf.ST_TYPE(s.Info) == elf.STT_SECTION
-					in.SymWeak = elf.ST_BIND(s.Info) == elf.STB_WEAK
-					if in.SymIsSection && int(s.Section) < len(f.Sections) {
-						in.Sym = f.Sections[s.Section].Name
+					rel := &insnRel{sym: s.Name, section: s.Section, value: s.Value}
+					rel.isSection = elf.ST_TYPE(s.Info) == elf.STT_SECTION
+					rel.weak = elf.ST_BIND(s.Info) == elf.STB_WEAK
+					if rel.isSection && int(s.Section) < len(f.Sections) {
+						rel.sym = f.Sections[s.Section].Name
 					}
+					fn.Insns[(off-fn.Offset)/8].rel = rel
 					break
 				}
 			}
@@ -382,16 +420,16 @@ func (o *Object) Target(f *Func, i int) (g *Func, at int, ok bool) {
 	var off int64
 	switch {
 	case in.Op == OpCall && in.Src == PseudoCall:
-		if in.Sym != "" {
-			sec, off = int(in.SymSection), int64(in.SymValue)+(int64(in.Imm)+1)*8
+		if in.Sym() != "" {
+			sec, off = int(in.SymSection()), int64(in.SymValue())+(int64(in.Imm)+1)*8
 		} else {
 			sec, off = f.sec, int64(f.Offset)+(int64(i)+int64(in.Imm)+1)*8
 		}
-	case in.Op == OpLDIMM64 && in.Sym != "" && in.SymSection != elf.SHN_UNDEF:
+	case in.Op == OpLDIMM64 && in.Sym() != "" && in.SymSection() != elf.SHN_UNDEF:
 		// A callback's address: the symbol's section must be code.
 		// global function: the symbol's value is its offset and imm is
 		// 0; static function: a section symbol and imm is the offset.
-		sec, off = int(in.SymSection), int64(in.SymValue)+int64(in.Imm)
+		sec, off = int(in.SymSection()), int64(in.SymValue())+int64(in.Imm)
 	case in.Op == OpLDIMM64 && in.Src == PseudoFunc:
 		sec, off = f.sec, int64(f.Offset)+(int64(i)+int64(in.Imm)+1)*8
 	default:

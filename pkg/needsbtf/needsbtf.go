@@ -119,8 +119,8 @@ func Analyze(o *bpfprog.Object) []Program {
 		}
 		for _, f := range o.Reachable(prog) {
 			for _, in := range f.Insns {
-				e, ok := o.Externs[in.Sym]
-				if !ok || in.SymSection != 0 {
+				e, ok := o.Externs[in.Sym()]
+				if !ok || in.SymSection() != 0 {
 					continue
 				}
 				var n Need

@@ -190,7 +190,7 @@ func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches funcPa
 					switch {
 					case patched:
 						s[in.Dst] = value{known: true, v: p.Value}
-					case in.Src == 0 && in.Sym == "" && i+1 < len(f.Insns):
+					case in.Src == 0 && in.Sym() == "" && i+1 < len(f.Insns):
 						s[in.Dst] = value{known: true, v: uint64(uint32(in.Imm)) | uint64(uint32(f.Insns[i+1].Imm))<<32}
 					}
 				}

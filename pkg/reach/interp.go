@@ -255,10 +255,13 @@ func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches funcPa
 			push(f, i+1, s)
 		}
 	}
-	w.work = work
 	for f, fr := range frames {
 		w.out[funcKey{f.Section, f.Name}] = fr.seen
 	}
+	// Keep the memory, not the functions of this object.
+	clear(work[:cap(work)])
+	w.work = work[:0]
+	clear(frames)
 	return w.out
 }
 

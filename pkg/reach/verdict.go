@@ -3,6 +3,7 @@ package reach
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/btftool/btftool/internal/bpfprog"
 	"github.com/btftool/btftool/pkg/bpfobj"
@@ -171,18 +172,21 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 	}
 	// The relocations in programs whose instruction is poisoned, in
 	// order: the only ones a program can reach to fail.
-	locs := make([]Loc, len(obj.Relocations))
-	var poisoned []int
+	type poisonedAt struct {
+		j int
+		l Loc
+	}
+	var poisoned []poisonedAt
 	for j := range obj.Relocations {
 		if r := &obj.Relocations[j]; r.InProgram() {
-			locs[j] = Loc{r.Section, r.Program, r.Insn(obj)}
-			if patches.at(locs[j]).Poison {
-				poisoned = append(poisoned, j)
+			if l := (Loc{r.Section, r.Program, r.Insn(obj)}); patches.at(l).Poison {
+				poisoned = append(poisoned, poisonedAt{j, l})
 			}
 		}
 	}
 	reachedBy := map[int][]string{}
-	var w walker
+	w := walkers.Get().(*walker)
+	defer walkers.Put(w)
 	progs := prog.Programs()
 	for _, pf := range progs {
 		p := Program{Name: pf.Name, Section: pf.Section, Status: Loads}
@@ -202,9 +206,9 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 			}
 		}
 		seen := w.reachable(prog, pf, patches)
-		for _, j := range poisoned {
-			r := &obj.Relocations[j]
-			if l := locs[j]; seen.Has(l) {
+		for _, pa := range poisoned {
+			j, r := pa.j, &obj.Relocations[pa.j]
+			if l := pa.l; seen.Has(l) {
 				p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
 				reachedBy[j] = append(reachedBy[j], pf.Name)
 			}
@@ -254,6 +258,10 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 	}
 	return out, nil
 }
+
+// walkers holds Reachable's working memory between Decide calls (a run
+// decides one object after another).
+var walkers = sync.Pool{New: func() any { return new(walker) }}
 
 // locOf returns where relocation j of obj is.
 func locOf(obj *bpfobj.Object, j int) Loc {

@@ -172,18 +172,31 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 	}
 	// The relocations in programs whose instruction is poisoned, in
 	// order: the only ones a program can reach to fail.
+	// fn numbers the functions of prog, so that a poisoned relocation's
+	// function is found in what a program reaches by index (a heavy
+	// object has thousands of poisoned relocations on an old kernel, and
+	// hundreds of programs).
+	fn := make(map[funcKey]int, len(prog.Funcs))
+	for i, f := range prog.Funcs {
+		fn[funcKey{f.Section, f.Name}] = i
+	}
 	type poisonedAt struct {
-		j int
-		l Loc
+		j, fn int // fn: -1 when prog has no such function
+		l     Loc
 	}
 	var poisoned []poisonedAt
 	for j := range obj.Relocations {
 		if r := &obj.Relocations[j]; r.InProgram() {
 			if l := (Loc{r.Section, r.Program, r.Insn(obj)}); patches.at(l).Poison {
-				poisoned = append(poisoned, poisonedAt{j, l})
+				i, ok := fn[funcKey{l.Section, l.Func}]
+				if !ok {
+					i = -1
+				}
+				poisoned = append(poisoned, poisonedAt{j, i, l})
 			}
 		}
 	}
+	seenOf := make([][]bool, len(prog.Funcs)) // by fn, for one program
 	reachedBy := map[int][]string{}
 	w := walkers.Get().(*walker)
 	defer walkers.Put(w)
@@ -206,11 +219,26 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 			}
 		}
 		seen := w.reachable(prog, pf, patches)
+		if len(poisoned) > 0 {
+			for k, s := range seen {
+				if i, ok := fn[k]; ok {
+					seenOf[i] = s
+				}
+			}
+		}
 		for _, pa := range poisoned {
-			j, r := pa.j, &obj.Relocations[pa.j]
-			if l := pa.l; seen.Has(l) {
+			j, r, l := pa.j, &obj.Relocations[pa.j], pa.l
+			if pa.fn < 0 {
+				continue
+			}
+			if s := seenOf[pa.fn]; l.Insn >= 0 && l.Insn < len(s) && s[l.Insn] {
 				p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
 				reachedBy[j] = append(reachedBy[j], pf.Name)
+			}
+		}
+		for k := range seen {
+			if i, ok := fn[k]; ok {
+				seenOf[i] = nil
 			}
 		}
 		if len(p.Why) > 0 {

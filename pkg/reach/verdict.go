@@ -2,6 +2,7 @@ package reach
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -170,10 +171,10 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 			objectNeedsBTF = p.String()
 		}
 	}
-	// The relocations in programs whose instruction is poisoned, in
-	// order: the only ones a program can reach to fail.
-	// fn numbers the functions of prog, so that a poisoned relocation's
-	// function is found in what a program reaches by index (a heavy
+	// poisoned lists the relocations in programs whose instruction is
+	// poisoned, in order: the only ones a program can reach to fail;
+	// byFn lists them by function of prog (numbered by fn), so that each
+	// program looks only at those in the functions it reaches (a heavy
 	// object has thousands of poisoned relocations on an old kernel, and
 	// hundreds of programs).
 	fn := make(map[funcKey]int, len(prog.Funcs))
@@ -181,22 +182,22 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 		fn[funcKey{f.Section, f.Name}] = i
 	}
 	type poisonedAt struct {
-		j, fn int // fn: -1 when prog has no such function
-		l     Loc
+		j, insn int
+		l       Loc
 	}
 	var poisoned []poisonedAt
+	byFn := make([][]int, len(prog.Funcs)) // indices in poisoned, by function
 	for j := range obj.Relocations {
 		if r := &obj.Relocations[j]; r.InProgram() {
 			if l := (Loc{r.Section, r.Program, r.Insn(obj)}); patches.at(l).Poison {
-				i, ok := fn[funcKey{l.Section, l.Func}]
-				if !ok {
-					i = -1
+				if i, ok := fn[funcKey{l.Section, l.Func}]; ok {
+					byFn[i] = append(byFn[i], len(poisoned))
 				}
-				poisoned = append(poisoned, poisonedAt{j, i, l})
+				poisoned = append(poisoned, poisonedAt{j, l.Insn, l})
 			}
 		}
 	}
-	seenOf := make([][]bool, len(prog.Funcs)) // by fn, for one program
+	var hits []int
 	reachedBy := map[int][]string{}
 	w := walkers.Get().(*walker)
 	defer walkers.Put(w)
@@ -219,27 +220,25 @@ func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k K
 			}
 		}
 		seen := w.reachable(prog, pf, patches)
-		if len(poisoned) > 0 {
-			for k, s := range seen {
-				if i, ok := fn[k]; ok {
-					seenOf[i] = s
+		// The poisoned relocations the program reaches, in order.
+		hits = hits[:0]
+		for k, s := range seen {
+			i, ok := fn[k]
+			if !ok {
+				continue
+			}
+			for _, pi := range byFn[i] {
+				if in := poisoned[pi].insn; in >= 0 && in < len(s) && s[in] {
+					hits = append(hits, pi)
 				}
 			}
 		}
-		for _, pa := range poisoned {
+		slices.Sort(hits)
+		for _, pi := range hits {
+			pa := &poisoned[pi]
 			j, r, l := pa.j, &obj.Relocations[pa.j], pa.l
-			if pa.fn < 0 {
-				continue
-			}
-			if s := seenOf[pa.fn]; l.Insn >= 0 && l.Insn < len(s) && s[l.Insn] {
-				p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
-				reachedBy[j] = append(reachedBy[j], pf.Name)
-			}
-		}
-		for k := range seen {
-			if i, ok := fn[k]; ok {
-				seenOf[i] = nil
-			}
+			p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
+			reachedBy[j] = append(reachedBy[j], pf.Name)
 		}
 		if len(p.Why) > 0 {
 			p.Status = ProgramFails

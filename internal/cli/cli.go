@@ -61,6 +61,7 @@ type Factory struct {
 // Execute runs btftool with the given arguments and returns the exit status.
 func Execute(args []string) int {
 	f := &Factory{IO: SystemIO()}
+	defer startProfiles(os.Stderr)()
 	return run(f, args)
 }
 

@@ -514,7 +514,7 @@ func (rep *genReport) addLoadVerdicts(res *btfgen.Result, kernel *rawbtf.BTF) er
 		if err != nil {
 			return err
 		}
-		failing, err := failingPrograms(objs, progs, [][]core.Result{or.Results}, kernel)
+		failing, err := failingPrograms(objs, progs, []*core.Decisions{&or.Decisions}, kernel)
 		if err != nil {
 			return err
 		}
@@ -548,9 +548,13 @@ func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfg
 	for _, or := range res.Objects {
 		o := or.Object
 		orp := objectReport{Path: o.Path, Relocations: len(o.Relocations)}
-		for i := range or.Results {
-			r := &or.Results[i]
-			st := core.StatusOf(r)
+		status := make([]core.Status, len(or.Decisions.Distinct))
+		for k := range or.Decisions.Distinct {
+			status[k] = core.StatusOf(&or.Decisions.Distinct[k])
+		}
+		for i, k := range or.Decisions.Of {
+			r := &or.Decisions.Distinct[k]
+			st := status[k]
 			switch st {
 			case core.StatusFailed:
 				orp.Failed++

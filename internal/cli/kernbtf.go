@@ -68,14 +68,14 @@ type failingProgram struct {
 // results[i] are objs[i]'s decisions for (pkg/reach: a reachable poisoned
 // instruction no program variant covers, an object libbpf refuses, or an
 // attach target missing from kernel, when it is given).
-func failingPrograms(objs []*bpfobj.Object, progs []*bpfprog.Object, results [][]core.Result, kernel *rawbtf.BTF) ([]failingProgram, error) {
+func failingPrograms(objs []*bpfobj.Object, progs []*bpfprog.Object, results []*core.Decisions, kernel *rawbtf.BTF) ([]failingProgram, error) {
 	var kern reach.Kernel
 	if kernel != nil {
 		kern.Attachable = reach.AttachTargets(kernel, progs...)
 	}
 	var out []failingProgram
 	for i, o := range objs {
-		v, err := reach.Decide(o, progs[i], results[i], kern)
+		v, err := reach.Decide(o, progs[i], results[i].Results(), kern)
 		if err != nil {
 			return nil, err
 		}

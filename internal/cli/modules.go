@@ -83,8 +83,8 @@ func modulesUsed(res *btfgen.Result) (int, []string) {
 	n := 0
 	var names []string
 	for _, or := range res.Objects {
-		for i := range or.Results {
-			mods := res.Kernel.ModulesOf(or.Results[i].Matched)
+		for j := range or.Decisions.Len() {
+			mods := res.Kernel.ModulesOf(or.Decisions.At(j).Matched)
 			for _, m := range mods {
 				if !slices.Contains(names, m) {
 					names = append(names, m)

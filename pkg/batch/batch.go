@@ -621,7 +621,7 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 		m := ObjectMisses{Object: i, Path: res.Objects[i].Object.Path,
 			Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: int32s(u), FailedRelocs: int32s(f)}
 		if p := r.progs[i]; p != nil && (len(u)+len(f) > 0 || r.attach[i]) {
-			if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Results, kern); err == nil {
+			if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Decisions.Results(), kern); err == nil {
 				for _, pr := range v.Programs {
 					if pr.Status == reach.ProgramFails {
 						m.FailingPrograms++
@@ -800,45 +800,52 @@ type RelocMisses struct {
 	reloc int
 }
 
-// summarizeMisses fills each ObjectSummary's Misses from results.
+// summarizeMisses fills each ObjectSummary's Misses from results: one
+// entry per relocation and status, in relocation order, with the kernels
+// in order. Kernels are visited in order of Rel, so that each entry's
+// list is built sorted, and entries are found by relocation index (a
+// tree of heavy objects has tens of thousands of misses per kernel).
 func summarizeMisses(sum *Summary, objs []*bpfobj.Object, results []*KernelResult) {
-	type key struct {
-		obj, reloc int
-		st         core.Status
-	}
-	groups := map[key]*RelocMisses{}
+	done := make([]*KernelResult, 0, len(results))
 	for _, k := range results {
-		if k.Status != StatusDone {
-			continue
+		if k.Status == StatusDone && len(k.Misses) > 0 {
+			done = append(done, k)
 		}
+	}
+	slices.SortStableFunc(done, func(a, b *KernelResult) int { return strings.Compare(a.Rel, b.Rel) })
+	// byReloc[i][j] holds object i's entries for relocation j: unsatisfied
+	// and failed.
+	byReloc := make([][][2]*RelocMisses, len(objs))
+	for _, k := range done {
 		for _, m := range k.Misses {
 			o := objs[m.Object]
-			add := func(relocs []int32, st core.Status) {
+			slots := byReloc[m.Object]
+			if slots == nil {
+				slots = make([][2]*RelocMisses, len(o.Relocations))
+				byReloc[m.Object] = slots
+			}
+			add := func(relocs []int32, st core.Status, at int) {
 				for _, j := range relocs {
-					kk := key{m.Object, int(j), st}
-					g := groups[kk]
+					g := slots[j][at]
 					if g == nil {
 						g = &RelocMisses{Location: o.Location(int(j)), Status: st, reloc: int(j)}
-						groups[kk] = g
+						slots[j][at] = g
 					}
 					g.Kernels = append(g.Kernels, k.Rel)
 				}
 			}
-			add(m.UnsatisfiedRelocs, core.StatusUnsatisfied)
-			add(m.FailedRelocs, core.StatusFailed)
+			add(m.UnsatisfiedRelocs, core.StatusUnsatisfied, 0)
+			add(m.FailedRelocs, core.StatusFailed, 1)
 		}
 	}
-	for kk, g := range groups {
-		slices.Sort(g.Kernels)
-		sum.Objects[kk.obj].Misses = append(sum.Objects[kk.obj].Misses, *g)
-	}
-	for i := range sum.Objects {
-		slices.SortFunc(sum.Objects[i].Misses, func(a, b RelocMisses) int {
-			if a.reloc != b.reloc {
-				return a.reloc - b.reloc
+	for i, slots := range byReloc {
+		for _, s := range slots {
+			for _, g := range s {
+				if g != nil {
+					sum.Objects[i].Misses = append(sum.Objects[i].Misses, *g)
+				}
 			}
-			return int(a.Status) - int(b.Status)
-		})
+		}
 	}
 }
 

@@ -45,8 +45,8 @@ func TestClassesChangeNothing(t *testing.T) {
 			t.Errorf("%s: BTF differs", filepath.Base(k))
 		}
 		for i := range with.Objects {
-			for j, w := range with.Objects[i].Results {
-				wo := without.Objects[i].Results[j]
+			for j := range with.Objects[i].Decisions.Len() {
+				w, wo := with.Objects[i].Decisions.At(j), without.Objects[i].Decisions.At(j)
 				same := w.Outcome == wo.Outcome && fmt.Sprint(w.Err) == fmt.Sprint(wo.Err) && slices.Equal(w.Matched, wo.Matched) &&
 					(w.Target == nil) == (wo.Target == nil) && (w.Target == nil || w.Target.Root == wo.Target.Root && slices.Equal(w.Target.Raw, wo.Target.Raw))
 				if !same {

@@ -27,10 +27,7 @@ type decider struct {
 	target *core.Target
 	memo   *evalMemo // nil: candidates from target
 	groups []groupState
-	// out, when set, receives each relocation's decision (out[j] for
-	// relocation j, stored by the caller), and steps refer to it;
-	// otherwise results holds every decision made, referred to by steps.
-	out     []core.Result
+	// results holds every decision made, each once; steps refer to it.
 	results []core.Result
 }
 
@@ -45,8 +42,8 @@ type groupState struct {
 	steps [][]step
 }
 
-// step is a decision made, 1 + its index in decider.out or
-// decider.results (0: not yet made), and the list it leaves.
+// step is a decision made, 1 + its index in decider.results (0: not
+// yet made), and the list it leaves.
 type step struct {
 	res, next int32
 }
@@ -64,13 +61,14 @@ func (p *Plan) newDecider(i int, target *core.Target, memo *evalMemo) *decider {
 	return &decider{p: p, obj: i, rl: rl, target: target, memo: memo, groups: make([]groupState, len(p.groups[i]))}
 }
 
-// next decides relocation j; relocations must be decided in order, and
-// with d.out set, each stored in d.out[j] before the next.
-func (d *decider) next(j int) core.Result {
+// next decides relocation j and returns the index of its decision in
+// d.results; relocations must be decided in order.
+func (d *decider) next(j int) int32 {
 	ref := d.p.recs[d.obj][j]
 	if ref.group < 0 {
 		r := &d.p.objects[d.obj].Relocations[j]
-		return d.rl.Relocate(r.Relo, r.Spec, r.SpecErr)
+		d.results = append(d.results, d.rl.Relocate(r.Relo, r.Spec, r.SpecErr))
+		return int32(len(d.results) - 1)
 	}
 	st := &d.groups[ref.group]
 	g := &d.p.groups[d.obj][ref.group]
@@ -88,10 +86,7 @@ func (d *decider) next(j int) core.Result {
 	if int(st.cur) < len(row) && row[st.cur].res > 0 {
 		s := row[st.cur]
 		st.cur = s.next
-		if d.out != nil {
-			return d.out[s.res-1]
-		}
-		return d.results[s.res-1]
+		return s.res - 1
 	}
 	res := d.rl.Decide(g.specs[ref.spec], st.lists[st.cur])
 	next := st.cur
@@ -102,14 +97,11 @@ func (d *decider) next(j int) core.Result {
 		row = append(row, make([]step, int(st.cur)+1-len(row))...)
 		st.steps[ref.spec] = row
 	}
-	ri := int32(j + 1)
-	if d.out == nil {
-		d.results = append(d.results, res)
-		ri = int32(len(d.results))
-	}
+	d.results = append(d.results, res)
+	ri := int32(len(d.results))
 	row[st.cur] = step{res: ri, next: next}
 	st.cur = next
-	return res
+	return ri - 1
 }
 
 // list returns the number of candidate list l, adding it.

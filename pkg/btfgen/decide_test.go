@@ -54,10 +54,10 @@ func TestDeciderDecidesAsRelocator(t *testing.T) {
 			for j := range o.Relocations {
 				r := &o.Relocations[j]
 				want := describe(rl.Relocate(r.Relo, r.Spec, r.SpecErr))
-				if got := describe(withMemo[j]); got != want {
+				if got := describe(*withMemo.At(j)); got != want {
 					t.Errorf("%s, %s relo #%d with the memo: %s, want %s", filepath.Base(k), filepath.Base(o.Path), j, got, want)
 				}
-				if got := describe(without[j]); got != want {
+				if got := describe(*without.At(j)); got != want {
 					t.Errorf("%s, %s relo #%d: %s, want %s", filepath.Base(k), filepath.Base(o.Path), j, got, want)
 				}
 			}

@@ -95,7 +95,10 @@ func TestMinimizeKeepsUnknownKindsOut(t *testing.T) {
 			}
 		}
 	}
-	r := res.Objects[0].Results
+	r := []*core.Result{}
+	for j := range res.Objects[0].Decisions.Len() {
+		r = append(r, res.Objects[0].Decisions.At(j))
+	}
 	if !r[0].Unsatisfied() || r[1].Unsatisfied() || r[2].Unsatisfied() || !r[3].Unsatisfied() {
 		t.Errorf("unsatisfied: %v %v %v %v, want true false false true", r[0].Unsatisfied(), r[1].Unsatisfied(), r[2].Unsatisfied(), r[3].Unsatisfied())
 	}

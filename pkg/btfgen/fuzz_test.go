@@ -90,7 +90,7 @@ func FuzzMinimize(f *testing.F) {
 		if mb.ByteOrder() != kb.ByteOrder() {
 			t.Error("minimized BTF changed byte order")
 		}
-		if len(r.res.Objects) != 1 || len(r.res.Objects[0].Results) != len(obj.Relocations) {
+		if len(r.res.Objects) != 1 || r.res.Objects[0].Decisions.Len() != len(obj.Relocations) {
 			t.Errorf("results for %d objects, want 1 with %d relocations", len(r.res.Objects), len(obj.Relocations))
 		}
 	})

@@ -240,20 +240,25 @@ type Result struct {
 // ObjectResult is the decisions for one object.
 type ObjectResult struct {
 	Object *bpfobj.Object
-	// Results is parallel to Object.Relocations.
-	Results []core.Result
+	// Decisions holds libbpf's decision for each of Object.Relocations
+	// (Decisions.At), each distinct decision once.
+	Decisions core.Decisions
 }
 
 // Unsatisfied returns the indices of relocations that matched nothing
 // (core.StatusUnsatisfied), and of those libbpf fails on
 // (core.StatusFailed).
 func (r *ObjectResult) Unsatisfied() (unsatisfied, failed []int) {
-	for i := range r.Results {
-		switch core.StatusOf(&r.Results[i]) {
+	status := make([]core.Status, len(r.Decisions.Distinct))
+	for k := range r.Decisions.Distinct {
+		status[k] = core.StatusOf(&r.Decisions.Distinct[k])
+	}
+	for j, k := range r.Decisions.Of {
+		switch status[k] {
 		case core.StatusFailed:
-			failed = append(failed, i)
+			failed = append(failed, j)
 		case core.StatusUnsatisfied:
-			unsatisfied = append(unsatisfied, i)
+			unsatisfied = append(unsatisfied, j)
 		}
 	}
 	return
@@ -323,7 +328,7 @@ func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error
 	// candidates markGroup evaluated: reuse those evaluations.
 	res := &Result{Objects: make([]ObjectResult, len(p.objects))}
 	for i, o := range p.objects {
-		res.Objects[i] = ObjectResult{Object: o, Results: p.relocateAll(i, target, memo)}
+		res.Objects[i] = ObjectResult{Object: o, Decisions: p.relocateAll(i, target, memo)}
 	}
 	if kernel.PtrSize() != 8 {
 		// libbpf sizes pointers by the first "long" and assumes the host's
@@ -480,14 +485,13 @@ func (memo *evalMemo) evaluation(local *core.Spec, tb *rawbtf.BTF, c rawbtf.Type
 
 // relocateAll decides every relocation of object i against target as
 // libbpf does, reusing the evaluations in memo when it is not nil.
-func (p *Plan) relocateAll(i int, target *core.Target, memo *evalMemo) []core.Result {
+func (p *Plan) relocateAll(i int, target *core.Target, memo *evalMemo) core.Decisions {
 	d := p.newDecider(i, target, memo)
-	out := make([]core.Result, len(p.objects[i].Relocations))
-	d.out = out
-	for j := range out {
-		out[j] = d.next(j)
+	of := make([]int32, len(p.objects[i].Relocations))
+	for j := range of {
+		of[j] = d.next(j)
 	}
-	return out
+	return core.Decisions{Distinct: slices.Clip(d.results), Of: of}
 }
 
 // behaviour is what one relocation does with one candidate.
@@ -708,21 +712,43 @@ func (p *Plan) fixCandidates(m *marks, target *core.Target, memo *evalMemo, mb *
 }
 
 // check relocates every object against the minimized BTF and returns the
-// relocations whose decision differs from the full BTF's.
+// relocations whose decision differs from the full BTF's. Each pair of
+// decisions (on the full BTF, on mb) is compared once: relocations of the
+// same pair decide the same.
 func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []string {
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
+	var compared []pairCheck // by decision on mb
 	for i, o := range p.objects {
 		d := p.newDecider(i, target, nil)
+		full := &res.Objects[i].Decisions
+		compared = compared[:0]
 		for j := range o.Relocations {
-			r := &o.Relocations[j]
-			got := d.next(j)
-			if why := differs(&res.Objects[i].Results[j], &got, newToOld); why != "" {
+			k := d.next(j)
+			for int(k) >= len(compared) {
+				compared = append(compared, pairCheck{})
+			}
+			f := full.Of[j]
+			c := &compared[k]
+			if c.full != f+1 {
+				*c = pairCheck{full: f + 1, bad: differs(&full.Distinct[f], &d.results[k], newToOld) != ""}
+			}
+			if c.bad {
+				r := &o.Relocations[j]
+				why := differs(&full.Distinct[f], &d.results[k], newToOld)
 				bad = append(bad, fmt.Sprintf("%s: %s relo #%d %s %s: %s", o.Path, r.Section, r.Index, r.Kind, r.Path(), why))
 			}
 		}
 	}
 	return bad
+}
+
+// pairCheck is the last comparison check made for one decision on the
+// minimized BTF: with the full BTF's decision full-1, and whether they
+// differ.
+type pairCheck struct {
+	full int32
+	bad  bool
 }
 
 var errClasses = []error{core.ErrInvalidSpec, core.ErrAnonymous, core.ErrAmbiguous, core.ErrUnsatisfiable}

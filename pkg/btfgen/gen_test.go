@@ -377,8 +377,8 @@ func TestKeepsLongFor32BitKernels(t *testing.T) {
 	o := object(t, local, relo(ls, "0:0", core.FieldByteSize))
 	res, min := minimize(t, kernel, o)
 	sameDecisions(t, o, kernel, min)
-	if min.PtrSize() != 4 || res.Objects[0].Results[0].NewVal != 4 {
-		t.Errorf("pointer size %d in minimized BTF, byte_sz %d", min.PtrSize(), res.Objects[0].Results[0].NewVal)
+	if min.PtrSize() != 4 || res.Objects[0].Decisions.At(0).NewVal != 4 {
+		t.Errorf("pointer size %d in minimized BTF, byte_sz %d", min.PtrSize(), res.Objects[0].Decisions.At(0).NewVal)
 	}
 }
 
@@ -398,8 +398,8 @@ func TestKeepsLongWhenALaterLongDisagrees(t *testing.T) {
 	o := object(t, local, relo(ls, "0:0", core.FieldByteSize), relo(ls, "0:1", core.FieldByteSize))
 	res, min := minimize(t, kernel, o)
 	sameDecisions(t, o, kernel, min)
-	if min.PtrSize() != 8 || res.Objects[0].Results[0].NewVal != 8 {
-		t.Errorf("pointer size %d in minimized BTF, byte_sz %d", min.PtrSize(), res.Objects[0].Results[0].NewVal)
+	if min.PtrSize() != 8 || res.Objects[0].Decisions.At(0).NewVal != 8 {
+		t.Errorf("pointer size %d in minimized BTF, byte_sz %d", min.PtrSize(), res.Objects[0].Decisions.At(0).NewVal)
 	}
 }
 
@@ -447,15 +447,15 @@ func TestSharedSpecsKeepTheirOwnLocalValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for j, got := range all.Objects[i].Results {
-			want := alone.Objects[0].Results[j]
+		for j := range all.Objects[i].Decisions.Len() {
+			got, want := all.Objects[i].Decisions.At(j), alone.Objects[0].Decisions.At(j)
 			if got.Outcome != want.Outcome || (got.Err == nil) != (want.Err == nil) ||
 				!slices.Equal(got.Matched, want.Matched) || got.Local != want.Local {
 				t.Errorf("object %d relo %d: %+v with others, %+v alone", i, j, got, want)
 			}
 		}
 	}
-	if all.Objects[1].Results[2].OrigVal == all.Objects[0].Results[2].OrigVal {
+	if all.Objects[1].Decisions.At(2).OrigVal == all.Objects[0].Decisions.At(2).OrigVal {
 		t.Error("TYPE_ID_TARGET's original value does not name each object's own type")
 	}
 }

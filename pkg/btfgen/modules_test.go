@@ -93,7 +93,7 @@ func TestShadowedModuleTypes(t *testing.T) {
 		unsatisfy bool
 	}{{72, true, false}, {144, true, false}, {152, true, false}, {56, false, false}, {64, false, false}, {0, false, true}}
 	for i, w := range want {
-		r := &res.Objects[0].Results[i]
+		r := res.Objects[0].Decisions.At(i)
 		if r.Err != nil || r.NewVal != w.val || r.Unsatisfied() != w.unsatisfy {
 			t.Errorf("relo %d (%s): value %d unsatisfied %v err %v; want %d, %v", i, o.Relocations[i].Path(), r.NewVal, r.Unsatisfied(), r.Err, w.val, w.unsatisfy)
 		}

@@ -49,8 +49,9 @@ type step struct {
 }
 
 // newDecider returns a decider for object i against target, whose
-// candidate evaluations come from memo when it is not nil.
-func (p *Plan) newDecider(i int, target *core.Target, memo *evalMemo) *decider {
+// candidate evaluations come from memo when it is not nil; its decisions
+// go into buf's array when it is large enough.
+func (p *Plan) newDecider(i int, target *core.Target, memo *evalMemo, buf []core.Result) *decider {
 	o := p.objects[i]
 	rl := core.NewRelocator(o.BTF, target)
 	if memo != nil {
@@ -58,7 +59,21 @@ func (p *Plan) newDecider(i int, target *core.Target, memo *evalMemo) *decider {
 			return memo.evaluation(local, target.BTF, c)
 		}
 	}
-	return &decider{p: p, obj: i, rl: rl, target: target, memo: memo, groups: make([]groupState, len(p.groups[i]))}
+	// Most specs are decided once, on their type's first list.
+	n := 0
+	for _, g := range p.groups[i] {
+		n += len(g.specs)
+	}
+	for _, ref := range p.recs[i] {
+		if ref.group < 0 {
+			n++
+		}
+	}
+	n += n / 8
+	if cap(buf) < n {
+		buf = make([]core.Result, 0, n)
+	}
+	return &decider{p: p, obj: i, rl: rl, target: target, memo: memo, groups: make([]groupState, len(p.groups[i])), results: buf[:0]}
 }
 
 // next decides relocation j and returns the index of its decision in

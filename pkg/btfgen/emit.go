@@ -25,6 +25,13 @@ func emit(k *rawbtf.BTF, m *marks) ([]byte, []rawbtf.TypeID, error) {
 		}
 	}
 	enc := rawbtf.NewEncoder(k.ByteOrder())
+	// Room for the kept types whole; their names take about half as
+	// much again in the kernels measured.
+	size := 0
+	for _, id := range newToOld[1:] {
+		size += len(k.Type(id).Raw())
+	}
+	enc.Grow(size, size/2)
 	var id rawbtf.TypeID
 	edit := rawbtf.Edit{
 		Remap: func(old rawbtf.TypeID) rawbtf.TypeID {

@@ -17,6 +17,7 @@
 package btfgen
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -146,7 +147,10 @@ func (p *Plan) classesForUse() *classes {
 func (p *Plan) buildClasses() *classes {
 	cl := &classes{rep: map[*core.Spec]*core.Spec{}, orig: map[*core.Spec]core.Outcome{}}
 	reps := map[string]*core.Spec{}
-	formIDs := map[string]uint32{} // canonical forms, interned
+	// Canonical forms, interned by their SHA-256 (a form can be hundreds
+	// of KB: the graph a kernel struct reaches).
+	formIDs := map[[sha256.Size]byte]uint32{}
+	var canon rawbtf.Canonicalizer
 	var key []byte
 	// Isomorphic roots have the same kind and name: a spec alone with
 	// its kind, pointer size, root kind and name and access path is its
@@ -170,10 +174,10 @@ func (p *Plan) buildClasses() *classes {
 				}
 				fid, ok := forms[spec.Root]
 				if !ok {
-					form := spec.BTF.CanonicalForm(spec.Root)
-					if fid, ok = formIDs[string(form)]; !ok {
+					sum := sha256.Sum256(canon.Form(spec.BTF, spec.Root))
+					if fid, ok = formIDs[sum]; !ok {
 						fid = uint32(len(formIDs))
-						formIDs[string(form)] = fid
+						formIDs[sum] = fid
 					}
 					forms[spec.Root] = fid
 				}
@@ -486,7 +490,7 @@ func (memo *evalMemo) evaluation(local *core.Spec, tb *rawbtf.BTF, c rawbtf.Type
 // relocateAll decides every relocation of object i against target as
 // libbpf does, reusing the evaluations in memo when it is not nil.
 func (p *Plan) relocateAll(i int, target *core.Target, memo *evalMemo) core.Decisions {
-	d := p.newDecider(i, target, memo)
+	d := p.newDecider(i, target, memo, nil)
 	of := make([]int32, len(p.objects[i].Relocations))
 	for j := range of {
 		of[j] = d.next(j)
@@ -719,8 +723,9 @@ func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []st
 	target := core.NewTargetFor(mb, p.names)
 	var bad []string
 	var compared []pairCheck // by decision on mb
+	var buf []core.Result    // the decisions on mb, object after object
 	for i, o := range p.objects {
-		d := p.newDecider(i, target, nil)
+		d := p.newDecider(i, target, nil, buf)
 		full := &res.Objects[i].Decisions
 		compared = compared[:0]
 		for j := range o.Relocations {
@@ -739,6 +744,7 @@ func (p *Plan) check(res *Result, mb *rawbtf.BTF, newToOld []rawbtf.TypeID) []st
 				bad = append(bad, fmt.Sprintf("%s: %s relo #%d %s %s: %s", o.Path, r.Section, r.Index, r.Kind, r.Path(), why))
 			}
 		}
+		buf = d.results
 	}
 	return bad
 }

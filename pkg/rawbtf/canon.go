@@ -1,6 +1,9 @@
 package rawbtf
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // CanonicalForm encodes the graph of types reachable from id so that two
 // types, of the same BTF or of different ones, have equal canonical forms
@@ -17,18 +20,54 @@ import "encoding/binary"
 // in record order; each type is written once, with the numbers of the
 // types it refers to in place of their IDs.
 func (b *BTF) CanonicalForm(id TypeID) []byte {
-	num := map[TypeID]uint32{0: 0, id: 1}
-	queue := []TypeID{id}
-	var out []byte
+	var c Canonicalizer
+	return slices.Clip(c.Form(b, id))
+}
+
+// Canonicalizer computes canonical forms (BTF.CanonicalForm) one after
+// another with the same working memory: the types of a large BTF reach
+// thousands of others. The zero value is ready for use; it is not safe
+// for concurrent use.
+type Canonicalizer struct {
+	num     []uint32 // 1 + each type's number, 0 when not numbered
+	touched []TypeID
+	queue   []TypeID
+	out     []byte
+}
+
+// Form returns the canonical form of type id of b. It is valid until the
+// next call.
+func (c *Canonicalizer) Form(b *BTF, id TypeID) []byte {
+	for _, t := range c.touched {
+		if int(t) < len(c.num) {
+			c.num[t] = 0
+		}
+	}
+	if n := b.NumTypes() + 1; len(c.num) < n {
+		c.num = make([]uint32, n)
+	}
+	num := c.num
+	c.touched = append(c.touched[:0], 0, id)
+	num[0], num[id] = 1, 2 // void is 0, id is 1
+	queue := append(c.queue[:0], id)
+	next := uint32(2)
+	out := c.out[:0]
 	u32 := func(v uint32) { out = binary.LittleEndian.AppendUint32(out, v) }
 	ref := func(r uint32) {
-		n, ok := num[TypeID(r)]
-		if !ok {
-			n = uint32(len(num))
-			num[TypeID(r)] = n
+		if int64(r) >= int64(len(num)) {
+			// Out of range: numbered like a type, written as invalid.
+			u32(0xffffffff)
+			return
+		}
+		n := num[r]
+		if n == 0 {
+			next++
+			n = next
+			num[r] = n
+			c.touched = append(c.touched, TypeID(r))
 			queue = append(queue, TypeID(r))
 		}
-		u32(n)
+		u32(n - 1)
 	}
 	name := func(off uint32) {
 		s := b.StringBytes(off)
@@ -94,5 +133,6 @@ func (b *BTF) CanonicalForm(id TypeID) []byte {
 			}
 		}
 	}
+	c.queue, c.out = queue[:0], out
 	return out
 }

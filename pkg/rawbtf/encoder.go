@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"unsafe"
 )
 
 // ErrEncode means a type cannot be encoded in the classic format.
@@ -65,8 +67,19 @@ func (e *Encoder) str(s []byte) uint32 {
 	}
 	off := uint32(len(e.strs))
 	e.strs = append(append(e.strs, s...), 0)
-	e.strIdx[string(s)] = off
+	// The key is the copy just appended: the bytes of e.strs up to its
+	// length are never written again (append writes past it, into this
+	// array or a new one), so a string over them does not change.
+	e.strIdx[unsafe.String(&e.strs[off], len(s))] = off
 	return off
+}
+
+// Grow makes room for about types bytes of type data and strs bytes of
+// strings more, so that encoding that much does not grow the buffers
+// step by step.
+func (e *Encoder) Grow(types, strs int) {
+	e.types = slices.Grow(e.types, types)
+	e.strs = slices.Grow(e.strs, strs)
 }
 
 func info(k Kind, vlen int, kflag bool) uint32 {

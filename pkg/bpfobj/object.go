@@ -106,15 +106,32 @@ type Program struct {
 	Insns int
 }
 
-// Relocation is one CO-RE relocation record.
+// Relocation is one CO-RE relocation record. A heavy object has tens of
+// thousands: what records share (their place, their parsed access string)
+// is held once, behind pointers whose fields read as the record's own
+// (r.Section, r.Spec). Both are set in the relocations of Open and Parse;
+// code that builds a Relocation sets them too.
 type Relocation struct {
 	core.Relo
+	*Place
+	*RecordSpec
+	// Index is the record's position within its section, libbpf's "relo #N".
+	Index int
+}
+
+// Place is where a relocation's instruction is, shared by the records of
+// one program.
+type Place struct {
 	// Section is the ELF section holding the instruction.
 	Section string
 	// Program is the function holding the instruction ("" if none does).
 	Program string
-	// Index is the record's position within its section, libbpf's "relo #N".
-	Index int
+}
+
+// RecordSpec is a record's access string read against the object's BTF
+// and checked, shared by the records of one local type, kind and access
+// string (and instruction alignment).
+type RecordSpec struct {
 	// Spec is the access string parsed against the object's BTF; nil when
 	// it is invalid, and then SpecErr says why (libbpf refuses the object).
 	Spec    *core.Spec
@@ -434,16 +451,13 @@ func disjoint(progs []Program) bool {
 }
 
 // specKey identifies a record's local spec: records with the same local
-// type, kind and access string share one parsed Spec.
+// type, kind and access string share one parsed Spec, and one RecordSpec
+// when their instruction offsets are alike aligned.
 type specKey struct {
-	typeID    rawbtf.TypeID
-	kind      core.Kind
-	accessOff uint32
-}
-
-type parsedSpec struct {
-	spec *core.Spec
-	err  error
+	typeID     rawbtf.TypeID
+	kind       core.Kind
+	accessOff  uint32
+	misaligned bool
 }
 
 // readCORE parses the CO-RE relocation subsection of .BTF.ext, read
@@ -482,7 +496,7 @@ func (o *Object) readCORE(sub *io.SectionReader) error {
 		pos += 8 + int64(n)*int64(recSize)
 	}
 	o.Relocations = make([]Relocation, 0, total)
-	specs := map[specKey]parsedSpec{}
+	specs := map[specKey]*RecordSpec{}
 	access := map[uint32]string{}
 	r := bufio.NewReaderSize(io.NewSectionReader(sub, 4, size-4), 16<<10)
 	rest := size - 4
@@ -509,6 +523,7 @@ func (o *Object) readCORE(sub *io.SectionReader) error {
 		section := string(secName)
 		progs := o.sectionPrograms(section)
 		apart := disjoint(progs)
+		places := map[string]*Place{}
 		for i := 0; i < int(n); i++ {
 			if _, err := io.ReadFull(r, rec); err != nil {
 				return fmt.Errorf(".BTF.ext: %w", err)
@@ -526,18 +541,28 @@ func (o *Object) readCORE(sub *io.SectionReader) error {
 					Access:  acc,
 					Kind:    core.Kind(order.Uint32(rec[12:])),
 				},
-				Section: section,
-				Index:   i,
+				Index: i,
 			}
-			r.Program = programAt(progs, apart, r.InsnOff)
-			k := specKey{r.TypeID, r.Kind, accessOff}
-			ps, ok := specs[k]
-			if !ok {
-				ps.spec, ps.err = core.ParseLocal(o.BTF, r.Relo)
-				specs[k] = ps
+			prog := programAt(progs, apart, r.InsnOff)
+			if r.Place = places[prog]; r.Place == nil {
+				r.Place = &Place{Section: section, Program: prog}
+				places[prog] = r.Place
 			}
-			r.Spec, r.SpecErr = ps.spec, ps.err
-			r.Invalid = o.invalid(&r, accessOff)
+			k := specKey{r.TypeID, r.Kind, accessOff, r.InsnOff%8 != 0}
+			if r.RecordSpec = specs[k]; r.RecordSpec == nil {
+				// Records of the other alignment share the parse.
+				other := k
+				other.misaligned = !k.misaligned
+				rs := &RecordSpec{}
+				if twin := specs[other]; twin != nil {
+					rs.Spec, rs.SpecErr = twin.Spec, twin.SpecErr
+				} else {
+					rs.Spec, rs.SpecErr = core.ParseLocal(o.BTF, r.Relo)
+				}
+				r.RecordSpec = rs
+				rs.Invalid = o.invalid(&r, accessOff)
+				specs[k] = rs
+			}
 			o.Relocations = append(o.Relocations, r)
 		}
 		rest -= int64(n) * int64(recSize)

@@ -21,7 +21,7 @@ func object(tb testing.TB, local *rawbtf.BTF, relos ...core.Relo) *bpfobj.Object
 	o := &bpfobj.Object{Path: "test.bpf.o", BTF: local}
 	for i, r := range relos {
 		spec, err := core.ParseLocal(local, r)
-		o.Relocations = append(o.Relocations, bpfobj.Relocation{Relo: r, Section: "prog", Index: i, Spec: spec, SpecErr: err})
+		o.Relocations = append(o.Relocations, bpfobj.Relocation{Relo: r, Place: &bpfobj.Place{Section: "prog"}, RecordSpec: &bpfobj.RecordSpec{Spec: spec, SpecErr: err}, Index: i})
 	}
 	return o
 }

@@ -1,6 +1,7 @@
 package btfgen_test
 
 import (
+	"github.com/btftool/btftool/pkg/bpfobj"
 	"testing"
 
 	"github.com/btftool/btftool/internal/btftest"
@@ -28,7 +29,8 @@ func keptURBPrivs(t *testing.T, progs [2]string) int {
 	up := lb.Struct("urb_priv", 16, btftest.M{Name: "length", Type: lu16}, btftest.M{Name: "urb", Type: lv, BitOff: 64})
 	o := object(t, lb.BTF(), relo(up, "0:0", core.FieldByteOffset), relo(up, "0:1", core.FieldByteOffset))
 	for i, p := range progs {
-		o.Relocations[i].Program = p
+		r := &o.Relocations[i]
+		r.Place = &bpfobj.Place{Section: r.Section, Program: p} // places are shared: a new one
 	}
 	_, min := minimize(t, kernel, o)
 	sameDecisions(t, o, kernel, min)

@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/btftool/btftool/internal/bpfprog"
@@ -619,7 +622,7 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 	for i := range res.Objects {
 		u, f := res.Objects[i].Unsatisfied()
 		m := ObjectMisses{Object: i, Path: res.Objects[i].Object.Path,
-			Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: int32s(u), FailedRelocs: int32s(f)}
+			Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: u, FailedRelocs: f}
 		if p := r.progs[i]; p != nil && (len(u)+len(f) > 0 || r.attach[i]) {
 			if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Decisions.Results(), kern); err == nil {
 				for _, pr := range v.Programs {
@@ -849,26 +852,45 @@ func summarizeMisses(sum *Summary, objs []*bpfobj.Object, results []*KernelResul
 	}
 }
 
-func int32s(v []int) []int32 {
-	out := make([]int32, len(v))
-	for i, x := range v {
-		out[i] = int32(x)
-	}
-	return out
-}
-
-// objectsKey hashes the contents of the objects' files, in plan order.
+// objectsKey hashes the contents of the objects' files, in plan order:
+// the SHA-256 of their SHA-256s, each file streamed (a heavy object is
+// megabytes) and the files hashed in parallel.
 func objectsKey(objs []*bpfobj.Object) (string, error) {
+	sums := make([][sha256.Size]byte, len(objs))
+	errs := make([]error, len(objs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, o := range objs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			sums[i], errs[i] = fileSHA256(o.Path)
+		})
+	}
+	wg.Wait()
 	h := sha256.New()
-	for _, o := range objs {
-		data, err := os.ReadFile(o.Path)
-		if err != nil {
-			return "", err
+	for i := range objs {
+		if errs[i] != nil {
+			return "", errs[i]
 		}
-		sum := sha256.Sum256(data)
-		h.Write(sum[:])
+		h.Write(sums[i][:])
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fileSHA256 returns the SHA-256 of the file at path.
+func fileSHA256(path string) (sum [sha256.Size]byte, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return sum, err
+	}
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // checkOutputName refuses an output name that promises what Run does not

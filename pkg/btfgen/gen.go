@@ -252,17 +252,33 @@ type ObjectResult struct {
 // Unsatisfied returns the indices of relocations that matched nothing
 // (core.StatusUnsatisfied), and of those libbpf fails on
 // (core.StatusFailed).
-func (r *ObjectResult) Unsatisfied() (unsatisfied, failed []int) {
+func (r *ObjectResult) Unsatisfied() (unsatisfied, failed []int32) {
 	status := make([]core.Status, len(r.Decisions.Distinct))
 	for k := range r.Decisions.Distinct {
 		status[k] = core.StatusOf(&r.Decisions.Distinct[k])
 	}
+	// Counted first: the lists are kept for every kernel of a tree.
+	nu, nf := 0, 0
+	for _, k := range r.Decisions.Of {
+		switch status[k] {
+		case core.StatusFailed:
+			nf++
+		case core.StatusUnsatisfied:
+			nu++
+		}
+	}
+	if nu > 0 {
+		unsatisfied = make([]int32, 0, nu)
+	}
+	if nf > 0 {
+		failed = make([]int32, 0, nf)
+	}
 	for j, k := range r.Decisions.Of {
 		switch status[k] {
 		case core.StatusFailed:
-			failed = append(failed, j)
+			failed = append(failed, int32(j))
 		case core.StatusUnsatisfied:
-			unsatisfied = append(unsatisfied, j)
+			unsatisfied = append(unsatisfied, int32(j))
 		}
 	}
 	return

@@ -364,7 +364,9 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	if err := writeOutput(opts.IO, opts.Output, res.BTF); err != nil {
 		return err
 	}
-	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, opts.Verbose)
+	// Only -o json and --verbose print each relocation.
+	details := opts.Verbose || opts.Format == "json"
+	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, details, opts.Verbose)
 	attachIn := kernel // attach targets are looked up in vmlinux only
 	if mods != nil {
 		attachIn = nil
@@ -540,7 +542,10 @@ type objectReport struct {
 	Details     []core.Report `json:"details,omitempty"`
 }
 
-func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfgen.Result, all bool) *genReport {
+// newGenReport makes the report of one kernel's minimization: with
+// details, the Details of every relocation that is not satisfied, that a
+// module serves, or (all) every one; without, the counts only.
+func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfgen.Result, details, all bool) *genReport {
 	rep := &genReport{Input: in, Output: out, Format: src.Format, InputBytes: kernel.Size(), OutputBytes: len(res.BTF), Types: res.Types}
 	if res.Kernel != nil {
 		rep.FromModules, rep.Modules = modulesUsed(res)
@@ -562,10 +567,10 @@ func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfg
 				orp.Unsatisfied++
 			}
 			var mods []string
-			if res.Kernel != nil {
+			if details && res.Kernel != nil {
 				mods = res.Kernel.ModulesOf(r.Matched)
 			}
-			if st != core.StatusOK || all || len(mods) > 0 {
+			if details && (st != core.StatusOK || all || len(mods) > 0) {
 				d := o.Report(i, r)
 				d.Modules = mods
 				orp.Details = append(orp.Details, d)

@@ -21,8 +21,8 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, fn := range o.Funcs {
-			for i := range fn.Insns {
-				if g, at, ok := o.Target(fn, i); ok && (at < 0 || at >= len(g.Insns)) {
+			for i := range fn.Len() {
+				if g, at, ok := o.Target(fn, i); ok && (at < 0 || at >= g.Len()) {
 					t.Fatalf("%s insn %d: target %s insn %d out of range", fn.Name, i, g.Name, at)
 				}
 			}

@@ -75,7 +75,8 @@ func failingPrograms(objs []*bpfobj.Object, progs []*bpfprog.Object, results [][
 	}
 	var out []failingProgram
 	for i, o := range objs {
-		v, err := reach.Decide(o, progs[i], results[i], kern)
+		d := core.DecisionsOf(results[i])
+		v, err := reach.Decide(o, progs[i], &d, kern)
 		if err != nil {
 			return nil, err
 		}

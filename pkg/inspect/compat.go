@@ -182,7 +182,8 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*
 		statuses := classify(o, results)
 		or := ObjectResult{Path: o.Path}
 		if progs[i] != nil {
-			if v, err := reach.Decide(o, progs[i], results, kern); err == nil {
+			d := core.DecisionsOf(results)
+			if v, err := reach.Decide(o, progs[i], &d, kern); err == nil {
 				statuses = fromReach(v)
 				for _, p := range v.Programs {
 					if p.Status == reach.ProgramFails {
@@ -217,9 +218,9 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*
 
 // fromReach maps pkg/reach's verdicts to compat statuses.
 func fromReach(v *reach.Object) []Status {
-	st := make([]Status, len(v.Relocs))
-	for j, r := range v.Relocs {
-		switch r.Status {
+	st := make([]Status, v.NumRelocs())
+	for j := range st {
+		switch v.RelocStatus(j) {
 		case core.StatusOK:
 			st[j] = OK
 		case core.StatusGuarded:

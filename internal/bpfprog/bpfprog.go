@@ -120,6 +120,11 @@ func (f *Func) Insn(i int) Insn {
 	return in
 }
 
+// Raw returns instruction slot i of f without its ELF relocation (its
+// Sym is ""), 0 <= i < f.Len(): cheaper than Insn for a reader that looks
+// at the relocation of few instructions.
+func (f *Func) Raw(i int) Insn { return unpack(f.insns[i]) }
+
 // Relocated returns the instruction slots of f that have an ELF
 // relocation, in slot order, with their index: the only ones whose Sym is
 // not "".
@@ -590,7 +595,10 @@ func (o *Object) Reachable(prog *Func) []*Func {
 	out := []*Func{prog}
 	for k := 0; k < len(out); k++ {
 		f := out[k]
-		for i := range f.insns {
+		for i, x := range f.insns {
+			if op := uint8(x); op != OpCall && op != OpLDIMM64 {
+				continue // only calls and ldimm64 have targets
+			}
 			if g, _, ok := o.Target(f, i); ok && !seen[g] {
 				seen[g] = true
 				out = append(out, g)

@@ -129,7 +129,7 @@ func newCode(o *bpfprog.Object) *code {
 	}
 	for i, f := range c.funcs {
 		for j := range f.Len() {
-			if op := f.Insn(j).Op; op != bpfprog.OpCall && op != bpfprog.OpLDIMM64 {
+			if op := f.Raw(j).Op; op != bpfprog.OpCall && op != bpfprog.OpLDIMM64 {
 				continue
 			}
 			if g, at, ok := o.Target(f, j); ok {
@@ -148,7 +148,7 @@ func newCode(o *bpfprog.Object) *code {
 func (c *code) isMem(key int32, i int) bool {
 	for _, g := range c.byKey[key] {
 		if f := c.funcs[g]; i >= 0 && i < f.Len() {
-			cl := f.Insn(i).Class()
+			cl := f.Raw(i).Class()
 			return cl == bpfprog.ClassLDX || cl == bpfprog.ClassST || cl == bpfprog.ClassSTX
 		}
 	}
@@ -271,7 +271,7 @@ func (w *walker) reachable(c *code, fi int32, t *patchTable) {
 		fr := &w.frames[g]
 		fr.seen[i] = true
 		s := fr.states[i]
-		in := f.Insn(i)
+		in := f.Raw(i)
 		var p Patch
 		pi := fr.patch[i]
 		patched := pi >= 0
@@ -305,8 +305,8 @@ func (w *walker) reachable(c *code, fi int32, t *patchTable) {
 					switch {
 					case patched:
 						s[in.Dst] = value{known: true, v: p.Value}
-					case in.Src == 0 && in.Sym() == "" && i+1 < f.Len():
-						s[in.Dst] = value{known: true, v: uint64(uint32(in.Imm)) | uint64(uint32(f.Insn(i+1).Imm))<<32}
+					case in.Src == 0 && f.Insn(i).Sym() == "" && i+1 < f.Len():
+						s[in.Dst] = value{known: true, v: uint64(uint32(in.Imm)) | uint64(uint32(f.Raw(i+1).Imm))<<32}
 					}
 				}
 				if h, at, ok := c.target(g, i); ok {

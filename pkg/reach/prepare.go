@@ -1,6 +1,7 @@
 package reach
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -93,9 +94,23 @@ func Prepare(obj *bpfobj.Object, prog *bpfprog.Object) *Prepared {
 func (p *Prepared) prepareLocs() {
 	c := p.code
 	p.locOf = make([]int32, len(p.obj.Relocations))
-	p.locsByKey = make([][]int32, len(c.keys))
-	p.relocsByKey = make([][]int32, len(c.keys))
-	ids := map[Loc]int32{}
+	// Relocations of a function's instruction are sorted by function key
+	// and instruction; the others (of no function of the object, or
+	// beyond every function) are few and found by their Loc.
+	type at struct {
+		k uint64 // key<<32 | instruction
+		j int32
+	}
+	sorted := make([]at, 0, len(p.obj.Relocations))
+	var others map[Loc]int32
+	newLoc := func(key int32, l Loc) int32 {
+		insn := int32(-1) // out of every function
+		if key >= 0 && l.Insn >= 0 && l.Insn <= math.MaxInt32 {
+			insn = int32(l.Insn)
+		}
+		p.locs = append(p.locs, locInfo{key: key, insn: insn, isMem: key >= 0 && c.isMem(key, l.Insn)})
+		return int32(len(p.locs) - 1)
+	}
 	for j := range p.obj.Relocations {
 		r := &p.obj.Relocations[j]
 		p.locOf[j] = -1
@@ -103,29 +118,85 @@ func (p *Prepared) prepareLocs() {
 			continue
 		}
 		l := Loc{r.Section, r.Program, r.Insn(p.obj)}
-		id, ok := ids[l]
+		key, known := c.keyOf[funcKey{l.Section, l.Func}]
+		if known && l.Insn >= 0 && l.Insn <= math.MaxInt32 {
+			sorted = append(sorted, at{uint64(key)<<32 | uint64(l.Insn), int32(j)})
+			continue
+		}
+		if !known {
+			key = -1
+		}
+		if others == nil {
+			others = map[Loc]int32{}
+		}
+		id, ok := others[l]
 		if !ok {
-			id = int32(len(p.locs))
-			ids[l] = id
-			key, known := c.keyOf[funcKey{l.Section, l.Func}]
-			if !known {
-				key = -1
-			} else {
-				p.locsByKey[key] = append(p.locsByKey[key], id)
-			}
-			insn := int32(-1) // out of every function
-			if l.Insn >= 0 && l.Insn <= math.MaxInt32 {
-				insn = int32(l.Insn)
-			}
-			p.locs = append(p.locs, locInfo{key: key, insn: insn, isMem: key >= 0 && c.isMem(key, l.Insn)})
-			p.locInsn = append(p.locInsn, insn)
+			id = newLoc(key, l)
+			others[l] = id
 		}
 		p.locs[id].owner = int32(j)
 		p.locOf[j] = id
-		if key := p.locs[id].key; key >= 0 {
-			p.relocsByKey[key] = append(p.relocsByKey[key], int32(j))
+	}
+	slices.SortFunc(sorted, func(a, b at) int { return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.j, b.j)) })
+	n := len(p.locs)
+	for i, a := range sorted {
+		if i == 0 || a.k != sorted[i-1].k {
+			n++
 		}
 	}
+	p.locs = slices.Grow(p.locs, n-len(p.locs))
+	for i, a := range sorted {
+		if i == 0 || a.k != sorted[i-1].k {
+			r := &p.obj.Relocations[a.j]
+			newLoc(int32(a.k>>32), Loc{r.Section, r.Program, int(uint32(a.k))})
+		}
+		id := int32(len(p.locs) - 1)
+		p.locs[id].owner = a.j // the last of the instruction's relocations
+		p.locOf[a.j] = id
+	}
+	p.locInsn = make([]int32, len(p.locs))
+	for id := range p.locs {
+		p.locInsn[id] = p.locs[id].insn
+	}
+	// locsByKey and relocsByKey, each in one array.
+	p.locsByKey = groupByKey(len(c.keys), func(yield func(key, v int32)) {
+		for id := range p.locs {
+			yield(p.locs[id].key, int32(id))
+		}
+	})
+	p.relocsByKey = groupByKey(len(c.keys), func(yield func(key, v int32)) {
+		for j, id := range p.locOf {
+			if id >= 0 {
+				yield(p.locs[id].key, int32(j))
+			}
+		}
+	})
+}
+
+// groupByKey returns the values that each yields, in order,
+// grouped by their key in [0, keys) (other keys are dropped), the groups
+// sharing one array.
+func groupByKey(keys int, each func(yield func(key, v int32))) [][]int32 {
+	count := make([]int32, keys+1)
+	each(func(key, _ int32) {
+		if key >= 0 {
+			count[key+1]++
+		}
+	})
+	for k := range keys {
+		count[k+1] += count[k]
+	}
+	all := make([]int32, count[keys])
+	out := make([][]int32, keys)
+	for k := range out {
+		out[k] = all[count[k]:count[k]:count[k+1]]
+	}
+	each(func(key, v int32) {
+		if key >= 0 {
+			out[key] = append(out[key], v)
+		}
+	})
+	return out
 }
 
 // prepareProgs reads the programs, their needs of the kernel's BTF and

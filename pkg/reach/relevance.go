@@ -37,16 +37,18 @@ func reg(r uint8) regs {
 func relevance(c *code, locs []locInfo) []int32 {
 	// patched[g] marks the instructions of function g that a relocation
 	// patches (their immediate, not a register, is the ALU source).
-	patched := make([]map[int32]bool, len(c.funcs))
+	patched := make([][]uint64, len(c.funcs)) // bit sets
 	for _, l := range locs {
 		if l.key < 0 {
 			continue
 		}
 		for _, g := range c.byKey[l.key] {
-			if patched[g] == nil {
-				patched[g] = map[int32]bool{}
+			if n := c.funcs[g].Len(); l.insn >= 0 && int(l.insn) < n {
+				if patched[g] == nil {
+					patched[g] = make([]uint64, (n+63)/64)
+				}
+				patched[g][l.insn/64] |= 1 << (l.insn % 64)
 			}
-			patched[g][l.insn] = true
 		}
 	}
 	in := make([][]regs, len(c.funcs)) // registers relevant before each instruction
@@ -67,7 +69,8 @@ func relevance(c *code, locs []locInfo) []int32 {
 			f := c.funcs[g]
 			for i := f.Len() - 1; i >= 0; i-- {
 				// Relevance only grows, to a fixed point.
-				if r := in[g][i] | transfer(c, int32(g), f, i, patched[g][int32(i)], before); r != in[g][i] {
+				p := patched[g] != nil && patched[g][i/64]&(1<<(i%64)) != 0
+				if r := in[g][i] | transfer(c, int32(g), f, i, p, before); r != in[g][i] {
 					in[g][i] = r
 					changed = true
 				}
@@ -85,7 +88,7 @@ func relevance(c *code, locs []locInfo) []int32 {
 				continue
 			}
 			i := int(l.insn)
-			x := f.Insn(i)
+			x := f.Raw(i)
 			var after regs
 			switch {
 			case (x.Class() == bpfprog.ClassALU || x.Class() == bpfprog.ClassALU64) && x.Dst <= 10:
@@ -109,7 +112,7 @@ func relevance(c *code, locs []locInfo) []int32 {
 // the walk (walker.reachable) interprets it; patched says a relocation
 // writes its immediate.
 func transfer(c *code, g int32, f *bpfprog.Func, i int, patched bool, before func(int32, int) regs) regs {
-	x := f.Insn(i)
+	x := f.Raw(i)
 	switch x.Class() {
 	case bpfprog.ClassALU, bpfprog.ClassALU64:
 		if x.Dst > 10 {

@@ -211,6 +211,7 @@ func (p *Prepared) prepareProgs() {
 	}
 	type group struct{ family, ev string }
 	groups := map[group][]int32{}
+	var types []string // by program
 	for i, f := range p.code.funcs {
 		if !f.IsProgram() {
 			continue
@@ -222,18 +223,20 @@ func (p *Prepared) prepareProgs() {
 			p.attaches = append(p.attaches, int32(len(p.progs)))
 		}
 		p.lastByName[f.Name] = int32(len(p.progs))
-		if typ, ev := event(f.Section); families[typ] != "" && ev != "" {
+		typ, ev := event(f.Section)
+		if families[typ] != "" && ev != "" {
 			g := group{families[typ], ev}
 			groups[g] = append(groups[g], int32(len(p.progs)))
 		}
+		types = append(types, typ)
 		p.progs = append(p.progs, pi)
 	}
-	// Variants hook the same event with the same family of program
-	// types, so only programs of one group are compared.
+	// Variants (see variants) hook the same event with program types of
+	// the same family: programs of one group with another type.
 	for _, g := range groups {
 		for _, a := range g {
 			for _, b := range g {
-				if pa, pb := &p.progs[a], &p.progs[b]; pb.name != pa.name && variants(pa.section, pb.section) {
+				if pa, pb := &p.progs[a], &p.progs[b]; types[a] != types[b] && pb.name != pa.name {
 					pa.variants = append(pa.variants, b)
 				}
 			}
@@ -293,7 +296,11 @@ func (p *Prepared) Decide(results *core.Decisions, k Kernel) (*Object, error) {
 
 // decideFresh is Decide without the memo.
 func (p *Prepared) decideFresh(results *core.Decisions, k Kernel) *Object {
-	s := new(scratch)
+	s, _ := p.scratch.Get().(*scratch)
+	if s == nil {
+		s = new(scratch)
+	}
+	defer p.scratch.Put(s)
 	return p.decide(s, results, p.inputs(s, results, k))
 }
 

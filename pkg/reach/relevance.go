@@ -56,25 +56,39 @@ func relevance(c *code, locs []locInfo) []int32 {
 		in[g] = make([]regs, f.Len())
 	}
 	// before returns the registers relevant before instruction i of g,
-	// none out of the function.
+	// none out of the function. A pass goes backwards, so only a read of
+	// an instruction not after the current one (a loop) or of another
+	// function (a call) can see a value this pass has not updated yet.
+	var curG int32
+	var curI int
+	stale := false
 	before := func(g int32, i int) regs {
 		if i < 0 || i >= len(in[g]) {
 			return 0
 		}
+		if g != curG || i <= curI {
+			stale = true
+		}
 		return in[g][i]
 	}
-	for changed := true; changed; {
-		changed = false
+	for {
+		changed := false
+		stale = false
 		for g := len(c.funcs) - 1; g >= 0; g-- {
 			f := c.funcs[g]
 			for i := f.Len() - 1; i >= 0; i-- {
 				// Relevance only grows, to a fixed point.
+				curG, curI = int32(g), i
 				p := patched[g] != nil && patched[g][i/64]&(1<<(i%64)) != 0
 				if r := in[g][i] | transfer(c, int32(g), f, i, p, before); r != in[g][i] {
 					in[g][i] = r
 					changed = true
 				}
 			}
+		}
+		// Without a stale read, this pass computed the fixed point.
+		if !changed || !stale {
+			break
 		}
 	}
 	var out []int32

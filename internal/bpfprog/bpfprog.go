@@ -305,6 +305,7 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 		return nil, err
 	}
 	sections := sectionReader{r: r, data: map[int][]byte{}}
+	var buf []byte // for readInsns
 	bySec := map[int][]*Func{}
 	for _, s := range syms {
 		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || int(s.Section) >= len(f.Sections) || s.Section == elf.SHN_UNDEF {
@@ -314,18 +315,28 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 		if sec.Flags&elf.SHF_EXECINSTR == 0 || sec.Type == elf.SHT_NOBITS {
 			continue
 		}
-		d, err := sections.read(int(s.Section), sec)
-		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", sec.Name, err)
-		}
-		if s.Value%8 != 0 || s.Value+s.Size > uint64(len(d)) {
-			return nil, fmt.Errorf("function %s: [%d, +%d) outside section %s (%d bytes)", s.Name, s.Value, s.Size, sec.Name, len(d))
-		}
 		fn := &Func{Name: s.Name, Section: sec.Name, Offset: s.Value, sec: int(s.Section)}
-		body := d[s.Value : s.Value+s.Size]
-		fn.insns = make([]uint64, len(body)/8)
-		for i := range fn.insns {
-			fn.insns[i] = pack(decode(f.ByteOrder, body[8*i:8*i+8]))
+		if sec.Flags&elf.SHF_COMPRESSED == 0 && s.Value+s.Size >= s.Value {
+			// Read the function's instructions, not its whole section.
+			if s.Value%8 != 0 || s.Value+s.Size > sec.Size {
+				return nil, fmt.Errorf("function %s: [%d, +%d) outside section %s (%d bytes)", s.Name, s.Value, s.Size, sec.Name, sec.Size)
+			}
+			if fn.insns, err = readInsns(r, int64(sec.Offset+s.Value), s.Size/8, f.ByteOrder, &buf); err != nil {
+				return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+			}
+		} else {
+			d, err := sections.read(int(s.Section), sec)
+			if err != nil {
+				return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+			}
+			if s.Value%8 != 0 || s.Value+s.Size > uint64(len(d)) {
+				return nil, fmt.Errorf("function %s: [%d, +%d) outside section %s (%d bytes)", s.Name, s.Value, s.Size, sec.Name, len(d))
+			}
+			body := d[s.Value : s.Value+s.Size]
+			fn.insns = make([]uint64, len(body)/8)
+			for i := range fn.insns {
+				fn.insns[i] = pack(decode(f.ByteOrder, body[8*i:8*i+8]))
+			}
 		}
 		o.Funcs = append(o.Funcs, fn)
 		bySec[int(s.Section)] = append(bySec[int(s.Section)], fn)
@@ -469,6 +480,27 @@ func (sr *sectionReader) read(i int, sec *elf.Section) ([]byte, error) {
 		sr.data[i] = d
 	}
 	return d, nil
+}
+
+// readInsns reads n instruction slots at offset off of r, packed, through
+// *buf (grown to at most 64 KiB and kept for the next call).
+func readInsns(r io.ReaderAt, off int64, n uint64, order binary.ByteOrder, buf *[]byte) ([]uint64, error) {
+	out := make([]uint64, n)
+	for done := uint64(0); done < n; {
+		k := min(n-done, 8<<10)
+		if uint64(cap(*buf)) < 8*k {
+			*buf = make([]byte, 8*k)
+		}
+		b := (*buf)[:8*k]
+		if _, err := r.ReadAt(b, off+int64(8*done)); err != nil {
+			return nil, err
+		}
+		for i := range k {
+			out[done+i] = pack(decode(order, b[8*i:8*i+8]))
+		}
+		done += k
+	}
+	return out, nil
 }
 
 func decode(order binary.ByteOrder, b []byte) Insn {

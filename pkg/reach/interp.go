@@ -31,13 +31,51 @@ type value struct {
 	v     uint64
 }
 
-type state [11]value
+// state is the abstract registers r0-r10 at an instruction: register r
+// is known when bit r of known is set, and holds v[r] then (v[r] is 0
+// when r is unknown).
+type state struct {
+	known uint16
+	v     [11]uint64
+}
 
+// get returns register r, r <= 10.
+func (s *state) get(r uint8) value {
+	if s.known&(1<<r) == 0 {
+		return value{}
+	}
+	return value{known: true, v: s.v[r]}
+}
+
+// set sets register r, r <= 10.
+func (s *state) set(r uint8, x value) {
+	if !x.known {
+		s.known &^= 1 << r
+		s.v[r] = 0
+		return
+	}
+	s.known |= 1 << r
+	s.v[r] = x.v
+}
+
+// forget makes the registers of mask unknown.
+func (s *state) forget(mask uint16) {
+	s.known &^= mask
+	for r := range s.v {
+		if mask&(1<<r) != 0 {
+			s.v[r] = 0
+		}
+	}
+}
+
+// join returns the state holding what a and b agree on, and whether it
+// differs from a.
 func join(a, b state) (state, bool) {
 	changed := false
-	for i := range a {
-		if a[i].known && (!b[i].known || b[i].v != a[i].v) {
-			a[i] = value{}
+	for r := range a.v {
+		if bit := uint16(1) << r; a.known&bit != 0 && (b.known&bit == 0 || b.v[r] != a.v[r]) {
+			a.known &^= bit
+			a.v[r] = 0
 			changed = true
 		}
 	}
@@ -290,23 +328,23 @@ func (w *walker) reachable(c *code, fi int32, t *patchTable) {
 			if in.Op&0x08 != 0 {
 				src = value{}
 				if in.Src <= 10 {
-					src = s[in.Src]
+					src = s.get(in.Src)
 				}
 			}
 			if patched { // libbpf writes the value into the immediate
 				src = value{known: true, v: p.Value}
 			}
-			s[in.Dst] = alu(in, s[in.Dst], src)
+			s.set(in.Dst, alu(in, s.get(in.Dst), src))
 			push(g, i+1, s)
 		case bpfprog.ClassLD:
 			if in.Op == bpfprog.OpLDIMM64 {
 				if in.Dst <= 10 {
-					s[in.Dst] = value{}
+					s.set(in.Dst, value{})
 					switch {
 					case patched:
-						s[in.Dst] = value{known: true, v: p.Value}
+						s.set(in.Dst, value{known: true, v: p.Value})
 					case in.Src == 0 && f.Insn(i).Sym() == "" && i+1 < f.Len():
-						s[in.Dst] = value{known: true, v: uint64(uint32(in.Imm)) | uint64(uint32(f.Raw(i+1).Imm))<<32}
+						s.set(in.Dst, value{known: true, v: uint64(uint32(in.Imm)) | uint64(uint32(f.Raw(i+1).Imm))<<32})
 					}
 				}
 				if h, at, ok := c.target(g, i); ok {
@@ -317,13 +355,11 @@ func (w *walker) reachable(c *code, fi int32, t *patchTable) {
 				continue
 			}
 			// legacy packet access: r0 and the caller-saved registers.
-			for r := 0; r <= 5; r++ {
-				s[r] = value{}
-			}
+			s.forget(0x3f)
 			push(g, i+1, s)
 		case bpfprog.ClassLDX:
 			if in.Dst <= 10 {
-				s[in.Dst] = value{}
+				s.set(in.Dst, value{})
 			}
 			push(g, i+1, s)
 		case bpfprog.ClassST:
@@ -331,9 +367,9 @@ func (w *walker) reachable(c *code, fi int32, t *patchTable) {
 		case bpfprog.ClassSTX:
 			if in.Op&0xe0 == 0xc0 { // atomic: fetch writes src, cmpxchg r0
 				if in.Src <= 10 {
-					s[in.Src] = value{}
+					s.set(in.Src, value{})
 				}
-				s[0] = value{}
+				s.set(0, value{})
 			}
 			push(g, i+1, s)
 		case bpfprog.ClassJMP, bpfprog.ClassJMP32:
@@ -344,12 +380,11 @@ func (w *walker) reachable(c *code, fi int32, t *patchTable) {
 			case in.Op == bpfprog.OpCall:
 				if h, at, ok := c.target(g, i); ok {
 					var callee state
-					copy(callee[1:6], s[1:6])
+					callee.known = s.known & 0x3e
+					copy(callee.v[1:6], s.v[1:6])
 					push(h, at, callee)
 				}
-				for r := 0; r <= 5; r++ {
-					s[r] = value{}
-				}
+				s.forget(0x3f)
 				push(g, i+1, s)
 			case op == 0x00: // ja
 				off := int(in.Off)
@@ -477,12 +512,12 @@ func branch(in bpfprog.Insn, s state) (taken, known bool) {
 	if in.Dst > 10 {
 		return false, false
 	}
-	d := s[in.Dst]
+	d := s.get(in.Dst)
 	src := value{known: true, v: uint64(int64(in.Imm))}
 	if in.Op&0x08 != 0 {
 		src = value{}
 		if in.Src <= 10 {
-			src = s[in.Src]
+			src = s.get(in.Src)
 		}
 	}
 	if !d.known || !src.known {

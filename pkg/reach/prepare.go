@@ -54,8 +54,7 @@ type Prepared struct {
 	// conditional branch (see relevance), in order.
 	relevant []int32
 
-	memo    memo
-	scratch sync.Pool // *scratch
+	memo memo
 }
 
 // progInfo is one program of the object.
@@ -244,6 +243,10 @@ func (p *Prepared) prepareProgs() {
 	}
 }
 
+// scratches holds the working memory of Decide calls, shared by all
+// objects (a run decides one object after another, on a few goroutines).
+var scratches sync.Pool // *scratch
+
 // scratch is the working memory of one Decide call.
 type scratch struct {
 	w       walker
@@ -279,11 +282,11 @@ func (p *Prepared) Decide(results *core.Decisions, k Kernel) (*Object, error) {
 	if results.Len() != len(p.obj.Relocations) {
 		return nil, fmt.Errorf("%s: %d results for %d relocations", p.obj.Path, results.Len(), len(p.obj.Relocations))
 	}
-	s, _ := p.scratch.Get().(*scratch)
+	s, _ := scratches.Get().(*scratch)
 	if s == nil {
 		s = new(scratch)
 	}
-	defer p.scratch.Put(s)
+	defer scratches.Put(s)
 	in := p.inputs(s, results, k)
 	key := p.memoKey(s, results, in)
 	if out := p.memo.get(key); out != nil {
@@ -296,11 +299,11 @@ func (p *Prepared) Decide(results *core.Decisions, k Kernel) (*Object, error) {
 
 // decideFresh is Decide without the memo.
 func (p *Prepared) decideFresh(results *core.Decisions, k Kernel) *Object {
-	s, _ := p.scratch.Get().(*scratch)
+	s, _ := scratches.Get().(*scratch)
 	if s == nil {
 		s = new(scratch)
 	}
-	defer p.scratch.Put(s)
+	defer scratches.Put(s)
 	return p.decide(s, results, p.inputs(s, results, k))
 }
 

@@ -47,9 +47,9 @@ func (by refPatches) at(l Loc) Patch { return by[funcKey{l.Section, l.Func}][l.I
 
 // refWalker is Reachable's working memory, reused from one program to the
 // next: a heavy object's programs have hundreds of thousands of
-// instruction slots, each with an abstract state.
+// instruction slots, each with an abstract refState.
 type refWalker struct {
-	states  []state
+	states  []refState
 	visited []bool
 	seen    []bool
 	frames  map[*bpfprog.Func]*refFrame
@@ -63,8 +63,8 @@ type refItem struct {
 }
 
 type refFrame struct {
-	states  []state
-	visited []bool // states[i] holds a state
+	states  []refState
+	visited []bool // states[i] holds a refState
 	seen    []bool // instruction i was interpreted
 	patches map[int]Patch
 }
@@ -88,7 +88,7 @@ func (w *refWalker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches ref
 				// Earlier frames keep the old arrays; later ones take
 				// fresh, larger ones.
 				size := max(2*len(w.states), used+n)
-				w.states, w.visited, w.seen = make([]state, size), make([]bool, size), make([]bool, size)
+				w.states, w.visited, w.seen = make([]refState, size), make([]bool, size), make([]bool, size)
 				used = 0
 			}
 			fr = &refFrame{states: w.states[used : used+n : used+n], visited: w.visited[used : used+n : used+n], seen: w.seen[used : used+n : used+n]}
@@ -101,13 +101,13 @@ func (w *refWalker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches ref
 		return fr
 	}
 	work := w.work[:0]
-	push := func(f *bpfprog.Func, i int, s state) {
+	push := func(f *bpfprog.Func, i int, s refState) {
 		if i < 0 || i >= f.Len() {
 			return
 		}
 		fr := frameOf(f)
 		if fr.visited[i] {
-			j, changed := join(fr.states[i], s)
+			j, changed := refJoin(fr.states[i], s)
 			if !changed {
 				return
 			}
@@ -116,7 +116,7 @@ func (w *refWalker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches ref
 		fr.states[i], fr.visited[i] = s, true
 		work = append(work, refItem{f, i})
 	}
-	var entry state
+	var entry refState
 	push(prog, 0, entry)
 	for len(work) > 0 {
 		it := work[len(work)-1]
@@ -159,7 +159,7 @@ func (w *refWalker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches ref
 					}
 				}
 				if g, at, ok := o.Target(f, i); ok {
-					var cb state
+					var cb refState
 					push(g, at, cb)
 				}
 				push(f, i+2, s)
@@ -192,7 +192,7 @@ func (w *refWalker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches ref
 				continue
 			case in.Op == bpfprog.OpCall:
 				if g, at, ok := o.Target(f, i); ok {
-					var callee state
+					var callee refState
 					copy(callee[1:6], s[1:6])
 					push(g, at, callee)
 				}
@@ -207,7 +207,7 @@ func (w *refWalker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches ref
 				}
 				push(f, i+1+off, s)
 			default:
-				taken, known := branch(in, s)
+				taken, known := refBranch(in, s)
 				if !known || taken {
 					push(f, i+1+int(in.Off), s)
 				}
@@ -400,4 +400,67 @@ func refIsMem(prog *bpfprog.Object, l Loc) bool {
 		}
 	}
 	return false
+}
+
+type refState [11]value
+
+func refJoin(a, b refState) (refState, bool) {
+	changed := false
+	for i := range a {
+		if a[i].known && (!b[i].known || b[i].v != a[i].v) {
+			a[i] = value{}
+			changed = true
+		}
+	}
+	return a, changed
+}
+
+// branch decides a conditional jump; known is false when an operand is
+// not known.
+func refBranch(in bpfprog.Insn, s refState) (taken, known bool) {
+	if in.Dst > 10 {
+		return false, false
+	}
+	d := s[in.Dst]
+	src := value{known: true, v: uint64(int64(in.Imm))}
+	if in.Op&0x08 != 0 {
+		src = value{}
+		if in.Src <= 10 {
+			src = s[in.Src]
+		}
+	}
+	if !d.known || !src.known {
+		return false, false
+	}
+	a, b := d.v, src.v
+	sa, sb := int64(a), int64(b)
+	if in.Class() == bpfprog.ClassJMP32 {
+		a, b = uint64(uint32(a)), uint64(uint32(b))
+		sa, sb = int64(int32(uint32(a))), int64(int32(uint32(b)))
+	}
+	switch in.Op & 0xf0 {
+	case 0x10:
+		return a == b, true
+	case 0x20:
+		return a > b, true
+	case 0x30:
+		return a >= b, true
+	case 0x40:
+		return a&b != 0, true
+	case 0x50:
+		return a != b, true
+	case 0x60:
+		return sa > sb, true
+	case 0x70:
+		return sa >= sb, true
+	case 0xa0:
+		return a < b, true
+	case 0xb0:
+		return a <= b, true
+	case 0xc0:
+		return sa < sb, true
+	case 0xd0:
+		return sa <= sb, true
+	}
+	return false, false
 }

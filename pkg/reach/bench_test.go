@@ -44,13 +44,14 @@ func benchHeavy(b *testing.B, f func(b *testing.B, objs []testObject)) {
 	}
 }
 
-// BenchmarkPrepare: the kernel-independent work on heavy objects.
+// BenchmarkPrepare: the kernel-independent work on heavy objects, with
+// the relevance analysis the first Decide does.
 func BenchmarkPrepare(b *testing.B) {
 	benchHeavy(b, func(b *testing.B, objs []testObject) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, o := range objs {
-				Prepare(o.obj, o.prog)
+				Prepare(o.obj, o.prog).relevantLocs() // all of it, as the first Decide
 			}
 		}
 	})

@@ -94,7 +94,7 @@ func (p *Prepared) memoKey(s *scratch, results *core.Decisions, in inputs) []byt
 	if n > 0 {
 		k = append(k, acc)
 	}
-	for _, l := range p.relevant {
+	for _, l := range p.relevantLocs() {
 		k = binary.LittleEndian.AppendUint64(k, s.value[l])
 	}
 	s.key = k

@@ -15,9 +15,9 @@ import (
 
 // Prepared is an object read for deciding its verdicts on kernels: what
 // does not depend on the kernel (its functions and their control flow,
-// where each relocation is, which programs need the kernel's BTF, which
-// relocated values can decide a branch) is found once by Prepare, and
-// Decide does the per-kernel work. Decide remembers the verdicts of the
+// where each relocation is, which programs need the kernel's BTF; which
+// relocated values can decide a branch, at the first Decide) is found
+// once, and Decide does the per-kernel work. Decide remembers the verdicts of the
 // last few kernels and gives a kernel whose decisions cannot change them
 // (the same flags for every relocation, the same values for those that
 // can decide a branch, the same kernel facts) the same Object. A Prepared
@@ -51,8 +51,10 @@ type Prepared struct {
 	// functions, in order: the only ones a walk of them can reach.
 	relocsByKey [][]int32
 	// relevant lists the locations whose relocated value can decide a
-	// conditional branch (see relevance), in order.
-	relevant []int32
+	// conditional branch (see relevance), in order, for the memo: found
+	// at the first Decide (relevantLocs).
+	relevant     []int32
+	relevantOnce sync.Once
 
 	memo memo
 }
@@ -85,8 +87,13 @@ func Prepare(obj *bpfobj.Object, prog *bpfprog.Object) *Prepared {
 	}
 	p.prepareLocs()
 	p.prepareProgs()
-	p.relevant = relevance(p.code, p.locs)
 	return p
+}
+
+// relevantLocs returns p.relevant, finding it the first time.
+func (p *Prepared) relevantLocs() []int32 {
+	p.relevantOnce.Do(func() { p.relevant = relevance(p.code, p.locs) })
+	return p.relevant
 }
 
 // prepareLocs finds the instruction each relocation patches.

@@ -178,7 +178,7 @@ func TestIrrelevantValues(t *testing.T) {
 	for _, o := range testObjects(t) {
 		p := Prepare(o.obj, o.prog)
 		relevant := map[int32]bool{}
-		for _, l := range p.relevant {
+		for _, l := range p.relevantLocs() {
 			relevant[l] = true
 		}
 		for _, b := range kernels {
@@ -203,7 +203,7 @@ func TestIrrelevantValues(t *testing.T) {
 			if filepath.Base(o.obj.Path) != "guards.bpf.o" {
 				continue
 			}
-			for _, l := range p.relevant {
+			for _, l := range p.relevantLocs() {
 				changed := slices.Clone(results)
 				j := p.locs[l].owner
 				changed[j].NewVal ^= 1

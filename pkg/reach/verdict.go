@@ -218,13 +218,14 @@ func attachName(typ, target string) (string, rawbtf.Kind, bool) {
 // Decide gives every relocation and every program of obj (read as prog
 // too) its verdict on a kernel, from results, libbpf's decisions for
 // obj.Relocations on that kernel (core.Relocator.Relocate, in order). It
-// is Prepare(obj, prog) then Prepared.Decide: a caller deciding the same
-// object on several kernels prepares it once.
+// is Prepare(obj, prog) then Prepared.Decide, without remembering the
+// verdicts: a caller deciding the same object on several kernels
+// prepares it once.
 func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results *core.Decisions, k Kernel) (*Object, error) {
 	if results.Len() != len(obj.Relocations) {
 		return nil, fmt.Errorf("%s: %d results for %d relocations", obj.Path, results.Len(), len(obj.Relocations))
 	}
-	return Prepare(obj, prog).Decide(results, k)
+	return Prepare(obj, prog).decideFresh(results, k), nil
 }
 
 // families groups the program types that hook the same kernel event in

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/btftool/btftool/pkg/rawbtf"
@@ -33,6 +35,17 @@ type Object struct {
 	Externs map[string]Extern
 	// StructOps lists the maps defined in .struct_ops and .struct_ops.link.
 	StructOps []string
+	// bySec lists the functions of each ELF section by offset, for
+	// funcAt; nil for an Object not made by Parse.
+	bySec map[int]*secFuncs
+}
+
+// secFuncs lists the functions of one ELF section.
+type secFuncs struct {
+	byOffset []*Func // by offset, then symbol order
+	// overlap: some functions overlap (a malformed object), so that
+	// looking up an offset takes a scan.
+	overlap bool
 }
 
 // ExternKind says what a .ksyms extern is.
@@ -65,10 +78,77 @@ type Func struct {
 	Section string
 	// Offset is the byte offset of the first instruction in the section.
 	Offset uint64
-	// Insns holds the instructions; a 16-byte ldimm64 takes two slots,
-	// the second with Op 0, so Insns[i] is instruction slot i.
-	Insns []Insn
-	sec   int
+	// insns holds the instruction slots, each packed in 8 bytes (see
+	// pack); a 16-byte ldimm64 takes two slots, the second with Op 0.
+	insns []uint64
+	// rels holds the ELF relocations of the slots that have one, by slot.
+	rels []slotRel
+	sec  int
+}
+
+// slotRel is the ELF relocation of instruction slot i of a function.
+type slotRel struct {
+	i   int
+	rel *insnRel
+}
+
+// NewFunc returns a function of section named name holding insns (their
+// ELF relocations, if any, are kept), for analyses of code that is not
+// read from an object.
+func NewFunc(name, section string, insns []Insn) *Func {
+	f := &Func{Name: name, Section: section, insns: make([]uint64, len(insns))}
+	for i, in := range insns {
+		f.insns[i] = pack(in)
+		if in.rel != nil {
+			f.rels = append(f.rels, slotRel{i, in.rel})
+		}
+	}
+	return f
+}
+
+// Len returns the number of instruction slots of f.
+func (f *Func) Len() int { return len(f.insns) }
+
+// Insn returns instruction slot i of f, 0 <= i < f.Len().
+func (f *Func) Insn(i int) Insn {
+	in := unpack(f.insns[i])
+	if len(f.rels) > 0 {
+		if k, ok := slices.BinarySearchFunc(f.rels, i, func(r slotRel, i int) int { return r.i - i }); ok {
+			in.rel = f.rels[k].rel
+		}
+	}
+	return in
+}
+
+// Raw returns instruction slot i of f without its ELF relocation (its
+// Sym is ""), 0 <= i < f.Len(): cheaper than Insn for a reader that looks
+// at the relocation of few instructions.
+func (f *Func) Raw(i int) Insn { return unpack(f.insns[i]) }
+
+// Relocated returns the instruction slots of f that have an ELF
+// relocation, in slot order, with their index: the only ones whose Sym is
+// not "".
+func (f *Func) Relocated() iter.Seq2[int, Insn] {
+	return func(yield func(int, Insn) bool) {
+		for _, r := range f.rels {
+			in := unpack(f.insns[r.i])
+			in.rel = r.rel
+			if !yield(r.i, in) {
+				return
+			}
+		}
+	}
+}
+
+// pack returns the fields of in (not its relocation) in 8 bytes: Op,
+// Dst and Src in the low 16 bits, Off in the next 16, Imm in the high 32.
+func pack(in Insn) uint64 {
+	return uint64(in.Op) | uint64(in.Dst&0xf)<<8 | uint64(in.Src&0xf)<<12 | uint64(uint16(in.Off))<<16 | uint64(uint32(in.Imm))<<32
+}
+
+// unpack is the inverse of pack.
+func unpack(x uint64) Insn {
+	return Insn{Op: uint8(x), Dst: uint8(x>>8) & 0xf, Src: uint8(x>>12) & 0xf, Off: int16(uint16(x >> 16)), Imm: int32(uint32(x >> 32))}
 }
 
 // IsProgram reports whether f is a program (an entry point libbpf loads)
@@ -225,6 +305,7 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 		return nil, err
 	}
 	sections := sectionReader{r: r, data: map[int][]byte{}}
+	var buf []byte // for readInsns
 	bySec := map[int][]*Func{}
 	for _, s := range syms {
 		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || int(s.Section) >= len(f.Sections) || s.Section == elf.SHN_UNDEF {
@@ -234,18 +315,28 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 		if sec.Flags&elf.SHF_EXECINSTR == 0 || sec.Type == elf.SHT_NOBITS {
 			continue
 		}
-		d, err := sections.read(int(s.Section), sec)
-		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", sec.Name, err)
-		}
-		if s.Value%8 != 0 || s.Value+s.Size > uint64(len(d)) {
-			return nil, fmt.Errorf("function %s: [%d, +%d) outside section %s (%d bytes)", s.Name, s.Value, s.Size, sec.Name, len(d))
-		}
 		fn := &Func{Name: s.Name, Section: sec.Name, Offset: s.Value, sec: int(s.Section)}
-		body := d[s.Value : s.Value+s.Size]
-		fn.Insns = make([]Insn, len(body)/8)
-		for i := range fn.Insns {
-			fn.Insns[i] = decode(f.ByteOrder, body[8*i:8*i+8])
+		if sec.Flags&elf.SHF_COMPRESSED == 0 && s.Value+s.Size >= s.Value {
+			// Read the function's instructions, not its whole section.
+			if s.Value%8 != 0 || s.Value+s.Size > sec.Size {
+				return nil, fmt.Errorf("function %s: [%d, +%d) outside section %s (%d bytes)", s.Name, s.Value, s.Size, sec.Name, sec.Size)
+			}
+			if fn.insns, err = readInsns(r, int64(sec.Offset+s.Value), s.Size/8, f.ByteOrder, &buf); err != nil {
+				return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+			}
+		} else {
+			d, err := sections.read(int(s.Section), sec)
+			if err != nil {
+				return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+			}
+			if s.Value%8 != 0 || s.Value+s.Size > uint64(len(d)) {
+				return nil, fmt.Errorf("function %s: [%d, +%d) outside section %s (%d bytes)", s.Name, s.Value, s.Size, sec.Name, len(d))
+			}
+			body := d[s.Value : s.Value+s.Size]
+			fn.insns = make([]uint64, len(body)/8)
+			for i := range fn.insns {
+				fn.insns[i] = pack(decode(f.ByteOrder, body[8*i:8*i+8]))
+			}
 		}
 		o.Funcs = append(o.Funcs, fn)
 		bySec[int(s.Section)] = append(bySec[int(s.Section)], fn)
@@ -257,6 +348,10 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 		}
 		return a.Offset < b.Offset
 	})
+	o.bySec = make(map[int]*secFuncs, len(bySec))
+	for sec, fns := range bySec {
+		o.bySec[sec] = newSecFuncs(fns)
+	}
 	for _, sec := range f.Sections {
 		if sec.Type != elf.SHT_REL || int(sec.Info) >= len(f.Sections) {
 			continue
@@ -276,17 +371,14 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 				continue
 			}
 			s := syms[idx-1]
-			for _, fn := range fns {
-				if off >= fn.Offset && off < fn.Offset+uint64(len(fn.Insns))*8 {
-					rel := &insnRel{sym: s.Name, section: s.Section, value: s.Value}
-					rel.isSection = elf.ST_TYPE(s.Info) == elf.STT_SECTION
-					rel.weak = elf.ST_BIND(s.Info) == elf.STB_WEAK
-					if rel.isSection && int(s.Section) < len(f.Sections) {
-						rel.sym = f.Sections[s.Section].Name
-					}
-					fn.Insns[(off-fn.Offset)/8].rel = rel
-					break
+			if fn := o.bySec[int(sec.Info)].relocated(fns, off); fn != nil {
+				rel := &insnRel{sym: s.Name, section: s.Section, value: s.Value}
+				rel.isSection = elf.ST_TYPE(s.Info) == elf.STT_SECTION
+				rel.weak = elf.ST_BIND(s.Info) == elf.STB_WEAK
+				if rel.isSection && int(s.Section) < len(f.Sections) {
+					rel.sym = f.Sections[s.Section].Name
 				}
+				fn.setRel(int((off-fn.Offset)/8), rel)
 			}
 		}
 	}
@@ -299,6 +391,64 @@ func parse(r io.ReaderAt, size int64) (o *Object, err error) {
 		}
 	}
 	return o, nil
+}
+
+// setRel records rel as the ELF relocation of slot i, replacing any
+// earlier one (the last relocation of a slot wins).
+func (f *Func) setRel(i int, rel *insnRel) {
+	k, ok := slices.BinarySearchFunc(f.rels, i, func(r slotRel, i int) int { return r.i - i })
+	if ok {
+		f.rels[k].rel = rel
+		return
+	}
+	f.rels = slices.Insert(f.rels, k, slotRel{i, rel})
+}
+
+// newSecFuncs returns the functions of one section, fns in symbol order.
+func newSecFuncs(fns []*Func) *secFuncs {
+	s := &secFuncs{byOffset: slices.Clone(fns)}
+	sort.SliceStable(s.byOffset, func(i, j int) bool { return s.byOffset[i].Offset < s.byOffset[j].Offset })
+	for i := 1; i < len(s.byOffset); i++ {
+		if s.byOffset[i-1].end() > s.byOffset[i].Offset {
+			s.overlap = true
+		}
+	}
+	return s
+}
+
+// end returns the byte offset after f's last instruction.
+func (f *Func) end() uint64 { return f.Offset + uint64(len(f.insns))*8 }
+
+// at returns the first function by offset that holds byte offset off, or
+// nil.
+func (s *secFuncs) at(off uint64) *Func {
+	if s == nil {
+		return nil
+	}
+	return s.first(s.byOffset, off)
+}
+
+// relocated returns the function an ELF relocation at byte offset off
+// applies to: the first of fns (the section's functions in symbol order)
+// that holds it, or nil.
+func (s *secFuncs) relocated(fns []*Func, off uint64) *Func { return s.first(fns, off) }
+
+// first returns the first function of fns (the section's, in some order)
+// that holds off: without overlaps, the only one, found by offset.
+func (s *secFuncs) first(fns []*Func, off uint64) *Func {
+	if !s.overlap {
+		k := sort.Search(len(s.byOffset), func(i int) bool { return s.byOffset[i].Offset > off }) - 1
+		if k >= 0 && off < s.byOffset[k].end() {
+			return s.byOffset[k]
+		}
+		return nil
+	}
+	for _, fn := range fns {
+		if off >= fn.Offset && off < fn.end() {
+			return fn
+		}
+	}
+	return nil
 }
 
 // sectionReader reads sections of an ELF file whose bounds parse has
@@ -330,6 +480,27 @@ func (sr *sectionReader) read(i int, sec *elf.Section) ([]byte, error) {
 		sr.data[i] = d
 	}
 	return d, nil
+}
+
+// readInsns reads n instruction slots at offset off of r, packed, through
+// *buf (grown to at most 64 KiB and kept for the next call).
+func readInsns(r io.ReaderAt, off int64, n uint64, order binary.ByteOrder, buf *[]byte) ([]uint64, error) {
+	out := make([]uint64, n)
+	for done := uint64(0); done < n; {
+		k := min(n-done, 8<<10)
+		if uint64(cap(*buf)) < 8*k {
+			*buf = make([]byte, 8*k)
+		}
+		b := (*buf)[:8*k]
+		if _, err := r.ReadAt(b, off+int64(8*done)); err != nil {
+			return nil, err
+		}
+		for i := range k {
+			out[done+i] = pack(decode(order, b[8*i:8*i+8]))
+		}
+		done += k
+	}
+	return out, nil
 }
 
 func decode(order binary.ByteOrder, b []byte) Insn {
@@ -402,8 +573,11 @@ func (o *Object) readExterns(f *elf.File, syms []elf.Symbol) error {
 // funcAt returns the function of section sec (an ELF section index) that
 // holds byte offset off, or nil.
 func (o *Object) funcAt(sec int, off uint64) *Func {
+	if o.bySec != nil {
+		return o.bySec[sec].at(off)
+	}
 	for _, f := range o.Funcs {
-		if f.sec == sec && off >= f.Offset && off < f.Offset+uint64(len(f.Insns))*8 {
+		if f.sec == sec && off >= f.Offset && off < f.end() {
 			return f
 		}
 	}
@@ -411,11 +585,11 @@ func (o *Object) funcAt(sec int, off uint64) *Func {
 }
 
 // Target returns the function and the instruction index within it that a
-// bpf-to-bpf call or a callback address load at f.Insns[i] refers to, as
+// bpf-to-bpf call or a callback address load at f.Insn(i) refers to, as
 // libbpf resolves it; ok is false for any other instruction or a target
 // outside every function.
 func (o *Object) Target(f *Func, i int) (g *Func, at int, ok bool) {
-	in := f.Insns[i]
+	in := f.Insn(i)
 	var sec int
 	var off int64
 	switch {
@@ -453,7 +627,10 @@ func (o *Object) Reachable(prog *Func) []*Func {
 	out := []*Func{prog}
 	for k := 0; k < len(out); k++ {
 		f := out[k]
-		for i := range f.Insns {
+		for i, x := range f.insns {
+			if op := uint8(x); op != OpCall && op != OpLDIMM64 {
+				continue // only calls and ldimm64 have targets
+			}
 			if g, _, ok := o.Target(f, i); ok && !seen[g] {
 				seen[g] = true
 				out = append(out, g)

@@ -22,8 +22,8 @@ func TestExterns(t *testing.T) {
 	}
 	kfuncs := 0
 	for _, f := range o.Funcs {
-		for _, in := range f.Insns {
-			if in.IsKfuncCall(o) {
+		for i := range f.Len() {
+			if f.Insn(i).IsKfuncCall(o) {
 				kfuncs++
 				if f.Name != "fsync_kfunc" {
 					t.Errorf("kfunc call in %s", f.Name)

@@ -75,7 +75,7 @@ func failingPrograms(objs []*bpfobj.Object, progs []*bpfprog.Object, results []*
 	}
 	var out []failingProgram
 	for i, o := range objs {
-		v, err := reach.Decide(o, progs[i], results[i].Results(), kern)
+		v, err := reach.Decide(o, progs[i], results[i], kern)
 		if err != nil {
 			return nil, err
 		}

@@ -405,13 +405,13 @@ func Run(ctx context.Context, plan *btfgen.Plan, opts Options) (*Summary, error)
 		return sum, err // fail before the work, not after it
 	}
 
-	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev, progs: make([]*bpfprog.Object, len(plan.Objects()))}
+	r := &runner{plan: plan, opts: &opts, bundle: bundle, old: old, prev: prev, progs: make([]*reach.Prepared, len(plan.Objects()))}
 	r.attach = make([]bool, len(r.progs))
 	for i, o := range plan.Objects() {
 		// An object that cannot be read again has no program verdicts.
-		r.progs[i], _ = bpfprog.Open(o.Path)
-		if r.progs[i] != nil {
-			for _, p := range needsbtf.Analyze(r.progs[i]) {
+		if p, err := bpfprog.Open(o.Path); err == nil {
+			r.progs[i] = reach.Prepare(o, p)
+			for _, p := range needsbtf.Analyze(p) {
 				if p.Needs[0].Kind == needsbtf.Attach && p.Needs[0].Target != "" {
 					r.attach[i] = true
 				}
@@ -484,10 +484,11 @@ type runner struct {
 	old    *manifest
 	prev   *previousBundle
 	single bool // Input is one kernel file
-	// progs holds the programs of the plan's objects, for pkg/reach;
-	// attach[i] says whether a program of object i attaches to a named
-	// kernel BTF target, which each kernel must have.
-	progs  []*bpfprog.Object
+	// progs holds the plan's objects prepared for pkg/reach (nil for
+	// one that cannot be read again); attach[i] says whether a program
+	// of object i attaches to a named kernel BTF target, which each
+	// kernel must have.
+	progs  []*reach.Prepared
 	attach []bool
 }
 
@@ -615,7 +616,7 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 	}
 	var kern reach.Kernel
 	if mods == nil { // attach targets are looked up in vmlinux only
-		kern.Attachable = reach.AttachTargets(kernel, r.progs...)
+		kern.Attachable = reach.AttachTargetsOf(kernel, r.progs...)
 	}
 	mods = nil              // drop the modules' BTF before writing
 	data, kernel = nil, nil // drop the full BTF before writing
@@ -624,7 +625,7 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 		m := ObjectMisses{Object: i, Path: res.Objects[i].Object.Path,
 			Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: u, FailedRelocs: f}
 		if p := r.progs[i]; p != nil && (len(u)+len(f) > 0 || r.attach[i]) {
-			if v, err := reach.Decide(res.Objects[i].Object, p, res.Objects[i].Decisions.Results(), kern); err == nil {
+			if v, err := p.Decide(&res.Objects[i].Decisions, kern); err == nil {
 				for _, pr := range v.Programs {
 					if pr.Status == reach.ProgramFails {
 						m.FailingPrograms++

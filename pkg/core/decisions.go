@@ -29,12 +29,3 @@ func (d *Decisions) Len() int { return len(d.Of) }
 // At returns the decision for relocation j; it is shared with the other
 // relocations of the same decision and must not be changed.
 func (d *Decisions) At(j int) *Result { return &d.Distinct[d.Of[j]] }
-
-// Results returns a copy of the decisions, one per relocation.
-func (d *Decisions) Results() []Result {
-	out := make([]Result, len(d.Of))
-	for j, k := range d.Of {
-		out[j] = d.Distinct[k]
-	}
-	return out
-}

@@ -145,7 +145,7 @@ func CheckModules(vmlinux *rawbtf.BTF, mods *kmod.Set, objs []*bpfobj.Object, al
 	return checkModules(target, mods, objs, programsOf(objs), reach.Kernel{}, all)
 }
 
-func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, progs []*bpfprog.Object, kern reach.Kernel, all bool) ([]ObjectResult, error) {
+func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, progs []*reach.Prepared, kern reach.Kernel, all bool) ([]ObjectResult, error) {
 	k, target, err := mods.ExtendFor(target, objs)
 	if err != nil {
 		return nil, err
@@ -153,14 +153,17 @@ func checkModules(target *core.Target, mods *kmod.Set, objs []*bpfobj.Object, pr
 	return check(target, k, objs, progs, kern, all), nil
 }
 
-// programsOf reads the programs of objs for pkg/reach; an entry is nil
-// when the object cannot be read again (it has no path), and its
-// relocations are then classified by the flavor heuristic.
-func programsOf(objs []*bpfobj.Object) []*bpfprog.Object {
-	progs := make([]*bpfprog.Object, len(objs))
+// programsOf reads the programs of objs and prepares them for pkg/reach,
+// once for every kernel; an entry is nil when the object cannot be read
+// again (it has no path), and its relocations are then classified by the
+// flavor heuristic.
+func programsOf(objs []*bpfobj.Object) []*reach.Prepared {
+	progs := make([]*reach.Prepared, len(objs))
 	for i, o := range objs {
 		if o.Path != "" {
-			progs[i], _ = bpfprog.Open(o.Path)
+			if p, err := bpfprog.Open(o.Path); err == nil {
+				progs[i] = reach.Prepare(o, p)
+			}
 		}
 	}
 	return progs
@@ -170,7 +173,7 @@ func programsOf(objs []*bpfobj.Object) []*bpfprog.Object {
 // The relocations of an object whose programs are known (progs[i]) are
 // classified by pkg/reach (with what kern says of the kernel), the others
 // by the flavor heuristic.
-func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*bpfprog.Object, kern reach.Kernel, all bool) []ObjectResult {
+func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*reach.Prepared, kern reach.Kernel, all bool) []ObjectResult {
 	out := make([]ObjectResult, len(objs))
 	for i, o := range objs {
 		rl := core.NewRelocator(o.BTF, target)
@@ -182,7 +185,8 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*
 		statuses := classify(o, results)
 		or := ObjectResult{Path: o.Path}
 		if progs[i] != nil {
-			if v, err := reach.Decide(o, progs[i], results, kern); err == nil {
+			d := core.DecisionsOf(results)
+			if v, err := progs[i].Decide(&d, kern); err == nil {
 				statuses = fromReach(v)
 				for _, p := range v.Programs {
 					if p.Status == reach.ProgramFails {
@@ -217,9 +221,9 @@ func check(target *core.Target, k *kmod.Kernel, objs []*bpfobj.Object, progs []*
 
 // fromReach maps pkg/reach's verdicts to compat statuses.
 func fromReach(v *reach.Object) []Status {
-	st := make([]Status, len(v.Relocs))
-	for j, r := range v.Relocs {
-		switch r.Status {
+	st := make([]Status, v.NumRelocs())
+	for j := range st {
+		switch v.RelocStatus(j) {
 		case core.StatusOK:
 			st[j] = OK
 		case core.StatusGuarded:
@@ -384,12 +388,12 @@ func Run(kernels []Kernel, objs []*bpfobj.Object, opts RunOptions) []KernelResul
 }
 
 // runOne checks objs against one kernel, with its modules when it has.
-func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.Object, progs []*bpfprog.Object, opts RunOptions) ([]ObjectResult, error) {
+func runOne(k Kernel, b *rawbtf.BTF, names map[string]struct{}, objs []*bpfobj.Object, progs []*reach.Prepared, opts RunOptions) ([]ObjectResult, error) {
 	target := core.NewTargetFor(b, names)
 	if k.Modules == "" {
 		kern := reach.Kernel{NoBTF: opts.NoKernelBTF}
 		if !kern.NoBTF {
-			kern.Attachable = reach.AttachTargets(b, progs...)
+			kern.Attachable = reach.AttachTargetsOf(b, progs...)
 		}
 		return check(target, nil, objs, progs, kern, opts.All), nil
 	}

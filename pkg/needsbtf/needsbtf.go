@@ -13,6 +13,7 @@ package needsbtf
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -118,7 +119,7 @@ func Analyze(o *bpfprog.Object) []Program {
 			p.Needs = append(p.Needs, Need{Kind: Attach, Name: typ, Target: target})
 		}
 		for _, f := range o.Reachable(prog) {
-			for _, in := range f.Insns {
+			for _, in := range externRefs(o, f) {
 				e, ok := o.Externs[in.Sym()]
 				if !ok || in.SymSection() != 0 {
 					continue
@@ -142,6 +143,23 @@ func Analyze(o *bpfprog.Object) []Program {
 		}
 	}
 	return out
+}
+
+// externRefs returns the instruction slots of f that can refer to an
+// extern of o, in order: those with an ELF relocation, or every slot when
+// o has an extern named "" (a malformed object), which a slot without
+// one names.
+func externRefs(o *bpfprog.Object, f *bpfprog.Func) iter.Seq2[int, bpfprog.Insn] {
+	if _, ok := o.Externs[""]; !ok {
+		return f.Relocated()
+	}
+	return func(yield func(int, bpfprog.Insn) bool) {
+		for i := range f.Len() {
+			if !yield(i, f.Insn(i)) {
+				return
+			}
+		}
+	}
 }
 
 // AnalyzeFile is Analyze of the object at path.

@@ -1,6 +1,8 @@
 package reach
 
 import (
+	"slices"
+
 	"github.com/btftool/btftool/internal/bpfprog"
 )
 
@@ -29,13 +31,51 @@ type value struct {
 	v     uint64
 }
 
-type state [11]value
+// state is the abstract registers r0-r10 at an instruction: register r
+// is known when bit r of known is set, and holds v[r] then (v[r] is 0
+// when r is unknown).
+type state struct {
+	known uint16
+	v     [11]uint64
+}
 
+// get returns register r, r <= 10.
+func (s *state) get(r uint8) value {
+	if s.known&(1<<r) == 0 {
+		return value{}
+	}
+	return value{known: true, v: s.v[r]}
+}
+
+// set sets register r, r <= 10.
+func (s *state) set(r uint8, x value) {
+	if !x.known {
+		s.known &^= 1 << r
+		s.v[r] = 0
+		return
+	}
+	s.known |= 1 << r
+	s.v[r] = x.v
+}
+
+// forget makes the registers of mask unknown.
+func (s *state) forget(mask uint16) {
+	s.known &^= mask
+	for r := range s.v {
+		if mask&(1<<r) != 0 {
+			s.v[r] = 0
+		}
+	}
+}
+
+// join returns the state holding what a and b agree on, and whether it
+// differs from a.
 func join(a, b state) (state, bool) {
 	changed := false
-	for i := range a {
-		if a[i].known && (!b[i].known || b[i].v != a[i].v) {
-			a[i] = value{}
+	for r := range a.v {
+		if bit := uint16(1) << r; a.known&bit != 0 && (b.known&bit == 0 || b.v[r] != a.v[r]) {
+			a.known &^= bit
+			a.v[r] = 0
 			changed = true
 		}
 	}
@@ -53,33 +93,126 @@ func join(a, b state) (state, bool) {
 // spilled to the stack and read back is unknown, so a guard that clang
 // spills can make dead code look reachable, never the other way round.
 func Reachable(o *bpfprog.Object, prog *bpfprog.Func, patches map[Loc]Patch) Reached {
-	var w walker
-	return w.reachable(o, prog, groupPatches(patches))
-}
-
-// funcPatches holds patches by function, then by instruction.
-type funcPatches map[funcKey]map[int]Patch
-
-// groupPatches returns patches by function.
-func groupPatches(patches map[Loc]Patch) funcPatches {
-	by := funcPatches{}
+	c := newCode(o)
+	t := &patchTable{byKey: make([][]int32, len(c.keys))}
 	for l, p := range patches {
-		by.set(l, p)
+		k, ok := c.keyOf[funcKey{l.Section, l.Func}]
+		if !ok {
+			continue
+		}
+		t.byKey[k] = append(t.byKey[k], int32(len(t.insn)))
+		t.insn = append(t.insn, int32(l.Insn))
+		t.poison = append(t.poison, p.Poison)
+		t.value = append(t.value, p.Value)
 	}
-	return by
+	var w walker
+	out := Reached{}
+	fi, ok := c.index[prog]
+	if !ok { // not a function of o: walk it on its own
+		c.funcs = append(c.funcs, prog)
+		c.fk = append(c.fk, -1)
+		c.targets = append(c.targets, nil)
+		fi = int32(len(c.funcs) - 1)
+		c.index[prog] = fi
+	}
+	w.reachable(c, fi, t)
+	for _, g := range w.touched {
+		f := c.funcs[g]
+		out[funcKey{f.Section, f.Name}] = slices.Clone(w.frames[g].seen)
+	}
+	return out
 }
 
-// set records p at l.
-func (by funcPatches) set(l Loc, p Patch) {
-	k := funcKey{l.Section, l.Func}
-	if by[k] == nil {
-		by[k] = map[int]Patch{}
-	}
-	by[k][l.Insn] = p
+// code is the control flow of an object's functions that the walks need,
+// read once: functions by index (in bpfprog.Object.Funcs order), the
+// (section, name) key of each, and the call and callback targets of each
+// function's instructions.
+type code struct {
+	funcs []*bpfprog.Func
+	index map[*bpfprog.Func]int32
+	// keys lists the distinct (section, name) of funcs; fk[i] is the
+	// index in keys of funcs[i]. Patches are by key.
+	keys  []funcKey
+	keyOf map[funcKey]int32
+	fk    []int32
+	// byKey lists the functions of each key, in order.
+	byKey [][]int32
+	// targets[i] lists the call and callback targets of funcs[i], by
+	// instruction.
+	targets [][]target
 }
 
-// at returns the patch at l (none: the zero Patch).
-func (by funcPatches) at(l Loc) Patch { return by[funcKey{l.Section, l.Func}][l.Insn] }
+// target is what instruction insn of a function calls or loads the
+// address of: function fn at instruction at.
+type target struct {
+	insn, fn, at int32
+}
+
+// newCode reads the functions of o.
+func newCode(o *bpfprog.Object) *code {
+	c := &code{funcs: slices.Clone(o.Funcs), index: make(map[*bpfprog.Func]int32, len(o.Funcs)),
+		keyOf: make(map[funcKey]int32, len(o.Funcs)), fk: make([]int32, len(o.Funcs)), targets: make([][]target, len(o.Funcs))}
+	for i, f := range c.funcs {
+		c.index[f] = int32(i)
+		k := funcKey{f.Section, f.Name}
+		id, ok := c.keyOf[k]
+		if !ok {
+			id = int32(len(c.keys))
+			c.keys = append(c.keys, k)
+			c.byKey = append(c.byKey, nil)
+			c.keyOf[k] = id
+		}
+		c.fk[i] = id
+		c.byKey[id] = append(c.byKey[id], int32(i))
+	}
+	for i, f := range c.funcs {
+		for j := range f.Len() {
+			if op := f.Raw(j).Op; op != bpfprog.OpCall && op != bpfprog.OpLDIMM64 {
+				continue
+			}
+			if g, at, ok := o.Target(f, j); ok {
+				if gi, ok := c.index[g]; ok {
+					c.targets[i] = append(c.targets[i], target{int32(j), gi, int32(at)})
+				}
+			}
+		}
+	}
+	return c
+}
+
+// isMem reports whether instruction i of the first function of key
+// holding it is a load or store, which libbpf poisons when it cannot
+// resize it (core.Outcome.FailMemSz).
+func (c *code) isMem(key int32, i int) bool {
+	for _, g := range c.byKey[key] {
+		if f := c.funcs[g]; i >= 0 && i < f.Len() {
+			cl := f.Raw(i).Class()
+			return cl == bpfprog.ClassLDX || cl == bpfprog.ClassST || cl == bpfprog.ClassSTX
+		}
+	}
+	return false
+}
+
+// target returns what instruction i of function fi calls or loads the
+// address of.
+func (c *code) target(fi int32, i int) (fn int32, at int, ok bool) {
+	ts := c.targets[fi]
+	k, found := slices.BinarySearchFunc(ts, int32(i), func(t target, i int32) int { return int(t.insn - i) })
+	if !found {
+		return 0, 0, false
+	}
+	return ts[k].fn, int(ts[k].at), true
+}
+
+// patchTable holds the patches of one kernel: patch p is at instruction
+// insn[p] of the functions of key byKey's index (code.keys), with
+// poison[p] and value[p].
+type patchTable struct {
+	byKey  [][]int32
+	insn   []int32
+	poison []bool
+	value  []uint64
+}
 
 // walker is Reachable's working memory, reused from one program to the
 // next: a heavy object's programs have hundreds of thousands of
@@ -88,60 +221,74 @@ type walker struct {
 	states  []state
 	visited []bool
 	seen    []bool
-	frames  map[*bpfprog.Func]*frame
+	patch   []int32
+	frames  []frame // by function index; valid for the touched ones
+	touched []int32 // functions of the last walk, in order of first visit
 	work    []item
-	out     Reached
 }
 
 type item struct {
-	f *bpfprog.Func
+	f int32
 	i int
 }
 
 type frame struct {
+	live    bool
 	states  []state
-	visited []bool // states[i] holds a state
-	seen    []bool // instruction i was interpreted
-	patches map[int]Patch
+	visited []bool  // states[i] holds a state
+	seen    []bool  // instruction i was interpreted
+	patch   []int32 // index in the patchTable of instruction i's patch, or -1
 }
 
-// reachable is Reachable with patches grouped by function
-// (groupPatches). The Reached it returns, and the slices in it, are
-// valid until the next call.
-func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches funcPatches) Reached {
-	if w.frames == nil {
-		w.frames, w.out = map[*bpfprog.Func]*frame{}, Reached{}
+// reachable walks function fi of c with patches t; afterwards w.touched
+// lists the functions it reached and w.frames[f].seen their reached
+// instructions, valid until the next call.
+func (w *walker) reachable(c *code, fi int32, t *patchTable) {
+	if len(w.frames) < len(c.funcs) {
+		w.frames = make([]frame, len(c.funcs))
 	}
-	clear(w.frames)
-	clear(w.out)
+	for _, g := range w.touched {
+		w.frames[g] = frame{}
+	}
+	w.touched = w.touched[:0]
 	used := 0
-	frames := w.frames
-	frameOf := func(f *bpfprog.Func) *frame {
-		fr := frames[f]
-		if fr == nil {
-			n := len(f.Insns)
+	frameOf := func(g int32) *frame {
+		fr := &w.frames[g]
+		if !fr.live {
+			f := c.funcs[g]
+			n := f.Len()
 			if used+n > len(w.states) {
 				// Earlier frames keep the old arrays; later ones take
 				// fresh, larger ones.
 				size := max(2*len(w.states), used+n)
-				w.states, w.visited, w.seen = make([]state, size), make([]bool, size), make([]bool, size)
+				w.states, w.visited, w.seen, w.patch = make([]state, size), make([]bool, size), make([]bool, size), make([]int32, size)
 				used = 0
 			}
-			fr = &frame{states: w.states[used : used+n : used+n], visited: w.visited[used : used+n : used+n], seen: w.seen[used : used+n : used+n]}
+			*fr = frame{live: true, states: w.states[used : used+n : used+n], visited: w.visited[used : used+n : used+n],
+				seen: w.seen[used : used+n : used+n], patch: w.patch[used : used+n : used+n]}
 			used += n
 			clear(fr.visited)
 			clear(fr.seen)
-			fr.patches = patches[funcKey{f.Section, f.Name}]
-			frames[f] = fr
+			for i := range fr.patch {
+				fr.patch[i] = -1
+			}
+			if k := c.fk[g]; k >= 0 && int(k) < len(t.byKey) {
+				for _, p := range t.byKey[k] {
+					if in := t.insn[p]; in >= 0 && int(in) < n {
+						fr.patch[in] = p // the last patch of an instruction wins
+					}
+				}
+			}
+			w.touched = append(w.touched, g)
 		}
 		return fr
 	}
 	work := w.work[:0]
-	push := func(f *bpfprog.Func, i int, s state) {
-		if i < 0 || i >= len(f.Insns) {
+	push := func(g int32, i int, s state) {
+		if i < 0 || i >= c.funcs[g].Len() {
 			return
 		}
-		fr := frameOf(f)
+		fr := frameOf(g)
 		if fr.visited[i] {
 			j, changed := join(fr.states[i], s)
 			if !changed {
@@ -150,21 +297,27 @@ func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches funcPa
 			s = j
 		}
 		fr.states[i], fr.visited[i] = s, true
-		work = append(work, item{f, i})
+		work = append(work, item{g, i})
 	}
 	var entry state
-	push(prog, 0, entry)
+	push(fi, 0, entry)
 	for len(work) > 0 {
 		it := work[len(work)-1]
 		work = work[:len(work)-1]
-		f, i := it.f, it.i
-		fr := frames[f]
+		g, i := it.f, it.i
+		f := c.funcs[g]
+		fr := &w.frames[g]
 		fr.seen[i] = true
 		s := fr.states[i]
-		in := f.Insns[i]
-		p, patched := fr.patches[i]
-		if patched && p.Poison {
-			continue
+		in := f.Raw(i)
+		var p Patch
+		pi := fr.patch[i]
+		patched := pi >= 0
+		if patched {
+			if t.poison[pi] {
+				continue
+			}
+			p.Value = t.value[pi]
 		}
 		switch in.Class() {
 		case bpfprog.ClassALU, bpfprog.ClassALU64:
@@ -175,94 +328,84 @@ func (w *walker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches funcPa
 			if in.Op&0x08 != 0 {
 				src = value{}
 				if in.Src <= 10 {
-					src = s[in.Src]
+					src = s.get(in.Src)
 				}
 			}
 			if patched { // libbpf writes the value into the immediate
 				src = value{known: true, v: p.Value}
 			}
-			s[in.Dst] = alu(in, s[in.Dst], src)
-			push(f, i+1, s)
+			s.set(in.Dst, alu(in, s.get(in.Dst), src))
+			push(g, i+1, s)
 		case bpfprog.ClassLD:
 			if in.Op == bpfprog.OpLDIMM64 {
 				if in.Dst <= 10 {
-					s[in.Dst] = value{}
+					s.set(in.Dst, value{})
 					switch {
 					case patched:
-						s[in.Dst] = value{known: true, v: p.Value}
-					case in.Src == 0 && in.Sym() == "" && i+1 < len(f.Insns):
-						s[in.Dst] = value{known: true, v: uint64(uint32(in.Imm)) | uint64(uint32(f.Insns[i+1].Imm))<<32}
+						s.set(in.Dst, value{known: true, v: p.Value})
+					case in.Src == 0 && f.Insn(i).Sym() == "" && i+1 < f.Len():
+						s.set(in.Dst, value{known: true, v: uint64(uint32(in.Imm)) | uint64(uint32(f.Raw(i+1).Imm))<<32})
 					}
 				}
-				if g, at, ok := o.Target(f, i); ok {
+				if h, at, ok := c.target(g, i); ok {
 					var cb state
-					push(g, at, cb)
+					push(h, at, cb)
 				}
-				push(f, i+2, s)
+				push(g, i+2, s)
 				continue
 			}
 			// legacy packet access: r0 and the caller-saved registers.
-			for r := 0; r <= 5; r++ {
-				s[r] = value{}
-			}
-			push(f, i+1, s)
+			s.forget(0x3f)
+			push(g, i+1, s)
 		case bpfprog.ClassLDX:
 			if in.Dst <= 10 {
-				s[in.Dst] = value{}
+				s.set(in.Dst, value{})
 			}
-			push(f, i+1, s)
+			push(g, i+1, s)
 		case bpfprog.ClassST:
-			push(f, i+1, s)
+			push(g, i+1, s)
 		case bpfprog.ClassSTX:
 			if in.Op&0xe0 == 0xc0 { // atomic: fetch writes src, cmpxchg r0
 				if in.Src <= 10 {
-					s[in.Src] = value{}
+					s.set(in.Src, value{})
 				}
-				s[0] = value{}
+				s.set(0, value{})
 			}
-			push(f, i+1, s)
+			push(g, i+1, s)
 		case bpfprog.ClassJMP, bpfprog.ClassJMP32:
 			op := in.Op & 0xf0
 			switch {
 			case in.Op == bpfprog.OpExit:
 				continue
 			case in.Op == bpfprog.OpCall:
-				if g, at, ok := o.Target(f, i); ok {
+				if h, at, ok := c.target(g, i); ok {
 					var callee state
-					copy(callee[1:6], s[1:6])
-					push(g, at, callee)
+					callee.known = s.known & 0x3e
+					copy(callee.v[1:6], s.v[1:6])
+					push(h, at, callee)
 				}
-				for r := 0; r <= 5; r++ {
-					s[r] = value{}
-				}
-				push(f, i+1, s)
+				s.forget(0x3f)
+				push(g, i+1, s)
 			case op == 0x00: // ja
 				off := int(in.Off)
 				if in.Class() == bpfprog.ClassJMP32 {
 					off = int(in.Imm)
 				}
-				push(f, i+1+off, s)
+				push(g, i+1+off, s)
 			default:
 				taken, known := branch(in, s)
 				if !known || taken {
-					push(f, i+1+int(in.Off), s)
+					push(g, i+1+int(in.Off), s)
 				}
 				if !known || !taken {
-					push(f, i+1, s)
+					push(g, i+1, s)
 				}
 			}
 		default:
-			push(f, i+1, s)
+			push(g, i+1, s)
 		}
 	}
-	for f, fr := range frames {
-		w.out[funcKey{f.Section, f.Name}] = fr.seen
-	}
-	// Keep the memory, not the functions of this object.
-	clear(work[:cap(work)])
 	w.work = work[:0]
-	clear(frames)
-	return w.out
 }
 
 type funcKey struct{ section, name string }
@@ -369,12 +512,12 @@ func branch(in bpfprog.Insn, s state) (taken, known bool) {
 	if in.Dst > 10 {
 		return false, false
 	}
-	d := s[in.Dst]
+	d := s.get(in.Dst)
 	src := value{known: true, v: uint64(int64(in.Imm))}
 	if in.Op&0x08 != 0 {
 		src = value{}
 		if in.Src <= 10 {
-			src = s[in.Src]
+			src = s.get(in.Src)
 		}
 	}
 	if !d.known || !src.known {

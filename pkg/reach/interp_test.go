@@ -39,7 +39,7 @@ const (
 // reached runs Reachable on one function and returns which slots it
 // reaches.
 func reached(insns []bpfprog.Insn, patches map[int]Patch) []bool {
-	f := &bpfprog.Func{Name: "f", Section: "kprobe/x", Insns: insns}
+	f := bpfprog.NewFunc("f", "kprobe/x", insns)
 	o := &bpfprog.Object{Funcs: []*bpfprog.Func{f}}
 	p := map[Loc]Patch{}
 	for i, pt := range patches {

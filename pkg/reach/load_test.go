@@ -50,7 +50,8 @@ func decideOn(tb testing.TB, vmlinux *rawbtf.BTF, path string, k Kernel) (*bpfob
 		r := &obj.Relocations[j]
 		results[j] = rl.Relocate(r.Relo, r.Spec, r.SpecErr)
 	}
-	v, err := Decide(obj, prog, results, k)
+	d := core.DecisionsOf(results)
+	v, err := Decide(obj, prog, &d, k)
 	if err != nil {
 		tb.Fatal(err)
 	}

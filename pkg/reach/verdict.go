@@ -1,10 +1,10 @@
 package reach
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/btftool/btftool/internal/bpfprog"
 	"github.com/btftool/btftool/pkg/bpfobj"
@@ -59,11 +59,65 @@ type Program struct {
 	Variant string `json:"variant,omitempty"`
 }
 
-// Object is the verdict on one object on one kernel.
+// Object is the verdict on one object on one kernel. The verdicts on its
+// relocations are held compactly (RelocStatus, Reloc); it encodes to JSON
+// as {"path", "programs", "relocations": [Reloc...]}. An Object that
+// Prepared.Decide returns may be shared with other callers and must not
+// be modified.
 type Object struct {
 	Path     string    `json:"path"`
 	Programs []Program `json:"programs"`
-	Relocs   []Reloc   `json:"relocations"`
+	// statuses holds the verdict of each relocation; reachedBy the
+	// programs reaching each poisoned relocation some program reaches,
+	// by relocation.
+	statuses  []core.Status
+	reachedBy []reachedReloc
+}
+
+// reachedReloc lists the programs whose verifier run reaches the poisoned
+// instruction of relocation j.
+type reachedReloc struct {
+	j     int32
+	progs []string
+}
+
+// NumRelocs returns the number of relocations of the object.
+func (o *Object) NumRelocs() int { return len(o.statuses) }
+
+// RelocStatus returns the verdict on relocation j.
+func (o *Object) RelocStatus(j int) core.Status { return o.statuses[j] }
+
+// Reloc returns the verdict on relocation j, with the programs reaching
+// it.
+func (o *Object) Reloc(j int) Reloc {
+	r := Reloc{Index: j, Status: o.statuses[j]}
+	if k, ok := slices.BinarySearchFunc(o.reachedBy, int32(j), func(r reachedReloc, j int32) int { return int(r.j - j) }); ok {
+		r.Reachable = o.reachedBy[k].progs
+	}
+	return r
+}
+
+// Relocs returns the verdicts on all relocations, in order (a fresh
+// slice).
+func (o *Object) Relocs() []Reloc {
+	out := make([]Reloc, len(o.statuses))
+	for j := range out {
+		out[j] = Reloc{Index: j, Status: o.statuses[j]}
+	}
+	for _, r := range o.reachedBy {
+		out[r.j].Reachable = r.progs
+	}
+	return out
+}
+
+// MarshalJSON encodes o with its relocations' verdicts as Relocs lists
+// them.
+func (o *Object) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Path     string    `json:"path"`
+		Programs []Program `json:"programs"`
+		Relocs   []Reloc   `json:"relocations"`
+	}{o.Path, o.Programs, o.Relocs()})
 }
 
 // Kernel says what the analysis knows of the kernel beyond its types.
@@ -86,13 +140,38 @@ type Kernel struct {
 // target of no program of progs are attachable. Only b is searched, not
 // the kernel's modules; b is read once, for the names progs need.
 func AttachTargets(b *rawbtf.BTF, progs ...*bpfprog.Object) func(typ, target string) bool {
-	want := map[string]rawbtf.Kind{}
+	var needs []needsbtf.Need
 	for _, o := range progs {
 		for _, p := range needsbtf.Analyze(o) {
-			if n := p.Needs[0]; n.Kind == needsbtf.Attach && n.Target != "" {
-				if name, kind, ok := attachName(n.Name, n.Target); ok {
-					want[name] = kind
-				}
+			needs = append(needs, p.Needs[0])
+		}
+	}
+	return attachTargets(b, needs)
+}
+
+// AttachTargetsOf is AttachTargets for the objects preps were prepared
+// from (nil ones are skipped).
+func AttachTargetsOf(b *rawbtf.BTF, preps ...*Prepared) func(typ, target string) bool {
+	var needs []needsbtf.Need
+	for _, p := range preps {
+		if p == nil {
+			continue
+		}
+		for _, i := range p.attaches {
+			needs = append(needs, *p.progs[i].attach)
+		}
+	}
+	return attachTargets(b, needs)
+}
+
+// attachTargets is AttachTargets for the first needs of the programs
+// needing the kernel's BTF.
+func attachTargets(b *rawbtf.BTF, needs []needsbtf.Need) func(typ, target string) bool {
+	want := map[string]rawbtf.Kind{}
+	for _, n := range needs {
+		if n.Kind == needsbtf.Attach && n.Target != "" {
+			if name, kind, ok := attachName(n.Name, n.Target); ok {
+				want[name] = kind
 			}
 		}
 	}
@@ -138,174 +217,15 @@ func attachName(typ, target string) (string, rawbtf.Kind, bool) {
 
 // Decide gives every relocation and every program of obj (read as prog
 // too) its verdict on a kernel, from results, libbpf's decisions for
-// obj.Relocations on that kernel (core.Relocator.Relocate, in order).
-func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results []core.Result, k Kernel) (*Object, error) {
-	if len(results) != len(obj.Relocations) {
-		return nil, fmt.Errorf("%s: %d results for %d relocations", obj.Path, len(results), len(obj.Relocations))
+// obj.Relocations on that kernel (core.Relocator.Relocate, in order). It
+// is Prepare(obj, prog) then Prepared.Decide, without remembering the
+// verdicts: a caller deciding the same object on several kernels
+// prepares it once.
+func Decide(obj *bpfobj.Object, prog *bpfprog.Object, results *core.Decisions, k Kernel) (*Object, error) {
+	if results.Len() != len(obj.Relocations) {
+		return nil, fmt.Errorf("%s: %d results for %d relocations", obj.Path, results.Len(), len(obj.Relocations))
 	}
-	out := &Object{Path: obj.Path}
-	patches := funcPatches{} // by function, then instruction
-	var loadErr string
-	for j := range obj.Relocations {
-		r := &obj.Relocations[j]
-		res := &results[j]
-		if res.Err != nil && loadErr == "" {
-			loadErr = fmt.Sprintf("relo #%d %s: %v", r.Index, r.Path(), res.Err)
-		}
-		if !r.InProgram() {
-			continue
-		}
-		l := Loc{r.Section, r.Program, r.Insn(obj)}
-		patches.set(l, Patch{Poison: res.Poison || res.FailMemSz && isMem(prog, l), Value: res.NewVal})
-	}
-	if loadErr == "" {
-		if err := obj.Check(); err != nil {
-			loadErr = err.Error()
-		}
-	}
-	needs := map[string]needsbtf.Program{}
-	objectNeedsBTF := ""
-	for _, p := range needsbtf.Analyze(prog) {
-		needs[p.Section+"\x00"+p.Name] = p
-		if p.ObjectOnly() && k.NoBTF && objectNeedsBTF == "" {
-			objectNeedsBTF = p.String()
-		}
-	}
-	// poisoned lists the relocations in programs whose instruction is
-	// poisoned, in order: the only ones a program can reach to fail;
-	// byFn lists them by function of prog (numbered by fn), so that each
-	// program looks only at those in the functions it reaches (a heavy
-	// object has thousands of poisoned relocations on an old kernel, and
-	// hundreds of programs).
-	fn := make(map[funcKey]int, len(prog.Funcs))
-	for i, f := range prog.Funcs {
-		fn[funcKey{f.Section, f.Name}] = i
-	}
-	type poisonedAt struct {
-		j, insn int
-		l       Loc
-	}
-	var poisoned []poisonedAt
-	byFn := make([][]int, len(prog.Funcs)) // indices in poisoned, by function
-	for j := range obj.Relocations {
-		if r := &obj.Relocations[j]; r.InProgram() {
-			if l := (Loc{r.Section, r.Program, r.Insn(obj)}); patches.at(l).Poison {
-				if i, ok := fn[funcKey{l.Section, l.Func}]; ok {
-					byFn[i] = append(byFn[i], len(poisoned))
-				}
-				poisoned = append(poisoned, poisonedAt{j, l.Insn, l})
-			}
-		}
-	}
-	var hits []int
-	reachedBy := map[int][]string{}
-	w := walkers.Get().(*walker)
-	defer walkers.Put(w)
-	progs := prog.Programs()
-	for _, pf := range progs {
-		p := Program{Name: pf.Name, Section: pf.Section, Status: Loads}
-		switch {
-		case loadErr != "":
-			p.Why = append(p.Why, "libbpf refuses the object: "+loadErr)
-		case objectNeedsBTF != "":
-			p.Why = append(p.Why, "libbpf needs the kernel's BTF for the whole object, which the kernel does not have: "+objectNeedsBTF)
-		}
-		if n, ok := needs[pf.Section+"\x00"+pf.Name]; ok && n.Needs[0].Kind == needsbtf.Attach {
-			a := n.Needs[0]
-			switch {
-			case k.NoBTF:
-				p.Why = append(p.Why, "the kernel has no BTF to attach "+pf.Name+" ("+a.Name+")")
-			case k.Attachable != nil && !k.Attachable(a.Name, a.Target):
-				p.Why = append(p.Why, fmt.Sprintf("the kernel's BTF has no %s attach target %s", a.Name, a.Target))
-			}
-		}
-		seen := w.reachable(prog, pf, patches)
-		// The poisoned relocations the program reaches, in order.
-		hits = hits[:0]
-		for k, s := range seen {
-			i, ok := fn[k]
-			if !ok {
-				continue
-			}
-			for _, pi := range byFn[i] {
-				if in := poisoned[pi].insn; in >= 0 && in < len(s) && s[in] {
-					hits = append(hits, pi)
-				}
-			}
-		}
-		slices.Sort(hits)
-		for _, pi := range hits {
-			pa := &poisoned[pi]
-			j, r, l := pa.j, &obj.Relocations[pa.j], pa.l
-			p.Why = append(p.Why, fmt.Sprintf("reaches poisoned relo #%d %s in %s insn %d", r.Index, r.Path(), r.Program, l.Insn))
-			reachedBy[j] = append(reachedBy[j], pf.Name)
-		}
-		if len(p.Why) > 0 {
-			p.Status = ProgramFails
-		}
-		out.Programs = append(out.Programs, p)
-	}
-	// A failing program whose variant loads needs that variant instead.
-	for i := range out.Programs {
-		p := &out.Programs[i]
-		if p.Status != ProgramFails || loadErr != "" || objectNeedsBTF != "" {
-			continue
-		}
-		for _, q := range out.Programs {
-			if q.Status == Loads && q.Name != p.Name && variants(p.Section, q.Section) {
-				p.Status, p.Variant = NeedsVariantDisabled, q.Name
-				break
-			}
-		}
-	}
-	status := map[string]ProgramStatus{}
-	for _, p := range out.Programs {
-		status[p.Name] = p.Status
-	}
-	out.Relocs = make([]Reloc, 0, len(obj.Relocations))
-	for j := range obj.Relocations {
-		res := &results[j]
-		rv := Reloc{Index: j, Status: core.StatusOK, Reachable: reachedBy[j]}
-		switch {
-		case res.Err != nil:
-			rv.Status = core.StatusFailed
-		case !res.Unsatisfied() && !patches.at(locOf(obj, j)).Poison:
-			rv.Status = core.StatusOK
-		case len(rv.Reachable) == 0:
-			rv.Status = core.StatusGuarded
-		default:
-			rv.Status = core.StatusAlternative
-			for _, name := range rv.Reachable {
-				if status[name] == ProgramFails {
-					rv.Status = core.StatusWillFail
-				}
-			}
-		}
-		out.Relocs = append(out.Relocs, rv)
-	}
-	return out, nil
-}
-
-// walkers holds Reachable's working memory between Decide calls (a run
-// decides one object after another).
-var walkers = sync.Pool{New: func() any { return new(walker) }}
-
-// locOf returns where relocation j of obj is.
-func locOf(obj *bpfobj.Object, j int) Loc {
-	r := &obj.Relocations[j]
-	return Loc{r.Section, r.Program, r.Insn(obj)}
-}
-
-// isMem reports whether the instruction at l is a load or store, which
-// libbpf poisons when it cannot resize it (core.Outcome.FailMemSz).
-func isMem(prog *bpfprog.Object, l Loc) bool {
-	for _, f := range prog.Funcs {
-		if f.Section == l.Section && f.Name == l.Func && l.Insn >= 0 && l.Insn < len(f.Insns) {
-			c := f.Insns[l.Insn].Class()
-			return c == bpfprog.ClassLDX || c == bpfprog.ClassST || c == bpfprog.ClassSTX
-		}
-	}
-	return false
+	return Prepare(obj, prog).decideFresh(results, k), nil
 }
 
 // families groups the program types that hook the same kernel event in

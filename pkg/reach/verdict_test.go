@@ -46,7 +46,7 @@ func TestDecideGuards(t *testing.T) {
 		t.Errorf("%d programs, want %d", len(v.Programs), len(want))
 	}
 	counts := map[core.Status]int{}
-	for _, r := range v.Relocs {
+	for _, r := range v.Relocs() {
 		counts[r.Status]++
 	}
 	// unguarded's read fails; fsync_fentry's is covered by the kprobe;
@@ -73,7 +73,7 @@ func TestDecideTaskstate(t *testing.T) {
 		}
 	}
 	guarded := 0
-	for _, r := range v.Relocs {
+	for _, r := range v.Relocs() {
 		if r.Status == core.StatusGuarded {
 			guarded++
 		}
@@ -142,7 +142,7 @@ func TestAttachTargets(t *testing.T) {
 	var funcs []*bpfprog.Func
 	for _, sec := range []string{"fentry/vfs_read", "fexit.s/vfs_read", "fentry/dummy_file_read", "tp_btf/sched_switch",
 		"tp_btf/btftool_no_such_tracepoint", "iter/task", "iter/btftool_no_such_iter", "lsm/btftool_no_such_hook", "struct_ops/x"} {
-		funcs = append(funcs, &bpfprog.Func{Name: "p", Section: sec, Insns: []bpfprog.Insn{{Op: bpfprog.OpExit}}})
+		funcs = append(funcs, bpfprog.NewFunc("p", sec, []bpfprog.Insn{{Op: bpfprog.OpExit}}))
 	}
 	has := AttachTargets(k, &bpfprog.Object{Funcs: funcs})
 	for _, c := range []struct {

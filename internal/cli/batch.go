@@ -453,6 +453,9 @@ func runBatchEngine(o *batchRunOptions) (*batch.Summary, error) {
 
 	opts := o.Batch
 	opts.Version = Version
+	// Which relocations miss on which kernels is printed by --verbose and
+	// -o json only; without, it is not kept (it grows with the kernels).
+	opts.NoMisses = opts.NoMisses || (!o.Verbose && o.Format != "json")
 	opts.Now = o.Now
 	var p *progress
 	if !o.Quiet {

@@ -92,6 +92,13 @@ type Options struct {
 	// that no rule of bundle.Match can select (no release in their path):
 	// Summary.Unmatchable lists them otherwise.
 	Strict bool
+	// NoMisses leaves ObjectSummary.Misses empty and does not keep the
+	// relocations each kernel misses (ObjectMisses.UnsatisfiedRelocs and
+	// FailedRelocs); the counts are kept. Over a large tree with heavy
+	// objects those lists grow with every kernel (tens of thousands of
+	// relocations unsatisfied per old kernel): a caller that does not
+	// print them sets it.
+	NoMisses bool
 	// Version identifies the generator (btftool's version); outputs made by
 	// another version are redone.
 	Version string
@@ -624,6 +631,9 @@ func (r *runner) one(ctx context.Context, kr *kbtf.Reader, e *kbtf.Entry) (resul
 		u, f := res.Objects[i].Unsatisfied()
 		m := ObjectMisses{Object: i, Path: res.Objects[i].Object.Path,
 			Unsatisfied: int32(len(u)), Failed: int32(len(f)), UnsatisfiedRelocs: u, FailedRelocs: f}
+		if r.opts.NoMisses {
+			m.UnsatisfiedRelocs, m.FailedRelocs = nil, nil
+		}
 		if p := r.progs[i]; p != nil && (len(u)+len(f) > 0 || r.attach[i]) {
 			if v, err := p.Decide(&res.Objects[i].Decisions, kern); err == nil {
 				for _, pr := range v.Programs {

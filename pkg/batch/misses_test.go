@@ -60,3 +60,41 @@ func TestMisses(t *testing.T) {
 		t.Fatal("no relocation misses on the test kernels: the test checks nothing")
 	}
 }
+
+// TestNoMisses: with Options.NoMisses the counts are those of a run that
+// keeps the misses, and no relocation list is kept.
+func TestNoMisses(t *testing.T) {
+	in := rawTree(t)
+	with, err := run(t, batch.Options{Input: in, Output: filepath.Join(t.TempDir(), "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := run(t, batch.Options{Input: in, Output: filepath.Join(t.TempDir(), "out"), NoMisses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(with.Objects) != len(without.Objects) || len(with.Objects) == 0 {
+		t.Fatalf("%d objects with misses, %d without", len(with.Objects), len(without.Objects))
+	}
+	kept := 0
+	for i, o := range without.Objects {
+		w := with.Objects[i]
+		kept += len(w.Misses)
+		if len(o.Misses) != 0 {
+			t.Errorf("%s: %d misses listed with NoMisses", o.Path, len(o.Misses))
+		}
+		if o.Unsatisfied != w.Unsatisfied || o.Failed != w.Failed || o.Kernels != w.Kernels || o.FailingPrograms != w.FailingPrograms {
+			t.Errorf("%s: counts %+v with NoMisses, %+v without", o.Path, o, w)
+		}
+	}
+	if kept == 0 {
+		t.Fatal("no relocation misses on the test kernels: the test checks nothing")
+	}
+	for _, k := range without.Kernels {
+		for _, m := range k.Misses {
+			if m.UnsatisfiedRelocs != nil || m.FailedRelocs != nil {
+				t.Errorf("%s: %s: relocation lists kept with NoMisses", k.Rel, m.Path)
+			}
+		}
+	}
+}

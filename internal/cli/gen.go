@@ -355,6 +355,7 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	case err != nil:
 		return inputError(fmt.Errorf("%s: %w", opts.Input, err))
 	}
+	collectBetweenPhases()
 	if opts.Verify {
 		// Verify before writing: a BTF that fails is never written.
 		if err := newVerifyHook()(data, res.BTF, mods, objs); err != nil {

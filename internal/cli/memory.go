@@ -85,3 +85,20 @@ var relaxed struct {
 	sync.Mutex
 	on bool
 }
+
+// phaseHeap is the heap size above which collectBetweenPhases collects.
+const phaseHeap = 32 << 20
+
+// collectBetweenPhases collects garbage once a one-kernel run's
+// minimization is done, when its heap is large: the minimization's working
+// memory (candidate evaluations, decisions on the minimized BTF) is then
+// garbage, and the reports and load verdicts that follow reuse it instead
+// of growing the heap further while the collector is off (relaxGC). A
+// small run is left alone: collecting costs more than it saves.
+func collectBetweenPhases() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapAlloc > phaseHeap {
+		runtime.GC()
+	}
+}

@@ -85,3 +85,26 @@ func TestRelaxGCRestore(t *testing.T) {
 		t.Errorf("memory limit %d after restore, want none", got)
 	}
 }
+
+func TestCollectBetweenPhases(t *testing.T) {
+	numGC := func() uint32 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.NumGC
+	}
+	runtime.GC() // nothing left over from other tests
+	before := numGC()
+	collectBetweenPhases()
+	if numGC() != before {
+		t.Errorf("collected with a small heap")
+	}
+	garbage := make([][]byte, 0, 48)
+	for range 48 {
+		garbage = append(garbage, make([]byte, 1<<20))
+	}
+	collectBetweenPhases()
+	if numGC() == before {
+		t.Errorf("no collection with a heap of %d MB", len(garbage))
+	}
+	runtime.KeepAlive(garbage)
+}

@@ -24,15 +24,6 @@ type refObject struct {
 // refPatches holds patches by function, then by instruction.
 type refPatches map[funcKey]map[int]Patch
 
-// refGroupPatches returns patches by function.
-func refGroupPatches(patches map[Loc]Patch) refPatches {
-	by := refPatches{}
-	for l, p := range patches {
-		by.set(l, p)
-	}
-	return by
-}
-
 // set records p at l.
 func (by refPatches) set(l Loc, p Patch) {
 	k := funcKey{l.Section, l.Func}
@@ -69,8 +60,7 @@ type refFrame struct {
 	patches map[int]Patch
 }
 
-// reachable is Reachable with patches grouped by function
-// (refGroupPatches). The Reached it returns, and the slices in it, are
+// reachable is Reachable with patches grouped by function. The Reached it returns, and the slices in it, are
 // valid until the next call.
 func (w *refWalker) reachable(o *bpfprog.Object, prog *bpfprog.Func, patches refPatches) Reached {
 	if w.frames == nil {

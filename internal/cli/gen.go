@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -315,7 +316,8 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return inputError(err)
 	}
 	start := opts.Now()
-	defer relaxGC(relaxedHeap)()
+	restoreGC := relaxGC(relaxedHeap)
+	defer func() { restoreGC() }()
 	// The kernel BTF is read (decompressed, mostly) while the objects are.
 	type kernelData struct {
 		data   []byte
@@ -328,10 +330,24 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		data, kernel, src, err := readKernelData(opts.IO, opts.Input)
 		kc <- kernelData{data, kernel, src, err}
 	}()
-	objs, err := loadObjects(opts.Objects)
+	// Objects of many relocations for one kernel, without modules or
+	// --verify, are minimized one at a time (btfgen.MinimizeEach): holding
+	// them all is then most of the run's memory. The heap is the kernel
+	// and one object, collected as it goes.
+	canStream := len(opts.Modules) == 0 && !opts.Verify
+	objs, stream, err := readObjectsOrStream(opts.Objects, canStream, streamRelocations, func() {
+		restoreGC()
+		if os.Getenv("GOGC") == "" {
+			// As for trees: a heap of mostly kernel bytes, cheap to
+			// collect often.
+			old := debug.SetGCPercent(50)
+			restoreGC = func() { debug.SetGCPercent(old) }
+		}
+	})
 	if err != nil {
 		return err
 	}
+	streamed := stream.N > 0
 	mods, err := openModules(opts.Modules, opts.Input)
 	if err != nil {
 		return err
@@ -341,13 +357,28 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return kd.err
 	}
 	data, kernel, src := kd.data, kd.kernel, kd.src
-	var res *btfgen.Result
+	// Only -o json and --verbose print each relocation.
+	details := opts.Verbose || opts.Format == "json"
+	rep := &genReport{Input: opts.Input, Output: opts.Output, Format: src.Format, InputBytes: kernel.Size()}
+	attachIn := kernel // attach targets are looked up in vmlinux only
 	if mods != nil {
+		attachIn = nil
+	}
+	var res *btfgen.Result
+	switch {
+	case streamed:
+		res, err = btfgen.MinimizeEach(kernel, stream, func(or btfgen.ObjectResult) error {
+			rep.addObject(&or, nil, details, opts.Verbose)
+			return rep.addObjectVerdicts(&or, attachIn)
+		})
+	case mods != nil:
 		res, err = btfgen.NewPlan(objs).MinimizeModules(kernel, mods)
-	} else {
+	default:
 		res, err = btfgen.NewPlan(objs).Minimize(kernel)
 	}
 	switch {
+	case errors.As(err, new(*InputError)), errors.As(err, new(*InternalError)):
+		return err // from reading an object again or its verdicts
 	case errors.Is(err, btfgen.ErrSelfCheck):
 		return &InternalError{Err: fmt.Errorf("%s: %w", opts.Input, err), Inputs: append(append([]string{opts.Input}, opts.Modules...), opts.Objects...)}
 	case err != nil && mods != nil:
@@ -355,7 +386,9 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	case err != nil:
 		return inputError(fmt.Errorf("%s: %w", opts.Input, err))
 	}
-	collectBetweenPhases()
+	if !streamed {
+		collectBetweenPhases()
+	}
 	if opts.Verify {
 		// Verify before writing: a BTF that fails is never written.
 		if err := newVerifyHook()(data, res.BTF, mods, objs); err != nil {
@@ -365,15 +398,20 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 	if err := writeOutput(opts.IO, opts.Output, res.BTF); err != nil {
 		return err
 	}
-	// Only -o json and --verbose print each relocation.
-	details := opts.Verbose || opts.Format == "json"
-	rep := newGenReport(opts.Input, opts.Output, src, kernel, res, details, opts.Verbose)
-	attachIn := kernel // attach targets are looked up in vmlinux only
-	if mods != nil {
-		attachIn = nil
-	}
-	if err := rep.addLoadVerdicts(res, attachIn); err != nil {
-		return err
+	rep.addResult(kernel, res)
+	if !streamed {
+		if res.Kernel != nil {
+			rep.FromModules, rep.Modules = modulesUsed(res)
+		}
+		for i := range res.Objects {
+			rep.addObject(&res.Objects[i], res.Kernel, details, opts.Verbose)
+		}
+		// One object at a time, so that only one object's programs are held.
+		for i := range res.Objects {
+			if err := rep.addObjectVerdicts(&res.Objects[i], attachIn); err != nil {
+				return err
+			}
+		}
 	}
 	rep.Seconds = opts.Now().Sub(start).Seconds()
 	if err := printReport(opts.IO.Out, opts.Format, rep, func() {
@@ -387,6 +425,79 @@ func runMinCoreBTF(opts *MinCoreBTFOptions) error {
 		return &SilentError{Code: ExitNegative}
 	}
 	return nil
+}
+
+// uniquePaths returns paths without repeats, in order.
+func uniquePaths(paths []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// streamRelocations is the number of relocations of a one-kernel run's
+// objects above which they are minimized one at a time: below, the
+// objects are small beside the kernel, and reading them again costs more
+// than holding them.
+var streamRelocations = 20000
+
+// readObjectsOrStream checks and reads the objects at paths as
+// loadObjects does, one after another. While their relocations add up to
+// at most limit, or when stream is false, it returns them. Otherwise, and
+// when there are several, it calls streaming, drops them, and returns
+// them for btfgen.MinimizeEach (Objects.N > 0) with the names of their
+// local types; reading one again fails as reading it the first time
+// would.
+func readObjectsOrStream(paths []string, stream bool, limit int, streaming func()) ([]*bpfobj.Object, btfgen.Objects, error) {
+	paths = uniquePaths(paths)
+	var objs []*bpfobj.Object
+	names := map[string]struct{}{}
+	relocs, streamed := 0, false
+	// As loadObjects: an object that cannot be read is reported before
+	// one libbpf refuses.
+	var refused error
+	for _, p := range paths {
+		got, err := readObjects([]string{p})
+		if err != nil {
+			return nil, btfgen.Objects{}, err
+		}
+		o := got[0]
+		if err := o.Check(); err != nil && refused == nil {
+			refused = inputError(err)
+		}
+		relocs += len(o.Relocations)
+		if stream && !streamed && len(paths) > 1 && relocs > limit {
+			streamed = true
+			for _, k := range objs {
+				btfgen.ObjectNames(names, k)
+			}
+			objs = nil
+			streaming()
+		}
+		if streamed {
+			btfgen.ObjectNames(names, o)
+		} else {
+			objs = append(objs, o)
+		}
+	}
+	if refused != nil {
+		return nil, btfgen.Objects{}, refused
+	}
+	if !streamed {
+		return objs, btfgen.Objects{}, nil
+	}
+	return nil, btfgen.Objects{Names: names, N: len(paths), Open: func(i int) (*bpfobj.Object, error) {
+		got, err := loadObjects(paths[i : i+1])
+		if err != nil {
+			return nil, err
+		}
+		return got[0], nil
+	}}, nil
 }
 
 // checkSingleOutput refuses, before any work, an OUTPUT of one kernel that
@@ -506,24 +617,21 @@ type genReport struct {
 	NeedsKernelBTF []objectNeeds `json:"needs_kernel_btf,omitempty"`
 }
 
-// addLoadVerdicts fills FailingPrograms and NeedsKernelBTF from the
-// objects of res; kernel, when set, is the BTF attach targets are looked
-// up in.
-func (rep *genReport) addLoadVerdicts(res *btfgen.Result, kernel *rawbtf.BTF) error {
-	// One object at a time, so that only one object's programs are held.
-	for _, or := range res.Objects {
-		objs := []*bpfobj.Object{or.Object}
-		progs, err := openPrograms(objs)
-		if err != nil {
-			return err
-		}
-		failing, err := failingPrograms(objs, progs, []*core.Decisions{&or.Decisions}, kernel)
-		if err != nil {
-			return err
-		}
-		rep.FailingPrograms = append(rep.FailingPrograms, failing...)
-		rep.NeedsKernelBTF = append(rep.NeedsKernelBTF, kernelBTFNeeds(objs, progs)...)
+// addObjectVerdicts adds the load verdicts of one object (or) to
+// FailingPrograms and NeedsKernelBTF; kernel, when set, is the BTF attach
+// targets are looked up in.
+func (rep *genReport) addObjectVerdicts(or *btfgen.ObjectResult, kernel *rawbtf.BTF) error {
+	objs := []*bpfobj.Object{or.Object}
+	progs, err := openPrograms(objs)
+	if err != nil {
+		return err
 	}
+	failing, err := failingPrograms(objs, progs, []*core.Decisions{&or.Decisions}, kernel)
+	if err != nil {
+		return err
+	}
+	rep.FailingPrograms = append(rep.FailingPrograms, failing...)
+	rep.NeedsKernelBTF = append(rep.NeedsKernelBTF, kernelBTFNeeds(objs, progs)...)
 	return nil
 }
 
@@ -543,50 +651,49 @@ type objectReport struct {
 	Details     []core.Report `json:"details,omitempty"`
 }
 
-// newGenReport makes the report of one kernel's minimization: with
-// details, the Details of every relocation that is not satisfied, that a
-// module serves, or (all) every one; without, the counts only.
-func newGenReport(in, out string, src kbtf.Source, kernel *rawbtf.BTF, res *btfgen.Result, details, all bool) *genReport {
-	rep := &genReport{Input: in, Output: out, Format: src.Format, InputBytes: kernel.Size(), OutputBytes: len(res.BTF), Types: res.Types}
-	if res.Kernel != nil {
-		rep.FromModules, rep.Modules = modulesUsed(res)
+// addObject adds the report of one object's decisions: with details,
+// the Details of every relocation that is not satisfied, that a module
+// (of k, when set) serves, or (all) every one; without, the counts only.
+func (rep *genReport) addObject(or *btfgen.ObjectResult, k *kmod.Kernel, details, all bool) {
+	o := or.Object
+	orp := objectReport{Path: o.Path, Relocations: len(o.Relocations)}
+	status := make([]core.Status, len(or.Decisions.Distinct))
+	for k := range or.Decisions.Distinct {
+		status[k] = core.StatusOf(&or.Decisions.Distinct[k])
 	}
-	for _, or := range res.Objects {
-		o := or.Object
-		orp := objectReport{Path: o.Path, Relocations: len(o.Relocations)}
-		status := make([]core.Status, len(or.Decisions.Distinct))
-		for k := range or.Decisions.Distinct {
-			status[k] = core.StatusOf(&or.Decisions.Distinct[k])
+	for i, d := range or.Decisions.Of {
+		r := &or.Decisions.Distinct[d]
+		st := status[d]
+		switch st {
+		case core.StatusFailed:
+			orp.Failed++
+		case core.StatusUnsatisfied:
+			orp.Unsatisfied++
 		}
-		for i, k := range or.Decisions.Of {
-			r := &or.Decisions.Distinct[k]
-			st := status[k]
-			switch st {
-			case core.StatusFailed:
-				orp.Failed++
-			case core.StatusUnsatisfied:
-				orp.Unsatisfied++
-			}
-			var mods []string
-			if details && res.Kernel != nil {
-				mods = res.Kernel.ModulesOf(r.Matched)
-			}
-			if details && (st != core.StatusOK || all || len(mods) > 0) {
-				d := o.Report(i, r)
-				d.Modules = mods
-				orp.Details = append(orp.Details, d)
-			}
+		var mods []string
+		if details && k != nil {
+			mods = k.ModulesOf(r.Matched)
 		}
-		rep.Relocations += orp.Relocations
-		rep.Unsatisfied += orp.Unsatisfied
-		rep.Failed += orp.Failed
-		rep.Objects = append(rep.Objects, orp)
+		if details && (st != core.StatusOK || all || len(mods) > 0) {
+			rd := o.Report(i, r)
+			rd.Modules = mods
+			orp.Details = append(orp.Details, rd)
+		}
 	}
+	rep.Relocations += orp.Relocations
+	rep.Unsatisfied += orp.Unsatisfied
+	rep.Failed += orp.Failed
+	rep.Objects = append(rep.Objects, orp)
+}
+
+// addResult adds what res says of the output: its size and types, and
+// the kernel types of unknown kinds it stands placeholders for.
+func (rep *genReport) addResult(kernel *rawbtf.BTF, res *btfgen.Result) {
+	rep.OutputBytes, rep.Types = len(res.BTF), res.Types
 	for _, id := range res.Unknown {
 		t := kernel.Type(id)
 		rep.Unknown = append(rep.Unknown, unknownKindReport{ID: id, Kind: int(t.Kind()), Name: t.Name(), Bytes: len(t.Raw())})
 	}
-	return rep
 }
 
 // writeText prints one line per object that needs attention, and one

@@ -96,9 +96,16 @@ const phaseHeap = 32 << 20
 // of growing the heap further while the collector is off (relaxGC). A
 // small run is left alone: collecting costs more than it saves.
 func collectBetweenPhases() {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	if ms.HeapAlloc > phaseHeap {
-		runtime.GC()
+	collectIfLarge(func() uint64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}, runtime.GC)
+}
+
+// collectIfLarge calls gc when heap() is over phaseHeap.
+func collectIfLarge(heap func() uint64, gc func()) {
+	if heap() > phaseHeap {
+		gc()
 	}
 }

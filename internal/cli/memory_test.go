@@ -86,25 +86,15 @@ func TestRelaxGCRestore(t *testing.T) {
 	}
 }
 
-func TestCollectBetweenPhases(t *testing.T) {
-	numGC := func() uint32 {
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.NumGC
+func TestCollectIfLarge(t *testing.T) {
+	for _, c := range []struct {
+		heap uint64
+		want int
+	}{{0, 0}, {phaseHeap - 1, 0}, {phaseHeap, 0}, {phaseHeap + 1, 1}, {4 * phaseHeap, 1}} {
+		calls := 0
+		collectIfLarge(func() uint64 { return c.heap }, func() { calls++ })
+		if calls != c.want {
+			t.Errorf("heap %d: %d collections, want %d", c.heap, calls, c.want)
+		}
 	}
-	runtime.GC() // nothing left over from other tests
-	before := numGC()
-	collectBetweenPhases()
-	if numGC() != before {
-		t.Errorf("collected with a small heap")
-	}
-	garbage := make([][]byte, 0, 48)
-	for range 48 {
-		garbage = append(garbage, make([]byte, 1<<20))
-	}
-	collectBetweenPhases()
-	if numGC() == before {
-		t.Errorf("no collection with a heap of %d MB", len(garbage))
-	}
-	runtime.KeepAlive(garbage)
 }

@@ -34,9 +34,9 @@ func ObjectNames(names map[string]struct{}, o *bpfobj.Object) {
 // MinimizeEach is NewPlan(objects).Minimize(kernel) for objects read one
 // at a time: it holds one object at once (and, per object, its decisions
 // without their local specs), instead of all of them, at the price of
-// reading each object four times (after the caller read it once for
-// Objects.Names): to mark what it needs, to fix candidates the
-// minimized BTF changes, for the self-check, and for each. The BTF is the same, byte for byte, and
+// reading each object three times (after the caller read it once for
+// Objects.Names): to mark what it needs, to fix candidates the minimized
+// BTF changes and check the decisions, and for each. The BTF is the same, byte for byte, and
 // so are the decisions. Once every decision has passed the self-check,
 // each is called with the decisions for every object, in order, the
 // object open; the Result's Objects is empty. Objects whose byte order
@@ -92,7 +92,11 @@ func MinimizeEach(kernel *rawbtf.BTF, objs Objects, each func(ObjectResult) erro
 			keptLong = true
 			continue
 		}
+		// Candidates are fixed and decisions checked in one reading of
+		// each object; the checks count only when no object needed a fix
+		// (Plan.minimize fixes all, then checks).
 		changed := false
+		var bad []string
 		for i := range objs.N {
 			p, err := openPlan(objs, i)
 			if err != nil {
@@ -102,18 +106,13 @@ func MinimizeEach(kernel *rawbtf.BTF, objs Objects, each func(ObjectResult) erro
 			if p.fixCandidates(m, target, memo, mb, newToOld) {
 				changed = true
 			}
+			if !changed {
+				res := &Result{Objects: []ObjectResult{{Object: p.objects[0], Decisions: relink(full[i], p.objects[0])}}}
+				bad = append(bad, p.check(res, mb, newToOld)...)
+			}
 		}
 		if changed {
 			continue
-		}
-		var bad []string
-		for i := range objs.N {
-			p, err := openPlan(objs, i)
-			if err != nil {
-				return nil, err
-			}
-			res := &Result{Objects: []ObjectResult{{Object: p.objects[0], Decisions: relink(full[i], p.objects[0])}}}
-			bad = append(bad, p.check(res, mb, newToOld)...)
 		}
 		if len(bad) == 0 && len(m.unhideable) == 0 {
 			res := &Result{BTF: out, Types: len(newToOld) - 1}

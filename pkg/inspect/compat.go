@@ -1,9 +1,9 @@
 package inspect
 
 import (
-	"bytes"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/btftool/btftool/internal/bpfprog"
@@ -256,20 +256,38 @@ func classify(o *bpfobj.Object, results []core.Result) []Status {
 			st[j] = WillFail
 		}
 	}
+	// A poisoned relocation has an alternative when a satisfied one of the
+	// same program and kind class has a root of another name with the same
+	// essential name (task_struct___old beside task_struct): the root
+	// names of the satisfied ones, by program, class and essential name.
+	type place struct {
+		section, program string
+		class            int
+		ess              string
+	}
+	var roots map[place][]string
 	for j := range results {
 		if st[j] != WillFail {
 			continue
 		}
+		if roots == nil {
+			roots = map[place][]string{}
+			for k := range results {
+				if st[k] != OK {
+					continue
+				}
+				rk := &o.Relocations[k]
+				name := rootName(o, rk)
+				at := place{rk.Section, rk.Program, kindClass(rk.Kind), string(rawbtf.EssentialName(name))}
+				if names := roots[at]; !slices.Contains(names, string(name)) {
+					roots[at] = append(names, string(name))
+				}
+			}
+		}
 		rj := &o.Relocations[j]
 		name := rootName(o, rj)
-		ess := rawbtf.EssentialName(name)
-		for k := range results {
-			rk := &o.Relocations[k]
-			if st[k] != OK || rk.Section != rj.Section || rk.Program != rj.Program || kindClass(rk.Kind) != kindClass(rj.Kind) {
-				continue
-			}
-			other := rootName(o, rk)
-			if !bytes.Equal(other, name) && bytes.Equal(rawbtf.EssentialName(other), ess) {
+		for _, other := range roots[place{rj.Section, rj.Program, kindClass(rj.Kind), string(rawbtf.EssentialName(name))}] {
+			if other != string(name) {
 				st[j] = Alternative
 				break
 			}

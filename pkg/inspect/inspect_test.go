@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -212,4 +213,26 @@ func BenchmarkMinimize(b *testing.B) {
 func benchObjects(b *testing.B) []*bpfobj.Object {
 	return loadObjects(b, "bitfields.bpf.o", "btfdump.bpf.o", "execsnoop.bpf.o", "features.bpf.o", "multi.bpf.o",
 		"netdrop.bpf.o", "sockets.bpf.o", "stackmarks.bpf.o", "taskstate.bpf.o", "vfs.bpf.o")
+}
+
+// BenchmarkCheckHeavy is BenchmarkCheck for the heavy object of 37,000
+// relocations (scripts/bench-heavy.sh builds it; skipped without): on the
+// Debian 6.1 kernel hundreds of them are poisoned, and each is compared
+// with the satisfied ones of its program for an alternative.
+func BenchmarkCheckHeavy(b *testing.B) {
+	path := "../../testdata/heavy/heavy.bpf.o"
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("no heavy object %s: run scripts/bench-heavy.sh", path)
+	}
+	o, err := bpfobj.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := loadKernel(b)
+	objs := []*bpfobj.Object{o}
+	names := NeededNames(objs)
+	b.ReportAllocs()
+	for b.Loop() {
+		Check(core.NewTargetFor(k, names), objs, false)
+	}
 }

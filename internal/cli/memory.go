@@ -29,7 +29,13 @@ func (m *memoryReturner) kernelDone(ev batch.Event) {
 	if ev.Kernel == nil {
 		return
 	}
-	m.since += ev.Kernel.BytesBTF
+	m.done(ev.Kernel.BytesBTF)
+}
+
+// done counts a kernel of btf bytes of BTF processed, returning memory
+// when they add up to every.
+func (m *memoryReturner) done(btf int64) {
+	m.since += btf
 	if m.since >= m.every {
 		m.since = 0
 		if m.free != nil {

@@ -24,6 +24,8 @@ type kernelVerdict struct {
 	// Problem says what is wrong: a missing or unreadable file, or the
 	// first broken relocation.
 	Problem string `json:"problem,omitempty"`
+	// btfBytes is the size of the kernel's BTF, read.
+	btfBytes int64
 }
 
 // verifyTreeReport is the JSON report of a directory verification.
@@ -116,9 +118,12 @@ func runVerifyDir(opts *VerifyOptions) error {
 				mp = p
 			}
 		}
-		v.Problem = verifyOne(plan, kr, e, mp, min, opts.Load)
+		v.Problem, v.btfBytes = verifyOne(plan, kr, e, mp, min, opts.Load)
 		return v
 	}
+	// As gen's tree runs: free heap handed back regularly, or peak RSS
+	// creeps up with the kernels (cilium/ebpf inflates much of each).
+	mem := &memoryReturner{every: 24 << 20}
 	order := largestFirst(entries)
 	queue := make([]kbtf.Entry, len(entries))
 	for i, j := range order {
@@ -133,6 +138,7 @@ func runVerifyDir(opts *VerifyOptions) error {
 		}
 		rep.Kernels[order[i]] = v
 		bar.kernelDone(!v.Equivalent)
+		mem.done(v.btfBytes)
 		return true
 	})
 	bar.finish()
@@ -164,11 +170,13 @@ func largestFirst(entries []kbtf.Entry) []int {
 }
 
 // verifyOne checks one kernel; it returns "" when the minimized BTF is
-// equivalent, else the problem.
-func verifyOne(plan *verify.Plan, kr *kbtf.Reader, e *kbtf.Entry, modules string, min []byte, load bool) string {
+// equivalent, else the problem, and the size of the kernel's BTF read (0
+// when it could not be).
+func verifyOne(plan *verify.Plan, kr *kbtf.Reader, e *kbtf.Entry, modules string, min []byte, load bool) (problem string, btfBytes int64) {
 	full, _, err := kr.ReadFile(e.Path) // valid until kr's next call, after k.Close
+	btfBytes = int64(len(full))
 	if err != nil {
-		return "kernel BTF: " + oneLine(err)
+		return "kernel BTF: " + oneLine(err), btfBytes
 	}
 	var k *verify.Kernel
 	if modules != "" {
@@ -177,27 +185,27 @@ func verifyOne(plan *verify.Plan, kr *kbtf.Reader, e *kbtf.Entry, modules string
 			merr = mods.CheckRelease(e.Release)
 		}
 		if merr != nil {
-			return "module BTF " + modules + ": " + oneLine(merr)
+			return "module BTF " + modules + ": " + oneLine(merr), btfBytes
 		}
 		k, err = verify.NewKernelModules(full, mods)
 	} else {
 		k, err = verify.NewKernel(full)
 	}
 	if err != nil {
-		return "kernel BTF: " + oneLine(err)
+		return "kernel BTF: " + oneLine(err), btfBytes
 	}
 	defer k.Close()
 	r, err := plan.Check(k, min, verify.Options{Load: load})
 	if errors.Is(err, verify.ErrFullBTF) {
-		return "kernel BTF: " + oneLine(err)
+		return "kernel BTF: " + oneLine(err), btfBytes
 	}
 	if err != nil {
-		return "minimized BTF: " + oneLine(err)
+		return "minimized BTF: " + oneLine(err), btfBytes
 	}
 	if !r.Equivalent() {
-		return firstProblem(r)
+		return firstProblem(r), btfBytes
 	}
-	return ""
+	return "", btfBytes
 }
 
 func oneLine(err error) string {

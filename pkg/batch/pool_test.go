@@ -3,8 +3,12 @@ package batch_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/btftool/btftool/pkg/batch"
 	"github.com/btftool/btftool/pkg/kbtf"
@@ -78,4 +82,67 @@ func TestEachNoEntries(t *testing.T) {
 		t.Error("fn called without entries")
 		return 0
 	}, func(context.Context, int, int) bool { return true })
+}
+
+// TestEachKeepsLargeApart: two files several times the median size are
+// never processed at once, while others run beside them; files of one
+// size run jobs at a time.
+func TestEachKeepsLargeApart(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, n int) kbtf.Entry {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, make([]byte, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return kbtf.Entry{Path: p, Rel: name}
+	}
+	var es []kbtf.Entry
+	for i := range 3 {
+		es = append(es, write(fmt.Sprintf("large%d", i), 30000))
+	}
+	for i := range 9 {
+		es = append(es, write(fmt.Sprintf("small%d", i), 5000))
+	}
+	var large, all, peakLarge, peakAll atomic.Int32
+	raise := func(p *atomic.Int32, n int32) {
+		for {
+			if v := p.Load(); n <= v || p.CompareAndSwap(v, n) {
+				return
+			}
+		}
+	}
+	n := 0
+	batch.Each(context.Background(), es, 3, nil, func(_ context.Context, _ *kbtf.Reader, e *kbtf.Entry) bool {
+		isLarge := strings.HasPrefix(e.Rel, "large")
+		if isLarge {
+			raise(&peakLarge, large.Add(1))
+			defer large.Add(-1)
+		}
+		raise(&peakAll, all.Add(1))
+		defer all.Add(-1)
+		time.Sleep(5 * time.Millisecond)
+		return true
+	}, func(context.Context, int, bool) bool { n++; return true })
+	if n != len(es) {
+		t.Errorf("%d entries collected, want %d", n, len(es))
+	}
+	if p := peakLarge.Load(); p != 1 {
+		t.Errorf("%d large files at once, want 1", p)
+	}
+	if p := peakAll.Load(); p < 2 {
+		t.Errorf("at most %d files at once with 3 jobs: small ones do not run beside large ones", p)
+	}
+
+	// One size: 3 at a time.
+	es = es[3:]
+	peakAll.Store(0)
+	batch.Each(context.Background(), es, 3, nil, func(context.Context, *kbtf.Reader, *kbtf.Entry) bool {
+		raise(&peakAll, all.Add(1))
+		defer all.Add(-1)
+		time.Sleep(5 * time.Millisecond)
+		return true
+	}, func(context.Context, int, bool) bool { return true })
+	if p := peakAll.Load(); p != 3 {
+		t.Errorf("%d files of one size at once with 3 jobs, want 3", p)
+	}
 }

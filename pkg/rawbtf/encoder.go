@@ -130,7 +130,7 @@ func (e *Encoder) Copy(t Type, ed Edit) (TypeID, error) {
 		}
 	}
 	if n > MaxClassicVlen {
-		return 0, fmt.Errorf("%w: type [%d] '%s' would have %d entries, more than the classic format's %d", ErrEncode, t.ID, t.NameBytes(), n, MaxClassicVlen)
+		return 0, fmt.Errorf("%w: type [%d] '%s' would have %d entries, more than the classic format's %d", ErrEncode, t.ID, PrintableName(t.NameBytes()), n, MaxClassicVlen)
 	}
 	keep := func(i int) bool { return !entries || ed.Keep == nil || ed.Keep(i) }
 	id := TypeID(e.ntypes + 1)

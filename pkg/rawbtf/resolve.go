@@ -3,6 +3,7 @@ package rawbtf
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // maxResolveDepth bounds walks along type references, as libbpf does, so
@@ -109,4 +110,16 @@ func EssentialName(name []byte) []byte {
 		}
 	}
 	return name
+}
+
+// PrintableName returns name for a one-line message: as it is when every
+// byte is printable ASCII, as a Go-quoted string otherwise (a malformed
+// BTF can name a type "\a\n").
+func PrintableName(name []byte) string {
+	for _, c := range name {
+		if c < 0x20 || c > 0x7e {
+			return strconv.Quote(string(name))
+		}
+	}
+	return string(name)
 }

@@ -22,3 +22,11 @@ func TestEssentialName(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintableName(t *testing.T) {
+	for in, want := range map[string]string{"task_struct": "task_struct", "": "", "\a\n": `"\a\n"`, "a b": "a b", "caf\xc3\xa9": `"café"`} {
+		if got := rawbtf.PrintableName([]byte(in)); got != want {
+			t.Errorf("PrintableName(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -317,7 +317,7 @@ func checkVlens(b *rawbtf.BTF) error {
 	for id := 1; id < b.NumTypes(); id++ {
 		t := b.Type(rawbtf.TypeID(id))
 		if t.Vlen() > rawbtf.MaxClassicVlen && t.Kind().Known() {
-			return fmt.Errorf("%w: type [%d] %s '%s' has %d", errWide, id, t.Kind().C(), t.NameBytes(), t.Vlen())
+			return fmt.Errorf("%w: type [%d] %s '%s' has %d", errWide, id, t.Kind().C(), rawbtf.PrintableName(t.NameBytes()), t.Vlen())
 		}
 	}
 	return nil

@@ -263,12 +263,7 @@ func loadObjects(paths []string) ([]*bpfobj.Object, error) {
 // input.
 func readObjects(paths []string) ([]*bpfobj.Object, error) {
 	objs := make([]*bpfobj.Object, 0, len(paths))
-	seen := map[string]bool{}
-	for _, p := range paths {
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
+	for _, p := range uniquePaths(paths) {
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 			return nil, inputError(fmt.Errorf("%s: is a directory, not a BPF object", p))
 		}

@@ -24,14 +24,7 @@ func TestClassesChangeNothing(t *testing.T) {
 		t.Fatal("no test kernels or objects")
 	}
 	for _, k := range kernels {
-		data, _, err := kbtf.ReadFile(k, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kb, err := rawbtf.Parse(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		kb := readKernel(t, k)
 		plan := btfgen.NewPlan(objs)
 		without, err := plan.Minimize(kb)
 		if err != nil {
@@ -55,6 +48,20 @@ func TestClassesChangeNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readKernel reads and parses the kernel BTF at path.
+func readKernel(tb testing.TB, path string) *rawbtf.BTF {
+	tb.Helper()
+	data, _, err := kbtf.ReadFile(path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kb, err := rawbtf.Parse(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kb
 }
 
 // testObjects opens the test objects, and libbpf-tools' when extracted.

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -99,11 +98,8 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 		for j := range o.Relocations {
 			r := &o.Relocations[j]
 			recs[j] = recRef{group: -1}
-			if r.Spec == nil || r.Kind == core.TypeIDLocal {
-				continue
-			}
-			name := o.BTF.Type(r.TypeID).NameBytes()
-			if len(name) == 0 {
+			name, ok := candidateName(o, r)
+			if !ok {
 				continue
 			}
 			g, ok := byType[r.TypeID]
@@ -126,6 +122,17 @@ func NewPlan(objs []*bpfobj.Object) *Plan {
 		}
 	}
 	return p
+}
+
+// candidateName returns the name of r's local type when r is decided
+// against candidates of that name (a valid spec of a named type, of any
+// kind but local_type_id); the other relocations need no candidates.
+func candidateName(o *bpfobj.Object, r *bpfobj.Relocation) ([]byte, bool) {
+	if r.Spec == nil || r.Kind == core.TypeIDLocal {
+		return nil, false
+	}
+	name := o.BTF.Type(r.TypeID).NameBytes()
+	return name, len(name) > 0
 }
 
 // classesForUse returns the classes to use for one Minimize: none for the
@@ -350,64 +357,29 @@ func (p *Plan) minimize(kernel *rawbtf.BTF, target *core.Target) (*Result, error
 	for i, o := range p.objects {
 		res.Objects[i] = ObjectResult{Object: o, Decisions: p.relocateAll(i, target, memo)}
 	}
-	if kernel.PtrSize() != 8 {
-		// libbpf sizes pointers by the first "long" and assumes the host's
-		// pointer size without one: keep it for 32-bit kernels.
-		m.typ(kernel.LongType(), false)
-	}
-	keptLong := kernel.PtrSize() != 8
-	for round := 0; ; round++ {
-		m.fixFlexArrays()
-		out, newToOld, err := emit(kernel, m)
-		if err != nil {
-			return nil, err
-		}
-		mb, err := rawbtf.Parse(out)
-		if err != nil {
-			return nil, fmt.Errorf("%w: re-reading output: %w", ErrSelfCheck, err)
-		}
-		if mb.PtrSize() != kernel.PtrSize() && !keptLong {
-			// A kept "long" of another size now comes first: keep the
-			// kernel's first one too.
-			m.typ(kernel.LongType(), false)
-			keptLong = true
-			continue
-		}
-		if kernel.IsSplit() && p.hideShadowed(m, target, mb, newToOld) {
-			continue
-		}
-		if p.fixCandidates(m, target, memo, mb, newToOld) {
-			continue
-		}
-		bad := p.check(res, mb, newToOld)
-		if len(bad) == 0 && len(m.unhideable) == 0 {
-			res.BTF, res.Types = out, len(newToOld)-1
-			for _, id := range newToOld[1:] {
-				if !kernel.Type(id).Kind().Known() {
-					res.Unknown = append(res.Unknown, id)
-				}
+	r := rounds{
+		adjust: func(mb *rawbtf.BTF, newToOld []rawbtf.TypeID) (bool, error) {
+			if kernel.IsSplit() && p.hideShadowed(m, target, mb, newToOld) {
+				return true, nil
 			}
-			return res, nil
-		}
-		if len(m.hidden) > 0 || len(m.unhideable) > 0 {
-			return nil, fmt.Errorf("%w: %s; decisions would differ: %s", ErrUnrepresentable, m.shadowReport(), strings.Join(bad, "; "))
-		}
-		if round >= 8 {
-			return nil, fmt.Errorf("%w: %s", ErrSelfCheck, strings.Join(bad, "; "))
-		}
-		// Not expected: fall back to keeping every matching candidate.
-		for i, o := range p.objects {
-			for _, g := range p.groups[i] {
-				for _, c := range target.Candidates(o.BTF.Type(g.local)) {
-					for _, spec := range g.specs {
-						if ts, err := core.MatchCandidate(spec, kernel, c); ts != nil && err == nil {
-							m.relocation(ts)
-						}
-					}
-				}
+			return p.fixCandidates(m, target, memo, mb, newToOld), nil
+		},
+		check: func(mb *rawbtf.BTF, newToOld []rawbtf.TypeID) ([]string, error) {
+			return p.check(res, mb, newToOld), nil
+		},
+		keepAll: func() error {
+			for i := range p.objects {
+				p.keepAllMatches(m, target, i)
 			}
-		}
+			return nil
+		},
 	}
+	out, err := r.run(kernel, m)
+	if err != nil {
+		return nil, err
+	}
+	res.BTF, res.Types, res.Unknown = out.BTF, out.Types, out.Unknown
+	return res, nil
 }
 
 func orderName(o binary.ByteOrder) string {

@@ -2,7 +2,6 @@ package btfgen
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/core"
@@ -26,8 +25,12 @@ type Objects struct {
 // o's relocations need candidates for, as the kernel index of
 // MinimizeEach needs them.
 func ObjectNames(names map[string]struct{}, o *bpfobj.Object) {
-	for n := range NewPlan([]*bpfobj.Object{o}).names {
-		names[n] = struct{}{}
+	for j := range o.Relocations {
+		if name, ok := candidateName(o, &o.Relocations[j]); ok {
+			if _, seen := names[string(rawbtf.EssentialName(name))]; !seen {
+				names[string(rawbtf.EssentialName(name))] = struct{}{}
+			}
+		}
 	}
 }
 
@@ -73,86 +76,56 @@ func MinimizeEach(kernel *rawbtf.BTF, objs Objects, each func(ObjectResult) erro
 			full[i].Distinct[k].Local = nil
 		}
 	}
-	if kernel.PtrSize() != 8 {
-		m.typ(kernel.LongType(), false)
+	// Candidates are fixed and decisions checked in one reading of each
+	// object; the checks count only when no object needed a fix
+	// (Plan.minimize fixes all, then checks).
+	var bad []string
+	r := rounds{
+		adjust: func(mb *rawbtf.BTF, newToOld []rawbtf.TypeID) (bool, error) {
+			changed := false
+			bad = nil
+			for i := range objs.N {
+				p, err := openPlan(objs, i)
+				if err != nil {
+					return false, err
+				}
+				memo := &evalMemo{specs: map[*core.Spec]*specEvals{}, cands: p.groupCandidates(target)}
+				if p.fixCandidates(m, target, memo, mb, newToOld) {
+					changed = true
+				}
+				if !changed {
+					res := &Result{Objects: []ObjectResult{{Object: p.objects[0], Decisions: relink(full[i], p.objects[0])}}}
+					bad = append(bad, p.check(res, mb, newToOld)...)
+				}
+			}
+			return changed, nil
+		},
+		check: func(*rawbtf.BTF, []rawbtf.TypeID) ([]string, error) { return bad, nil },
+		keepAll: func() error {
+			for i := range objs.N {
+				p, err := openPlan(objs, i)
+				if err != nil {
+					return err
+				}
+				p.keepAllMatches(m, target, 0)
+			}
+			return nil
+		},
 	}
-	keptLong := kernel.PtrSize() != 8
-	for round := 0; ; round++ {
-		m.fixFlexArrays()
-		out, newToOld, err := emit(kernel, m)
+	res, err := r.run(kernel, m)
+	if err != nil {
+		return nil, err
+	}
+	for i := range objs.N {
+		o, err := objs.Open(i)
 		if err != nil {
 			return nil, err
 		}
-		mb, err := rawbtf.Parse(out)
-		if err != nil {
-			return nil, fmt.Errorf("%w: re-reading output: %w", ErrSelfCheck, err)
-		}
-		if mb.PtrSize() != kernel.PtrSize() && !keptLong {
-			m.typ(kernel.LongType(), false)
-			keptLong = true
-			continue
-		}
-		// Candidates are fixed and decisions checked in one reading of
-		// each object; the checks count only when no object needed a fix
-		// (Plan.minimize fixes all, then checks).
-		changed := false
-		var bad []string
-		for i := range objs.N {
-			p, err := openPlan(objs, i)
-			if err != nil {
-				return nil, err
-			}
-			memo := &evalMemo{specs: map[*core.Spec]*specEvals{}, cands: p.groupCandidates(target)}
-			if p.fixCandidates(m, target, memo, mb, newToOld) {
-				changed = true
-			}
-			if !changed {
-				res := &Result{Objects: []ObjectResult{{Object: p.objects[0], Decisions: relink(full[i], p.objects[0])}}}
-				bad = append(bad, p.check(res, mb, newToOld)...)
-			}
-		}
-		if changed {
-			continue
-		}
-		if len(bad) == 0 && len(m.unhideable) == 0 {
-			res := &Result{BTF: out, Types: len(newToOld) - 1}
-			for _, id := range newToOld[1:] {
-				if !kernel.Type(id).Kind().Known() {
-					res.Unknown = append(res.Unknown, id)
-				}
-			}
-			for i := range objs.N {
-				o, err := objs.Open(i)
-				if err != nil {
-					return nil, err
-				}
-				if err := each(ObjectResult{Object: o, Decisions: relink(full[i], o)}); err != nil {
-					return nil, err
-				}
-			}
-			return res, nil
-		}
-		if round >= 8 {
-			return nil, fmt.Errorf("%w: %s", ErrSelfCheck, strings.Join(bad, "; "))
-		}
-		// Not expected: fall back to keeping every matching candidate.
-		for i := range objs.N {
-			p, err := openPlan(objs, i)
-			if err != nil {
-				return nil, err
-			}
-			o := p.objects[0]
-			for _, g := range p.groups[0] {
-				for _, c := range target.Candidates(o.BTF.Type(g.local)) {
-					for _, spec := range g.specs {
-						if ts, err := core.MatchCandidate(spec, kernel, c); ts != nil && err == nil {
-							m.relocation(ts)
-						}
-					}
-				}
-			}
+		if err := each(ObjectResult{Object: o, Decisions: relink(full[i], o)}); err != nil {
+			return nil, err
 		}
 	}
+	return res, nil
 }
 
 // openPlan opens object i of objs as a plan of its own.

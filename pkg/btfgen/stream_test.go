@@ -12,8 +12,6 @@ import (
 	"github.com/btftool/btftool/pkg/bpfobj"
 	"github.com/btftool/btftool/pkg/btfgen"
 	"github.com/btftool/btftool/pkg/core"
-	"github.com/btftool/btftool/pkg/kbtf"
-	"github.com/btftool/btftool/pkg/rawbtf"
 )
 
 // streamObjects returns the objects at paths for MinimizeEach, counting
@@ -53,30 +51,25 @@ func decisionText(r *core.Result) string {
 // and the decisions of Plan.Minimize, for the test objects (and the heavy
 // ones when built) on every test kernel, reading each object three times.
 func TestMinimizeEachIsMinimize(t *testing.T) {
-	paths, _ := filepath.Glob("../../testdata/bpf/*.bpf.o")
+	objs := testObjects(t)
 	heavy, _ := filepath.Glob("../../testdata/heavy/many/h[12].bpf.o")
-	paths = append(paths, heavy...)
-	kernels, _ := filepath.Glob("../../testdata/kernels/*/*/*/*.btf.tar.xz")
-	if len(paths) == 0 || len(kernels) == 0 {
-		t.Fatal("no test objects or kernels")
-	}
-	var objs []*bpfobj.Object
-	for _, p := range paths {
+	for _, p := range heavy {
 		o, err := bpfobj.Open(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		objs = append(objs, o)
 	}
+	kernels, _ := filepath.Glob("../../testdata/kernels/*/*/*/*.btf.tar.xz")
+	if len(objs) == 0 || len(kernels) == 0 {
+		t.Fatal("no test objects or kernels")
+	}
+	paths := make([]string, len(objs))
+	for i, o := range objs {
+		paths[i] = o.Path
+	}
 	for _, k := range kernels {
-		data, _, err := kbtf.ReadFile(k, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kb, err := rawbtf.Parse(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		kb := readKernel(t, k)
 		want, err := btfgen.NewPlan(objs).Minimize(kb)
 		if err != nil {
 			t.Fatal(err)
@@ -116,14 +109,7 @@ func TestMinimizeEachIsMinimize(t *testing.T) {
 // TestMinimizeEachErrors: an object that cannot be opened, one of the
 // other byte order and an error of each stop MinimizeEach with that error.
 func TestMinimizeEachErrors(t *testing.T) {
-	data, _, err := kbtf.ReadFile("../../testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := rawbtf.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kb := readKernel(t, "../../testdata/kernels/debian/12/x86_64/6.1.0-56-amd64.btf.tar.xz")
 	paths, _ := filepath.Glob("../../testdata/bpf/*.bpf.o")
 	objs := streamObjects(t, paths[:2], nil)
 	gone := errors.New("gone")

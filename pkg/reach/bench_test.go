@@ -71,15 +71,20 @@ func heavyDecisions(b *testing.B, objs []testObject) []core.Decisions {
 	return out
 }
 
+// prepareAll prepares each of objs.
+func prepareAll(objs []testObject) []*Prepared {
+	preps := make([]*Prepared, len(objs))
+	for i, o := range objs {
+		preps[i] = Prepare(o.obj, o.prog)
+	}
+	return preps
+}
+
 // BenchmarkDecide: the per-kernel work on heavy objects, for a kernel
 // whose verdicts are not remembered.
 func BenchmarkDecide(b *testing.B) {
 	benchHeavy(b, func(b *testing.B, objs []testObject) {
-		ds := heavyDecisions(b, objs)
-		preps := make([]*Prepared, len(objs))
-		for i, o := range objs {
-			preps[i] = Prepare(o.obj, o.prog)
-		}
+		ds, preps := heavyDecisions(b, objs), prepareAll(objs)
 		b.ReportAllocs()
 		for b.Loop() {
 			for i, p := range preps {
@@ -94,11 +99,9 @@ func BenchmarkDecide(b *testing.B) {
 // run).
 func BenchmarkDecideMemo(b *testing.B) {
 	benchHeavy(b, func(b *testing.B, objs []testObject) {
-		ds := heavyDecisions(b, objs)
-		preps := make([]*Prepared, len(objs))
-		for i, o := range objs {
-			preps[i] = Prepare(o.obj, o.prog)
-			if _, err := preps[i].Decide(&ds[i], Kernel{}); err != nil {
+		ds, preps := heavyDecisions(b, objs), prepareAll(objs)
+		for i, p := range preps { // remembered
+			if _, err := p.Decide(&ds[i], Kernel{}); err != nil {
 				b.Fatal(err)
 			}
 		}

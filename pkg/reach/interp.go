@@ -523,7 +523,13 @@ func branch(in bpfprog.Insn, s state) (taken, known bool) {
 	if !d.known || !src.known {
 		return false, false
 	}
-	a, b := d.v, src.v
+	return compare(in, d.v, src.v)
+}
+
+// compare evaluates the condition of the conditional jump in on the
+// operand values a (dst) and b (src or the immediate); known is false for
+// an operation it does not know.
+func compare(in bpfprog.Insn, a, b uint64) (taken, known bool) {
 	sa, sb := int64(a), int64(b)
 	if in.Class() == bpfprog.ClassJMP32 {
 		a, b = uint64(uint32(a)), uint64(uint32(b))

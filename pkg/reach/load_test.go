@@ -38,19 +38,7 @@ func decideOn(tb testing.TB, vmlinux *rawbtf.BTF, path string, k Kernel) (*bpfob
 	if err != nil {
 		tb.Fatal(err)
 	}
-	names := map[string]struct{}{}
-	for _, r := range obj.Relocations {
-		if r.Spec != nil && obj.BTF.Valid(r.TypeID) {
-			names[string(rawbtf.EssentialName(obj.BTF.Type(r.TypeID).NameBytes()))] = struct{}{}
-		}
-	}
-	rl := core.NewRelocator(obj.BTF, core.NewTargetFor(vmlinux, names))
-	results := make([]core.Result, len(obj.Relocations))
-	for j := range obj.Relocations {
-		r := &obj.Relocations[j]
-		results[j] = rl.Relocate(r.Relo, r.Spec, r.SpecErr)
-	}
-	d := core.DecisionsOf(results)
+	d := core.DecisionsOf(relocate(obj, vmlinux))
 	v, err := Decide(obj, prog, &d, k)
 	if err != nil {
 		tb.Fatal(err)

@@ -422,35 +422,5 @@ func refBranch(in bpfprog.Insn, s refState) (taken, known bool) {
 	if !d.known || !src.known {
 		return false, false
 	}
-	a, b := d.v, src.v
-	sa, sb := int64(a), int64(b)
-	if in.Class() == bpfprog.ClassJMP32 {
-		a, b = uint64(uint32(a)), uint64(uint32(b))
-		sa, sb = int64(int32(uint32(a))), int64(int32(uint32(b)))
-	}
-	switch in.Op & 0xf0 {
-	case 0x10:
-		return a == b, true
-	case 0x20:
-		return a > b, true
-	case 0x30:
-		return a >= b, true
-	case 0x40:
-		return a&b != 0, true
-	case 0x50:
-		return a != b, true
-	case 0x60:
-		return sa > sb, true
-	case 0x70:
-		return sa >= sb, true
-	case 0xa0:
-		return a < b, true
-	case 0xb0:
-		return a <= b, true
-	case 0xc0:
-		return sa < sb, true
-	case 0xd0:
-		return sa <= sb, true
-	}
-	return false, false
+	return compare(in, d.v, src.v)
 }
